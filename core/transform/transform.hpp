@@ -1,0 +1,48 @@
+#pragma once
+// A transform is one step of a pipeline. It edits a record in place and says
+// whether the record goes on, is filtered out on purpose, or is rejected (it
+// then goes to the dead-letter store with the pipeline, step and reason).
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/config_error.hpp"
+#include "record/record.hpp"
+
+namespace touchpoint::core {
+
+struct StepResult {
+  enum class Kind { keep, drop, reject };
+  Kind kind = Kind::keep;
+  std::string reason;  ///< for reject (and drop, for metrics/debugging)
+
+  static StepResult keep() { return {}; }
+  static StepResult drop(std::string why) { return {Kind::drop, std::move(why)}; }
+  static StepResult reject(std::string why) { return {Kind::reject, std::move(why)}; }
+};
+
+class Transform {
+ public:
+  virtual ~Transform() = default;
+  /// Must be thread-compatible: const, no shared mutable state.
+  virtual StepResult apply(Record& record) const = 0;
+};
+
+/// A configured step: its kind ("rename"), a display name ("2:rename") and the transform.
+struct Step {
+  std::string kind;
+  std::string name;
+  std::unique_ptr<Transform> transform;
+};
+
+/// Builds one step from a pipeline file's `transforms:` list item, which is a
+/// single-key map `{ <kind>: <options> }`. Throws ConfigError with the
+/// position of the offending node on any mistake (unknown kind, unknown or
+/// missing option, wrong type, bad regex, unknown phone region, ...).
+Step make_step(const YAML::Node& item, size_t index, const ConfigSource& source);
+
+/// The kinds make_step knows, for `touchpoint validate` and docs.
+std::vector<std::string> transform_kinds();
+
+}  // namespace touchpoint::core

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages Touchpoint needs to build, test and run.
+# Idempotent: only missing packages are installed. Works as root or via sudo.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config git
+  libboost-dev libboost-filesystem-dev libboost-system-dev
+  libsimdjson-dev libpoco-dev libyaml-cpp-dev libsqlite3-dev sqlite3
+  libphonenumber-dev libsystemd-dev libcurl4-openssl-dev libssl-dev
+  libgtest-dev libgmock-dev nlohmann-json3-dev zlib1g-dev binutils curl
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  SUDO=""
+  [[ $(id -u) -eq 0 ]] || SUDO="sudo"
+  echo "installing: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
