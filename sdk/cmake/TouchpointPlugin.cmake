@@ -1,8 +1,12 @@
 # touchpoint_add_plugin(<name> SOURCES <files...>)
 #
-# Builds a connector plugin as a loadable module (libtp_<name>.so) with hidden
-# visibility, so that it exports exactly one symbol: tp_plugin_negotiate_v1.
+# Builds a connector plugin as a loadable module (libtp_<name>.so) that exports
+# exactly one dynamic symbol: tp_plugin_negotiate_v1. Hidden visibility alone is
+# not enough — libstdc++ declares namespace std with default visibility, so
+# template instantiations would leak as weak symbols — hence the version script.
 # Works in the hub's tree and out of tree after find_package(Touchpoint CONFIG).
+set(_touchpoint_exports_map "${CMAKE_CURRENT_LIST_DIR}/touchpoint_plugin.map")
+
 function(touchpoint_add_plugin name)
   cmake_parse_arguments(ARG "" "" "SOURCES" ${ARGN})
   set(target tp_${name})
@@ -14,8 +18,10 @@ function(touchpoint_add_plugin name)
     VISIBILITY_INLINES_HIDDEN ON
     POSITION_INDEPENDENT_CODE ON
     PREFIX "lib")
-  # Keep the plugin's static libstdc++ symbols and friends out of its export table.
-  target_link_options(${target} PRIVATE -Wl,--exclude-libs,ALL -Wl,-z,defs)
+  # -z defs: unresolved symbols fail at link time, not at dlopen in production.
+  target_link_options(${target} PRIVATE -Wl,--exclude-libs,ALL -Wl,-z,defs
+                      -Wl,--version-script=${_touchpoint_exports_map})
+  set_property(TARGET ${target} APPEND PROPERTY LINK_DEPENDS ${_touchpoint_exports_map})
   if(DEFINED TOUCHPOINT_PLUGIN_OUTPUT_DIR)
     set_target_properties(${target} PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${TOUCHPOINT_PLUGIN_OUTPUT_DIR})
   endif()

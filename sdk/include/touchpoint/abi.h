@@ -49,17 +49,23 @@ extern "C" {
 #define TP_ABI_VERSION_MAJOR 1
 #define TP_ABI_VERSION_MINOR 0
 /* A version is (major << 16) | minor. */
-#define TP_MAKE_VERSION(major, minor) ((((uint32_t)(major)) << 16) | ((uint32_t)(minor)))
-#define TP_VERSION_MAJOR(v) ((uint32_t)(v) >> 16)
-#define TP_VERSION_MINOR(v) ((uint32_t)(v)&0xFFFFu)
+/* Written without casts so C++ code built with -Wold-style-cast stays clean. */
+#define TP_MAKE_VERSION(major, minor) ((major) * 65536u + (minor))
+#define TP_VERSION_MAJOR(v) ((v) >> 16)
+#define TP_VERSION_MINOR(v) ((v)&0xFFFFu)
 #define TP_ABI_VERSION TP_MAKE_VERSION(TP_ABI_VERSION_MAJOR, TP_ABI_VERSION_MINOR)
 
 #define TP_PLUGIN_ENTRY_SYMBOL "tp_plugin_negotiate_v1"
 
 /* True when the struct at `ptr`, as written by the other side, is large
  * enough to contain `member`. */
+#ifdef __cplusplus
+#define TP_HAS_FIELD(ptr, type, member) \
+  ((ptr) != nullptr && (ptr)->size >= offsetof(type, member) + sizeof(static_cast<type*>(nullptr)->member))
+#else
 #define TP_HAS_FIELD(ptr, type, member) \
   ((ptr) != NULL && (ptr)->size >= offsetof(type, member) + sizeof(((type*)0)->member))
+#endif
 
 /* ----------------------------------------------------------- status codes */
 
@@ -180,7 +186,9 @@ typedef struct tp_host_api {
    * accepted for journaling (done() follows later), or an error status without
    * calling done(): TP_STATUS_BACKPRESSURE (retry later), TP_STATUS_PERMANENT
    * (malformed unit; message in err), TP_STATUS_SHUTTING_DOWN. All buffers are
-   * copied before emit returns. */
+   * copied before emit returns. Every accepted unit gets exactly one done()
+   * call, on a host thread, and always before close() is called: the host
+   * waits for in-flight units before closing an instance. */
   tp_status (*emit)(tp_host_ctx* ctx, const tp_emit* unit, tp_emit_done_fn done, void* user,
                     tp_error* err);
 

@@ -200,6 +200,7 @@ class Host {
 
   /// Runs fn on the instance's thread. False once the instance is closing.
   bool post(std::function<void()> fn) const {
+    if (api_->post == nullptr) return false;
     auto* heap_fn = new std::function<void()>(std::move(fn));
     if (api_->post(ctx_, &Host::run_task, heap_fn) != TP_OK) {
       delete heap_fn;

@@ -17,6 +17,7 @@
 #include <touchpoint/abi.h>
 
 #include <chrono>
+#include <atomic>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
@@ -107,9 +108,11 @@ class Instance {
     return outcomes;
   }
   void close() {
-    if (self_ == nullptr) return;
-    run_on_thread([&] { vt_->close(self_); });
-    self_ = nullptr;
+    // Even when open() failed (self_ is null) the instance thread must be joined.
+    if (self_ != nullptr) {
+      run_on_thread([&] { vt_->close(self_); });
+      self_ = nullptr;
+    }
     {
       std::lock_guard<std::mutex> lk(mu_);
       stopping_ = true;
@@ -206,7 +209,10 @@ class Harness {
   const tp_plugin_info& info() const { return info_; }
 
   /// Settings returned by config_get (e.g. "data_dir").
-  void set_setting(const std::string& key, const std::string& value) { settings_[key] = value; }
+  void set_setting(const std::string& key, const std::string& value) {
+    std::lock_guard<std::mutex> lk(mu_);
+    settings_[key] = value;
+  }
   /// Makes subsequent emits fail with this status (TP_OK to accept again).
   void refuse_emits(tp_status status) { refuse_ = status; }
   /// Sets the checkpoint an instance sees on open.
@@ -280,6 +286,7 @@ class Harness {
     self(c)->logs_.push_back({level, s(m)});
   }
   static tp_status config_fn(tp_host_ctx* c, tp_str key, tp_str* out) {
+    std::lock_guard<std::mutex> lk(self(c)->mu_);
     auto it = self(c)->settings_.find(s(key));
     if (it == self(c)->settings_.end()) return TP_STATUS_PERMANENT;
     *out = tp_str{it->second.data(), it->second.size()};
@@ -295,14 +302,15 @@ class Harness {
   }
   static tp_status emit_fn(tp_host_ctx* c, const tp_emit* u, tp_emit_done_fn done, void* user, tp_error* err) {
     Harness* h = self(c);
-    if (h->refuse_ != TP_OK) {
+    const tp_status refuse = h->refuse_.load();
+    if (refuse != TP_OK) {
       static const char msg[] = "harness refuses emits";
       if (err && err->message) {
         size_t n = sizeof(msg) - 1 < err->capacity ? sizeof(msg) - 1 : err->capacity;
         std::memcpy(err->message, msg, n);
         err->len = n;
       }
-      return h->refuse_;
+      return refuse;
     }
     {
       std::lock_guard<std::mutex> lk(h->mu_);
@@ -327,7 +335,7 @@ class Harness {
     return TP_OK;
   }
   static tp_status post_fn(tp_host_ctx* c, tp_task_fn fn, void* user) {
-    Instance* inst = self(c)->current_;
+    Instance* inst = self(c)->current_.load();
     if (inst == nullptr || !inst->enqueue([fn, user] { fn(user); })) return TP_STATUS_SHUTTING_DOWN;
     return TP_OK;
   }
@@ -335,9 +343,9 @@ class Harness {
   void* handle_ = nullptr;
   tp_host_api api_{};
   tp_plugin_info info_{};
-  Instance* current_ = nullptr;
+  std::atomic<Instance*> current_{nullptr};
   std::map<std::string, std::string> settings_;
-  tp_status refuse_ = TP_OK;
+  std::atomic<tp_status> refuse_{TP_OK};
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::vector<EmittedRecord> records_;

@@ -1,0 +1,185 @@
+#include "admin/admin_server.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <sys/stat.h>
+
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/URI.h>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "record/record.hpp"
+
+namespace touchpoint::core {
+namespace net = Poco::Net;
+
+namespace {
+
+std::string query_param(const Poco::URI& uri, const std::string& name) {
+  for (const auto& [k, v] : uri.getQueryParameters())
+    if (k == name) return v;
+  return {};
+}
+
+class Handler : public net::HTTPRequestHandler {
+ public:
+  Handler(const AdminHandlers& h, const std::string& token, bool public_health)
+      : h_(h), token_(token), public_health_(public_health) {}
+
+  void handleRequest(net::HTTPServerRequest& req, net::HTTPServerResponse& res) override {
+    try {
+      serve(req, res);
+    } catch (const std::exception& e) {
+      send(res, net::HTTPResponse::HTTP_INTERNAL_SERVER_ERROR, Json{{"error", e.what()}}.dump());
+    }
+  }
+
+ private:
+  static void send(net::HTTPServerResponse& res, net::HTTPResponse::HTTPStatus status, const std::string& body,
+                   const std::string& type = "application/json") {
+    res.setStatus(status);
+    res.setContentType(type);
+    res.setContentLength(static_cast<std::streamsize>(body.size()));
+    res.send() << body;
+  }
+
+  bool authorized(const net::HTTPServerRequest& req) const {
+    const std::string& auth = req.get("Authorization", "");
+    const std::string prefix = "Bearer ";
+    if (auth.size() != prefix.size() + token_.size() || auth.compare(0, prefix.size(), prefix) != 0) return false;
+    return CRYPTO_memcmp(auth.data() + prefix.size(), token_.data(), token_.size()) == 0;
+  }
+
+  void serve(net::HTTPServerRequest& req, net::HTTPServerResponse& res) {
+    Poco::URI uri(req.getURI());
+    const std::string path = uri.getPath();
+    const std::string& method = req.getMethod();
+    const bool probe = path == "/health" || path == "/ready";
+    if (!(probe && public_health_) && !authorized(req)) {
+      res.set("WWW-Authenticate", "Bearer");
+      send(res, net::HTTPResponse::HTTP_UNAUTHORIZED, R"({"error":"missing or wrong bearer token"})");
+      return;
+    }
+    if (method == "GET" && path == "/health") return send(res, net::HTTPResponse::HTTP_OK, R"({"status":"ok"})");
+    if (method == "GET" && path == "/ready") {
+      bool ready = h_.ready();
+      return send(res, ready ? net::HTTPResponse::HTTP_OK : net::HTTPResponse::HTTP_SERVICE_UNAVAILABLE,
+                  ready ? R"({"ready":true})" : R"({"ready":false})");
+    }
+    if (method == "GET" && path == "/metrics")
+      return send(res, net::HTTPResponse::HTTP_OK, h_.metrics(), "text/plain; version=0.0.4");
+    if (method == "GET" && path == "/status") return send(res, net::HTTPResponse::HTTP_OK, h_.status_json());
+    if (method == "GET" && path == "/dlq") {
+      std::string limit = query_param(uri, "limit");
+      size_t n = limit.empty() ? 100 : std::min<size_t>(std::stoul(limit), 10000);
+      return send(res, net::HTTPResponse::HTTP_OK, h_.dlq_json(query_param(uri, "pipeline"), n));
+    }
+    if (method == "POST" && path == "/dlq/replay") {
+      size_t n = h_.dlq_replay(query_param(uri, "id"), query_param(uri, "pipeline"));
+      return send(res, net::HTTPResponse::HTTP_ACCEPTED, Json{{"requested", n}}.dump());
+    }
+    if (method == "POST" && path == "/reload") {
+      h_.reload();
+      return send(res, net::HTTPResponse::HTTP_ACCEPTED, R"({"reload":"requested"})");
+    }
+    send(res, net::HTTPResponse::HTTP_NOT_FOUND, R"({"error":"not found"})");
+  }
+
+  const AdminHandlers& h_;
+  const std::string& token_;
+  bool public_health_;
+};
+
+class Factory : public net::HTTPRequestHandlerFactory {
+ public:
+  Factory(const AdminHandlers& h, const std::string& token, bool public_health)
+      : h_(h), token_(token), public_health_(public_health) {}
+  net::HTTPRequestHandler* createRequestHandler(const net::HTTPServerRequest&) override {
+    return new Handler(h_, token_, public_health_);
+  }
+
+ private:
+  const AdminHandlers& h_;
+  const std::string& token_;
+  bool public_health_;
+};
+
+}  // namespace
+
+struct AdminServer::Impl {
+  AdminHandlers handlers;
+  std::string token;
+  bool public_health;
+  net::ServerSocket socket;
+  std::unique_ptr<net::HTTPServer> server;
+};
+
+AdminServer::AdminServer(const std::string& listen, std::string token, bool public_health, AdminHandlers handlers)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->handlers = std::move(handlers);
+  impl_->token = std::move(token);
+  impl_->public_health = public_health;
+  try {
+    impl_->socket.bind(net::SocketAddress(listen), true);
+    impl_->socket.listen(64);
+  } catch (const Poco::Exception& e) {
+    throw std::runtime_error("admin endpoint cannot listen on " + listen + ": " + e.displayText());
+  }
+  auto* params = new net::HTTPServerParams;
+  params->setMaxThreads(4);
+  params->setMaxQueued(64);
+  params->setKeepAlive(true);
+  params->setTimeout(Poco::Timespan(10, 0));
+  impl_->server = std::make_unique<net::HTTPServer>(new Factory(impl_->handlers, impl_->token, impl_->public_health),
+                                                    impl_->socket, params);
+}
+
+AdminServer::~AdminServer() { stop(); }
+
+void AdminServer::start() { impl_->server->start(); }
+
+void AdminServer::stop() {
+  if (impl_ && impl_->server) {
+    impl_->server->stopAll(true);
+    impl_->server.reset();
+  }
+}
+
+std::string AdminServer::address() const { return impl_->socket.address().toString(); }
+
+std::string load_or_create_token(const std::string& path) {
+  std::ifstream in(path);
+  if (in) {
+    std::string token;
+    std::getline(in, token);
+    while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
+    if (token.size() < 16) throw std::runtime_error("admin token in " + path + " is shorter than 16 characters");
+    return token;
+  }
+  unsigned char raw[32];
+  if (RAND_bytes(raw, sizeof(raw)) != 1) throw std::runtime_error("cannot generate an admin token");
+  static const char* hex = "0123456789abcdef";
+  std::string token;
+  for (unsigned char c : raw) {
+    token += hex[c >> 4];
+    token += hex[c & 0xF];
+  }
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  mode_t old = ::umask(077);
+  std::ofstream out(path, std::ios::trunc);
+  ::umask(old);
+  out << token << "\n";
+  if (!out) throw std::runtime_error("cannot write admin token file " + path);
+  return token;
+}
+
+}  // namespace touchpoint::core

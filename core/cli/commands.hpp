@@ -1,0 +1,17 @@
+#pragma once
+// One function per top-level subcommand; each returns the exit code.
+
+#include <string>
+#include <vector>
+
+namespace touchpoint::cli {
+
+using Argv = std::vector<std::string>;
+
+int cmd_run(const Argv& args);
+int cmd_validate(const Argv& args);
+int cmd_plugins(const Argv& args);
+int cmd_dlq(const Argv& args);
+int cmd_profile(const Argv& args);
+
+}  // namespace touchpoint::cli

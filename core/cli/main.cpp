@@ -1,0 +1,63 @@
+// touchpoint: the hub's single binary (run the service, validate config,
+// inspect plugins, the dead-letter store and profiles).
+#include <iostream>
+
+#include "cli/args.hpp"
+#include "cli/commands.hpp"
+#include "config/config_error.hpp"
+#include <touchpoint/abi.h>
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: touchpoint <command> [options]
+
+commands:
+  run                         start the hub (foreground; systemd Type=notify)
+  validate                    check hub config, pipelines and plugin configs
+  plugins list                list plugins in the plugin directory
+  plugins inspect <file.so>   load one plugin file and show what it declares
+  dlq list|show|replay|purge  inspect and replay the dead-letter store
+  profile show <id|email|kind:value>   print a profile, identities, recent events
+  version                     print the version
+
+common options:
+  --config <file>   hub config (default: $TOUCHPOINT_CONFIG or /etc/touchpoint/touchpoint.yaml)
+  --help            help for a command
+
+exit codes: 0 ok, 1 failure, 2 usage error or invalid configuration, 3 not found
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace touchpoint::cli;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    std::cout << kUsage;
+    return args.empty() ? kExitUsage : kExitOk;
+  }
+  const std::string cmd = args[0];
+  Argv rest(args.begin() + 1, args.end());
+  try {
+    if (cmd == "run") return cmd_run(rest);
+    if (cmd == "validate") return cmd_validate(rest);
+    if (cmd == "plugins") return cmd_plugins(rest);
+    if (cmd == "dlq") return cmd_dlq(rest);
+    if (cmd == "profile") return cmd_profile(rest);
+    if (cmd == "version" || cmd == "--version") {
+      std::cout << "touchpoint " << TOUCHPOINT_VERSION << " (plugin ABI " << TP_ABI_VERSION_MAJOR << "." << TP_ABI_VERSION_MINOR << ")\n";
+      return kExitOk;
+    }
+    std::cerr << "touchpoint: unknown command '" << cmd << "'\n\n" << kUsage;
+    return kExitUsage;
+  } catch (const UsageError& e) {
+    std::cerr << "touchpoint " << cmd << ": " << e.what() << " (see touchpoint " << cmd << " --help)\n";
+    return kExitUsage;
+  } catch (const touchpoint::core::ConfigError& e) {
+    std::cerr << e.what() << "\n";
+    return kExitUsage;
+  } catch (const std::exception& e) {
+    std::cerr << "touchpoint " << cmd << ": " << e.what() << "\n";
+    return kExitFailure;
+  }
+}

@@ -1,0 +1,118 @@
+#include "config/pipeline_config.hpp"
+
+#include <algorithm>
+#include <regex>
+#include <set>
+
+#include "config/yaml_util.hpp"
+
+namespace touchpoint::core {
+namespace fs = std::filesystem;
+namespace {
+
+bool valid_name(const std::string& n) {
+  static const std::regex re("[a-z0-9][a-z0-9_-]{0,62}");
+  return std::regex_match(n, re);
+}
+
+PluginUse read_plugin(const YAML::Node& node, const std::string& instance, const ConfigSource& src,
+                      const fs::path& base_dir, const HubConfig& hub) {
+  PluginUse p;
+  p.instance = instance;
+  p.file = src.file();
+  p.line = node.Mark().line + 1;
+  p.col = node.Mark().column + 1;
+  p.poll_interval_ms = hub.poll_interval_ms;
+  if (!node["plugin"]) src.fail(node, "missing key 'plugin'");
+  p.plugin = get_string(node["plugin"], src, "plugin");
+  if (!valid_name(p.plugin)) src.fail(node["plugin"], "invalid plugin name '" + p.plugin + "'");
+  if (const YAML::Node c = node["config"]) {
+    require_map(c, src, "config");
+    p.config = yaml_to_json(c, src, base_dir, hub.data_dir);
+    for (const auto& kv : c)
+      if (kv.second.IsScalar() && kv.second.Scalar().find("${") != std::string::npos) p.secret_refs.insert(kv.first.Scalar());
+  }
+  if (node["poll_interval_ms"])
+    p.poll_interval_ms = get_int(node["poll_interval_ms"], src, "poll_interval_ms", 1, 3'600'000);
+  return p;
+}
+
+}  // namespace
+
+PipelinePtr load_pipeline(const fs::path& file, const HubConfig& hub) {
+  ConfigSource src(file.string());
+  YAML::Node root = load_yaml_file(file);
+  if (!root.IsMap()) src.fail(root, "a pipeline file must be a mapping");
+  require_keys_known(root, {"name", "description", "source", "transforms", "store", "sinks"}, src, "pipeline");
+  auto p = std::make_shared<Pipeline>();
+  p->file = file;
+  p->name = root["name"] ? get_string(root["name"], src, "name") : file.stem().string();
+  if (!valid_name(p->name))
+    src.fail(root["name"] ? root["name"] : root,
+             "invalid pipeline name '" + p->name + "' (lower-case letters, digits, '-' and '_', at most 63)");
+  if (root["description"]) p->description = get_string(root["description"], src, "description");
+  const fs::path base_dir = fs::absolute(file).parent_path();
+
+  const YAML::Node source = root["source"];
+  if (!source) src.fail(root, "missing key 'source'");
+  require_keys_known(source, {"plugin", "config", "poll_interval_ms"}, src, "source");
+  p->source = read_plugin(source, p->name, src, base_dir, hub);
+
+  if (const YAML::Node t = root["transforms"]) {
+    if (!t.IsSequence()) src.fail(t, "transforms must be a list");
+    for (size_t i = 0; i < t.size(); ++i) p->steps.push_back(make_step(t[i], i, src));
+  }
+  if (root["store"]) p->to_store = get_bool(root["store"], src, "store");
+  if (const YAML::Node sinks = root["sinks"]) {
+    if (!sinks.IsSequence()) src.fail(sinks, "sinks must be a list");
+    std::set<std::string> names;
+    for (const YAML::Node& s : sinks) {
+      require_keys_known(s, {"name", "plugin", "config", "retry", "batch_size"}, src, "sink");
+      SinkUse sink;
+      if (!s["name"]) src.fail(s, "missing key 'name'");
+      sink.name = get_string(s["name"], src, "name");
+      if (!valid_name(sink.name)) src.fail(s["name"], "invalid sink name '" + sink.name + "'");
+      if (!names.insert(sink.name).second) src.fail(s["name"], "duplicate sink name '" + sink.name + "'");
+      sink.plugin = read_plugin(s, p->name + "." + sink.name, src, base_dir, hub);
+      sink.retry = hub.sink_retry;
+      if (s["retry"]) read_retry(s["retry"], src, sink.retry);
+      if (s["batch_size"]) sink.batch_size = static_cast<size_t>(get_int(s["batch_size"], src, "batch_size", 1, 10000));
+      p->sinks.push_back(std::move(sink));
+    }
+  }
+  if (!p->to_store && p->sinks.empty()) src.fail(root, "pipeline '" + p->name + "' has no destination: set store: true or add sinks");
+  YAML::Emitter canonical;
+  canonical << root;
+  p->fingerprint = canonical.c_str();
+  return p;
+}
+
+std::vector<PipelinePtr> load_pipelines(const fs::path& dir, const HubConfig& hub, std::vector<ConfigError>& errors) {
+  std::vector<fs::path> files;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
+    errors.emplace_back(dir.string(), 0, 0, "pipelines directory does not exist");
+    return {};
+  }
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.is_regular_file() && (e.path().extension() == ".yaml" || e.path().extension() == ".yml")) files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  std::vector<PipelinePtr> out;
+  std::map<std::string, fs::path> seen;
+  for (const fs::path& f : files) {
+    try {
+      PipelinePtr p = load_pipeline(f, hub);
+      if (auto it = seen.find(p->name); it != seen.end()) {
+        errors.emplace_back(f.string(), 1, 1, "pipeline name '" + p->name + "' is already used by " + it->second.string());
+        continue;
+      }
+      seen[p->name] = f;
+      out.push_back(std::move(p));
+    } catch (const ConfigError& e) {
+      errors.push_back(e);
+    }
+  }
+  return out;
+}
+
+}  // namespace touchpoint::core

@@ -1,0 +1,60 @@
+#pragma once
+// Pipeline files (pipelines/*.yaml): one source, an ordered list of
+// transforms, and where records go (the central store and/or sink plugins).
+
+#include <filesystem>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "config/config_error.hpp"
+#include "config/hub_config.hpp"
+#include "record/record.hpp"
+#include "transform/transform.hpp"
+
+namespace touchpoint::core {
+
+/// A plugin reference with its resolved config (secrets expanded).
+struct PluginUse {
+  std::string plugin;      ///< plugin name, e.g. "webhook"
+  std::string instance;    ///< unique instance name: "<pipeline>" or "<pipeline>.<sink>"
+  Json config = Json::object();
+  std::set<std::string> secret_refs;  ///< top-level config keys given as ${env:..}/${file:..}
+  std::string file;        ///< for positioned errors
+  int line = 0, col = 0;
+  int64_t poll_interval_ms = 1000;
+};
+
+struct SinkUse {
+  std::string name;
+  PluginUse plugin;
+  RetryPolicy retry;
+  size_t batch_size = 100;
+};
+
+struct Pipeline {
+  std::string name;
+  std::filesystem::path file;
+  std::string description;
+  PluginUse source;
+  std::vector<Step> steps;
+  bool to_store = true;
+  std::vector<SinkUse> sinks;
+  /// Canonical text of the pipeline's definition: reload restarts a pipeline
+  /// only when this changed.
+  std::string fingerprint;
+};
+
+using PipelinePtr = std::shared_ptr<const Pipeline>;
+
+/// Loads one pipeline file. Throws ConfigError.
+PipelinePtr load_pipeline(const std::filesystem::path& file, const HubConfig& hub);
+
+/// Loads every *.yaml in the directory (sorted), checking names are unique.
+/// Collects all errors instead of stopping at the first: `errors` gets one
+/// message per problem; pipelines that loaded are returned.
+std::vector<PipelinePtr> load_pipelines(const std::filesystem::path& dir, const HubConfig& hub,
+                                        std::vector<ConfigError>& errors);
+
+}  // namespace touchpoint::core

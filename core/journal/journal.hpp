@@ -1,0 +1,118 @@
+#pragma once
+// The durable, append-only journal every source writes into before it is
+// acknowledged. One writer thread batches concurrent appends into a single
+// write + fdatasync (group commit); callbacks run once their frame is on disk.
+// Segments are named after the first sequence number they hold and deleted
+// once everything in them is applied to the store.
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace touchpoint::core::journal {
+
+struct JournalOptions {
+  std::filesystem::path dir;
+  uint64_t segment_bytes = 64ull << 20;
+  /// Appends are refused (backpressure) while the journal holds more than this.
+  uint64_t max_bytes = 2ull << 30;
+  /// Upper bound of one group commit; larger groups are split.
+  uint64_t max_group_bytes = 16ull << 20;
+  bool fsync = true;
+};
+
+struct Quarantine {
+  std::string segment;
+  uint64_t offset = 0;
+  uint64_t bytes = 0;
+  std::string reason;
+  std::string saved_as;
+};
+
+struct RecoveryReport {
+  size_t segments = 0;
+  uint64_t entries = 0;
+  uint64_t first_seq = 0;  ///< 0 when empty
+  uint64_t last_seq = 0;   ///< 0 when empty
+  std::vector<Quarantine> quarantined;
+};
+
+struct SegmentInfo {
+  std::filesystem::path path;
+  uint64_t first_seq = 0;
+};
+
+class Journal {
+ public:
+  enum class AppendResult { accepted, backpressure, stopping };
+  /// ok=false only when the disk write failed; the error says why.
+  using Done = std::function<void(bool ok, uint64_t seq, const std::string& error)>;
+
+  /// Opens (creating if needed) and recovers: verifies every frame, and
+  /// moves a torn or corrupt tail to `<dir>/quarantine/` instead of failing.
+  explicit Journal(JournalOptions options);
+  ~Journal();
+  Journal(const Journal&) = delete;
+  Journal& operator=(const Journal&) = delete;
+
+  const RecoveryReport& recovery() const noexcept { return recovery_; }
+
+  AppendResult append(std::string payload, Done done);
+
+  uint64_t durable_seq() const noexcept { return durable_seq_.load(std::memory_order_acquire); }
+  /// Waits until durable_seq() > seq, stop(), or the timeout. True if advanced.
+  bool wait_beyond(uint64_t seq, std::chrono::milliseconds timeout);
+  /// Wakes every wait_beyond (used on shutdown of readers).
+  void notify_waiters();
+
+  /// Deletes segments whose entries all have seq <= applied_seq.
+  void release_until(uint64_t applied_seq);
+
+  uint64_t bytes_on_disk() const noexcept { return bytes_on_disk_.load(std::memory_order_relaxed); }
+  uint64_t pending_appends() const;
+  std::vector<SegmentInfo> segments() const;
+  const JournalOptions& options() const noexcept { return options_; }
+
+  /// Finishes queued appends, then stops the writer. Later appends are refused.
+  void stop();
+
+ private:
+  struct Pending {
+    std::string payload;
+    Done done;
+  };
+
+  void recover();
+  void open_active_segment(uint64_t first_seq);
+  void writer_loop();
+  void write_group(std::deque<Pending>& group);
+
+  JournalOptions options_;
+  RecoveryReport recovery_;
+
+  mutable std::mutex mu_;
+  std::condition_variable work_cv_;
+  std::condition_variable durable_cv_;
+  std::deque<Pending> queue_;
+  uint64_t queued_bytes_ = 0;
+  bool stopping_ = false;
+
+  std::vector<SegmentInfo> segments_;  // guarded by mu_
+  int active_fd_ = -1;                 // writer thread only after construction
+  uint64_t active_size_ = 0;
+  uint64_t next_seq_ = 1;
+
+  std::atomic<uint64_t> durable_seq_{0};
+  std::atomic<uint64_t> bytes_on_disk_{0};
+  std::thread writer_;
+};
+
+}  // namespace touchpoint::core::journal

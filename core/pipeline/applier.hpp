@@ -1,0 +1,73 @@
+#pragma once
+// The applier moves journaled units into the central store: it runs each
+// record through its pipeline's transforms, then writes the surviving
+// records, the dead letters, the sink outbox entries, the source checkpoints
+// and the new journal position in ONE store transaction. A crash at any
+// point replays from the last committed position; the store ignores record
+// ids it already has, so nothing is lost or duplicated.
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "config/pipeline_config.hpp"
+#include "journal/journal.hpp"
+#include "journal/journal_reader.hpp"
+#include "store/store.hpp"
+#include "util/metrics.hpp"
+
+namespace touchpoint::core {
+
+class Applier {
+ public:
+  Applier(journal::Journal& journal, Store& store, Metrics& metrics, size_t batch_records);
+  ~Applier();
+
+  /// Replaces the routing table (source instance -> pipeline). Thread-safe;
+  /// takes effect at the next batch.
+  void set_pipelines(std::map<std::string, PipelinePtr> by_source);
+
+  /// Applies everything durable now, on the calling thread (start-up replay).
+  void catch_up();
+  void start();
+  /// Stops the thread after applying what is durable (drain), or at once.
+  void stop(bool drain);
+
+  uint64_t applied_seq() const noexcept { return applied_seq_.load(); }
+  /// Called by sink workers' owner to learn that new outbox rows exist.
+  void set_outbox_listener(std::function<void()> fn);
+  /// Wakes the loop (e.g. after `dlq replay` was requested through the admin API).
+  void wake();
+
+ private:
+  /// Applies up to one batch. Returns the number of journal entries consumed
+  /// plus replayed dead letters (0: nothing to do).
+  size_t apply_one_batch();
+  void loop();
+  std::map<std::string, PipelinePtr> pipelines();
+
+  journal::Journal& journal_;
+  Store& store_;
+  Metrics& metrics_;
+  size_t batch_records_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<std::string, PipelinePtr> by_source_;
+  std::function<void()> outbox_listener_;
+  bool wake_ = false;
+
+  std::unique_ptr<journal::JournalReader> reader_;  // applier thread only
+  std::atomic<uint64_t> applied_seq_{0};
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> drain_{true};
+  std::thread thread_;
+};
+
+}  // namespace touchpoint::core

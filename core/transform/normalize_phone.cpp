@@ -1,0 +1,107 @@
+// normalize_phone: { field: phone, default_region: DE, on_invalid: reject|keep|remove }
+//
+// Parses with libphonenumber (numbers without a country code are read as
+// numbers of default_region; "+49 ..." and "0049 ..." need no region),
+// requires IsValidNumber and writes the E.164 form ("+491701234567").
+// PhoneNumberUtil is a process-wide singleton whose Parse/IsValidNumber/
+// Format are const and thread-safe. A missing field is left alone.
+
+#include <phonenumbers/phonenumberutil.h>
+
+#include <set>
+#include <string>
+
+#include "transform/builtin.hpp"
+#include "transform/options.hpp"
+
+namespace touchpoint::core::transform {
+namespace {
+
+using i18n::phonenumbers::PhoneNumber;
+using i18n::phonenumbers::PhoneNumberUtil;
+
+enum class OnInvalid { reject, keep, remove };
+
+const char* describe(PhoneNumberUtil::ErrorType error) {
+  switch (error) {
+    case PhoneNumberUtil::NO_PARSING_ERROR:
+      break;
+    case PhoneNumberUtil::INVALID_COUNTRY_CODE_ERROR:
+      return "unknown or missing country code";
+    case PhoneNumberUtil::NOT_A_NUMBER:
+      return "not a phone number";
+    case PhoneNumberUtil::TOO_SHORT_AFTER_IDD:
+      return "too short after the international prefix";
+    case PhoneNumberUtil::TOO_SHORT_NSN:
+      return "too short";
+    case PhoneNumberUtil::TOO_LONG_NSN:
+      return "too long";
+  }
+  return "not a valid number";
+}
+
+class NormalizePhone final : public Transform {
+ public:
+  NormalizePhone(FieldPath field, std::string region, OnInvalid on_invalid)
+      : field_(std::move(field)),
+        region_(std::move(region)),
+        on_invalid_(on_invalid),
+        prefix_("invalid phone number in '" + field_.text() + "': "),
+        util_(*PhoneNumberUtil::GetInstance()) {}
+
+  StepResult apply(Record& record) const override {
+    Json* value = field_.find(record.data);
+    if (value == nullptr) return StepResult::keep();
+    if (!value->is_string()) return invalid(record, std::string("not a string but ") + value->type_name());
+    PhoneNumber number;
+    PhoneNumberUtil::ErrorType error = util_.Parse(value->get_ref<const std::string&>(), region_, &number);
+    if (error != PhoneNumberUtil::NO_PARSING_ERROR) return invalid(record, describe(error));
+    if (!util_.IsValidNumber(number)) return invalid(record, "not a valid number");
+    std::string e164;
+    util_.Format(number, PhoneNumberUtil::E164, &e164);
+    value->get_ref<std::string&>() = std::move(e164);
+    return StepResult::keep();
+  }
+
+ private:
+  StepResult invalid(Record& record, const std::string& problem) const {
+    switch (on_invalid_) {
+      case OnInvalid::keep:
+        return StepResult::keep();
+      case OnInvalid::remove:
+        field_.erase(record.data);
+        return StepResult::keep();
+      case OnInvalid::reject:
+        break;
+    }
+    return StepResult::reject(prefix_ + problem);
+  }
+
+  FieldPath field_;
+  std::string region_;  ///< "ZZ" (unknown) when no default_region is configured
+  OnInvalid on_invalid_;
+  std::string prefix_;
+  const PhoneNumberUtil& util_;
+};
+
+}  // namespace
+
+std::unique_ptr<Transform> make_normalize_phone(const YAML::Node& options, const YAML::Node& anchor,
+                                                const ConfigSource& source) {
+  Options o(options, anchor, "normalize_phone", {"field", "default_region", "on_invalid"}, source);
+  FieldPath field = o.path("field", PathScope::data_only);
+  std::string region = "ZZ";
+  if (o.has("default_region")) {
+    region = o.required_string("default_region");
+    std::set<std::string> supported;
+    PhoneNumberUtil::GetInstance()->GetSupportedRegions(&supported);
+    if (supported.count(region) == 0) {
+      o.fail("default_region",
+             "unknown phone region '" + region + "' (expected an ISO 3166-1 alpha-2 code such as DE, AT, CH, US)");
+    }
+  }
+  auto on_invalid = static_cast<OnInvalid>(o.choice("on_invalid", {"reject", "keep", "remove"}, 0));
+  return std::make_unique<NormalizePhone>(std::move(field), std::move(region), on_invalid);
+}
+
+}  // namespace touchpoint::core::transform

@@ -1,0 +1,12 @@
+#pragma once
+#include <chrono>
+#include <cstdint>
+
+namespace touchpoint::core {
+
+inline int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace touchpoint::core

@@ -1,0 +1,48 @@
+#pragma once
+// A small in-process metrics registry rendered in the Prometheus text
+// format. Labels are given as "k1=v1,k2=v2" (the plugin ABI's form).
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace touchpoint::core {
+
+class Metrics {
+ public:
+  void counter_add(std::string_view name, std::string_view labels, double delta);
+  void gauge_set(std::string_view name, std::string_view labels, double value);
+  /// Records a duration in seconds into a histogram with fixed buckets.
+  void observe(std::string_view name, std::string_view labels, double seconds);
+  /// Sets help text shown as # HELP.
+  void describe(std::string_view name, std::string_view help);
+
+  double value(std::string_view name, std::string_view labels = {}) const;
+  std::string render() const;
+
+ private:
+  struct Histogram {
+    std::vector<uint64_t> buckets;
+    uint64_t count = 0;
+    double sum = 0;
+  };
+  enum class Kind { counter, gauge, histogram };
+  struct Family {
+    Kind kind;
+    std::string help;
+    std::map<std::string, double> values;  // labels -> value
+    std::map<std::string, Histogram> histograms;
+  };
+  Family& family(std::string_view name, Kind kind);
+
+  mutable std::mutex mu_;
+  std::map<std::string, Family, std::less<>> families_;
+};
+
+/// "a=b,c=d" + extra "x=y" -> "a=b,c=d,x=y"
+std::string join_labels(std::string_view a, std::string_view b);
+
+}  // namespace touchpoint::core

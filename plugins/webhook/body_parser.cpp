@@ -1,0 +1,272 @@
+#include "body_parser.hpp"
+
+#include <simdjson.h>
+
+#include <charconv>
+#include <limits>
+#include <new>
+
+#include "json_diagnostics.hpp"
+#include "rfc3339.hpp"
+
+namespace touchpoint::webhook {
+
+static_assert(kBodyPadding >= simdjson::SIMDJSON_PADDING, "kBodyPadding must cover simdjson's padding");
+
+namespace {
+
+using simdjson::dom::element;
+using simdjson::dom::element_type;
+using simdjson::dom::object;
+
+constexpr size_t kInitialCapacity = 64 * 1024;
+// Parser buffers grow with the largest body seen; give back what a rare huge
+// body needed instead of keeping it per thread forever.
+constexpr size_t kRetainedCapacity = 4 * 1024 * 1024;
+
+bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+size_t skip_ws(std::string_view s, size_t i) {
+  while (i < s.size() && is_ws(s[i])) ++i;
+  return i;
+}
+
+// The members of one object that matter for a record; a has_* flag is false
+// when the member is absent or JSON null.
+struct Members {
+  element data, id, type, key, ts, meta, flat_id, flat_key, message_id;
+  bool has_data = false, has_id = false, has_type = false, has_key = false, has_ts = false, has_meta = false,
+       has_flat_id = false, has_flat_key = false, has_message_id = false;
+};
+
+}  // namespace
+
+struct BodyParser::Impl {
+  simdjson::dom::parser parser;
+  simdjson::internal::string_builder<> builder;  // what simdjson::to_string uses, kept for reuse
+  size_t depth = 0;
+
+  // Per-call state.
+  const ParseOptions* options = nullptr;
+  ParsedBatch* out = nullptr;
+  Slice default_type;
+
+  void prepare(const ParseOptions& opts, ParsedBatch& batch) {
+    if (depth != opts.max_depth || parser.capacity() > kRetainedCapacity) {
+      // simdjson counts one more level than we do for objects (see json_diagnostics.hpp).
+      if (parser.allocate(kInitialCapacity, opts.max_depth + 1) != simdjson::SUCCESS) throw std::bad_alloc();
+      depth = opts.max_depth;
+    }
+    options = &opts;
+    out = &batch;
+    batch.clear();
+    default_type = append(opts.default_type);
+  }
+
+  Slice append(std::string_view s) {
+    Slice slice{out->arena.size(), s.size()};
+    out->arena.append(s);
+    return slice;
+  }
+
+  template <typename Value>  // dom::element or dom::object
+  Slice append_minified(Value value) {
+    builder.clear();
+    builder.append(value);
+    return append(builder.str());
+  }
+
+  // A string or integer member as text; false for other types.
+  bool append_text(element value, Slice& slice) {
+    switch (value.type()) {
+      case element_type::STRING:
+        slice = append(value.get_string().value_unsafe());
+        return true;
+      case element_type::INT64:
+      case element_type::UINT64: {
+        char buf[24];
+        auto res = value.type() == element_type::INT64
+                       ? std::to_chars(buf, buf + sizeof(buf), value.get_int64().value_unsafe())
+                       : std::to_chars(buf, buf + sizeof(buf), value.get_uint64().value_unsafe());
+        slice = append(std::string_view(buf, static_cast<size_t>(res.ptr - buf)));
+        return true;
+      }
+      default:
+        return false;
+    }
+  }
+
+  Members collect(object obj) const {
+    Members m;
+    const ParseOptions& o = *options;
+    auto take = [](element v, element& slot, bool& present) {
+      slot = v;
+      present = true;
+    };
+    for (auto field : obj) {
+      std::string_view k = field.key;
+      element v = field.value;
+      if (v.is_null()) continue;
+      if (k == "data") {
+        if (v.is_object()) take(v, m.data, m.has_data);
+      } else if (k == "id") {
+        take(v, m.id, m.has_id);
+      } else if (k == "type") {
+        take(v, m.type, m.has_type);
+      } else if (k == "key") {
+        take(v, m.key, m.has_key);
+      } else if (k == "ts") {
+        take(v, m.ts, m.has_ts);
+      } else if (k == "meta") {
+        take(v, m.meta, m.has_meta);
+      } else if (k == "messageId") {
+        take(v, m.message_id, m.has_message_id);
+      }
+      if (k == o.id_field) take(v, m.flat_id, m.has_flat_id);
+      if (!o.key_field.empty() && k == o.key_field) take(v, m.flat_key, m.has_flat_key);
+    }
+    return m;
+  }
+
+  // Appends the record for `obj`; returns an error message when it is unusable.
+  std::optional<std::string> add_record(object obj) {
+    if (out->records.size() >= options->max_records)
+      return "too many records in one request (max " + std::to_string(options->max_records) + ")";
+    Members m = collect(obj);
+    ParsedRecord r;
+    r.type = default_type;
+    if (m.has_data) {
+      if (m.has_id && !append_text(m.id, r.id)) return std::string("envelope 'id' must be a string");
+      if (m.has_type) {
+        std::string_view t;
+        if (m.type.get_string().get(t) != simdjson::SUCCESS) return std::string("envelope 'type' must be a string");
+        if (!t.empty()) r.type = append(t);
+      }
+      if (m.has_key && !append_text(m.key, r.key)) return std::string("envelope 'key' must be a string");
+      if (m.has_ts) {
+        std::optional<int64_t> ts;
+        std::string_view text;
+        if (m.ts.is_int64()) {
+          ts = m.ts.get_int64().value_unsafe();
+        } else if (m.ts.get_string().get(text) == simdjson::SUCCESS) {
+          ts = parse_rfc3339_ms(text);
+        }
+        if (!ts) return std::string("envelope 'ts' must be integer milliseconds or an RFC 3339 date-time");
+        r.ts_ms = *ts;
+      }
+      if (m.has_meta) {
+        if (!m.meta.is_object()) return std::string("envelope 'meta' must be an object");
+        r.meta = append_minified(m.meta);
+      }
+      r.data = append_minified(m.data);
+    } else {
+      if (!(m.has_flat_id && append_text(m.flat_id, r.id)) && m.has_message_id) {
+        std::string_view mid;
+        if (m.message_id.get_string().get(mid) == simdjson::SUCCESS) r.id = append(mid);
+      }
+      if (m.has_flat_key) (void)append_text(m.flat_key, r.key);
+      r.data = append_minified(obj);
+    }
+    out->records.push_back(r);
+    return std::nullopt;
+  }
+
+  ParseError document_error(simdjson::error_code err, std::string_view text, size_t base) const {
+    std::optional<JsonProblem> problem = find_json_problem(text, options->max_depth);
+    if (problem) return ParseError{"malformed JSON: " + problem->reason, base + problem->offset, false};
+    // The checker accepted what simdjson refused: report simdjson's reason.
+    return ParseError{std::string("malformed JSON: ") + simdjson::error_message(err), base, false};
+  }
+
+  std::optional<ParseError> parse_document(std::string_view body, size_t first) {
+    element root;
+    simdjson::error_code err = parser.parse(body.data(), body.size(), false).get(root);
+    if (err != simdjson::SUCCESS) return document_error(err, body, 0);
+    if (root.is_object()) {
+      out->format = BodyFormat::json;
+      if (auto e = add_record(root.get_object().value_unsafe())) return ParseError{*e, first, false};
+      return std::nullopt;
+    }
+    if (!root.is_array()) {
+      return ParseError{"the body must be a JSON object, an array of JSON objects or NDJSON", first, false};
+    }
+    out->format = BodyFormat::json_array;
+    simdjson::dom::array array = root.get_array().value_unsafe();
+    out->records.reserve(array.size() < options->max_records ? array.size() : options->max_records);
+    size_t index = 0;
+    for (element item : array) {
+      std::optional<std::string> e;
+      if (!item.is_object()) {
+        e = "array element " + std::to_string(index) + " is not a JSON object";
+      } else {
+        e = add_record(item.get_object().value_unsafe());
+      }
+      if (e) {
+        size_t at = array_element_offset(body, first, index);
+        return ParseError{*e, at == std::string_view::npos ? first : at, false};
+      }
+      ++index;
+    }
+    return std::nullopt;
+  }
+
+  std::optional<ParseError> parse_ndjson(std::string_view body) {
+    out->format = BodyFormat::ndjson;
+    size_t line_no = 0;
+    size_t pos = 0;
+    while (pos < body.size()) {
+      ++line_no;
+      size_t end = body.find('\n', pos);
+      if (end == std::string_view::npos) end = body.size();
+      std::string_view line = body.substr(pos, end - pos);
+      pos = end + 1;
+      if (skip_ws(line, 0) == line.size()) continue;
+      auto line_error = [&](const std::string& what) {
+        return ParseError{"line " + std::to_string(line_no) + ": " + what, line_no, true};
+      };
+      element value;
+      // The line is followed by the rest of the body and its padding, so it
+      // is padded too: no copy.
+      simdjson::error_code err = parser.parse(line.data(), line.size(), false).get(value);
+      if (err != simdjson::SUCCESS) {
+        ParseError e = document_error(err, line, 0);
+        return line_error(e.message + " at column " + std::to_string(e.position + 1));
+      }
+      if (!value.is_object()) return line_error("expected a JSON object");
+      if (auto e = add_record(value.get_object().value_unsafe())) return line_error(*e);
+    }
+    return std::nullopt;
+  }
+
+  std::optional<ParseError> run(std::string_view body) {
+    size_t first = skip_ws(body, 0);
+    if (first == body.size()) return ParseError{"empty body", 0, false};
+    if (body[first] == '{') {
+      // NDJSON when the first line is a complete object and more follows;
+      // otherwise one (possibly pretty-printed) document.
+      size_t nl = body.find('\n', first);
+      if (nl != std::string_view::npos && skip_ws(body, nl + 1) != body.size()) {
+        element head;
+        if (parser.parse(body.data(), nl, false).get(head) == simdjson::SUCCESS && head.is_object())
+          return parse_ndjson(body);
+      }
+    }
+    return parse_document(body, first);
+  }
+};
+
+BodyParser::BodyParser() : impl_(std::make_unique<Impl>()) {}
+BodyParser::~BodyParser() = default;
+
+std::optional<ParseError> BodyParser::parse_padded(std::string_view body, const ParseOptions& options,
+                                                   ParsedBatch& out) {
+  impl_->prepare(options, out);
+  return impl_->run(body);
+}
+
+std::optional<ParseError> BodyParser::parse(std::string_view body, const ParseOptions& options, ParsedBatch& out) {
+  simdjson::padded_string padded(body);
+  return parse_padded(std::string_view(padded.data(), padded.size()), options, out);
+}
+
+}  // namespace touchpoint::webhook

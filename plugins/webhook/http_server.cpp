@@ -1,0 +1,531 @@
+#include "http_server.hpp"
+
+#include <array>
+#include <atomic>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <charconv>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "body_parser.hpp"
+#include "padded_body.hpp"
+#include "record_emitter.hpp"
+#include "responses.hpp"
+#include "signature.hpp"
+
+namespace touchpoint::webhook {
+
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+constexpr std::uint32_t kHeaderLimit = 16 * 1024;
+// After an error response that leaves unread request bytes, the connection is
+// half-closed and drained for a moment so the client reads the response
+// instead of a connection reset.
+constexpr auto kLingerTimeout = std::chrono::seconds(2);
+constexpr std::size_t kLingerMaxBytes = 1024 * 1024;
+// stop() waits this long for emitted requests to be acknowledged.
+constexpr auto kStopDrainTimeout = std::chrono::seconds(10);
+// Per-thread scratch above this size is released after a request.
+constexpr std::size_t kRetainedScratchBytes = 16 * 1024 * 1024;
+constexpr char kServerName[] = "touchpoint-webhook";
+
+int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::string_view sv(beast::string_view v) { return std::string_view(v.data(), v.size()); }
+
+// Counts outstanding work (see ServerContext). Shared with the done
+// callbacks, so it outlives the server.
+class InflightTracker {
+ public:
+  void acquire() {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++count_;
+  }
+  void release() {
+    bool idle = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      idle = --count_ == 0;
+    }
+    if (idle) cv_.notify_all();
+  }
+  bool wait_idle(std::chrono::steady_clock::duration timeout) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, timeout, [&] { return count_ == 0; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  size_t count_ = 0;
+};
+
+// One unit of an InflightTracker, released on destruction.
+class InflightToken {
+ public:
+  InflightToken() = default;
+  explicit InflightToken(std::shared_ptr<InflightTracker> tracker) : tracker_(std::move(tracker)) {
+    tracker_->acquire();
+  }
+  InflightToken(InflightToken&& other) noexcept = default;
+  InflightToken& operator=(InflightToken&& other) noexcept {
+    if (this != &other) {
+      reset();
+      tracker_ = std::move(other.tracker_);
+    }
+    return *this;
+  }
+  InflightToken(const InflightToken&) = delete;
+  InflightToken& operator=(const InflightToken&) = delete;
+  ~InflightToken() { reset(); }
+  void reset() noexcept {
+    if (tracker_) {
+      tracker_->release();
+      tracker_.reset();
+    }
+  }
+
+ private:
+  std::shared_ptr<InflightTracker> tracker_;
+};
+
+// Everything sessions share. Built once; never moved (parse_options views config).
+struct ServerContext {
+  ServerContext(const Config& cfg, Host h) : config(cfg), host(h), timeout(cfg.read_timeout_seconds) {
+    if (!config.secret.empty()) verifier = std::make_unique<SignatureVerifier>(config.secret, config.tolerance_seconds);
+    parse_options.default_type = config.type;
+    parse_options.id_field = config.id_field;
+    parse_options.key_field = config.key_field;
+    parse_options.max_records = config.max_records_per_request;
+  }
+
+  void count_response(unsigned status) const {
+    char labels[24] = "status=";
+    auto res = std::to_chars(labels + 7, labels + sizeof(labels), status);
+    host.counter_add("webhook_requests_total", std::string_view(labels, static_cast<size_t>(res.ptr - labels)), 1);
+  }
+
+  const Config config;
+  const Host host;
+  const std::chrono::seconds timeout;
+  std::unique_ptr<SignatureVerifier> verifier;
+  ParseOptions parse_options;
+  // Emitted requests whose response is not written yet (for a graceful stop).
+  const std::shared_ptr<InflightTracker> responses = std::make_shared<InflightTracker>();
+  // Emits whose done() has not returned yet: the io_context must outlive them.
+  const std::shared_ptr<InflightTracker> callbacks = std::make_shared<InflightTracker>();
+};
+
+// Parser state and buffers reused by all requests handled on one server thread.
+struct ThreadScratch {
+  BodyParser parser;
+  ParsedBatch batch;
+  std::vector<tp_record> records;
+
+  void trim() {
+    if (batch.arena.capacity() > kRetainedScratchBytes) std::string().swap(batch.arena);
+    if (batch.records.capacity() * sizeof(ParsedRecord) > kRetainedScratchBytes)
+      std::vector<ParsedRecord>().swap(batch.records);
+    if (records.capacity() * sizeof(tp_record) > kRetainedScratchBytes) std::vector<tp_record>().swap(records);
+  }
+};
+
+ThreadScratch& thread_scratch() {
+  thread_local ThreadScratch scratch;
+  return scratch;
+}
+
+template <class Request>
+SignatureHeaders signature_headers(const Request& req) {
+  return SignatureHeaders{sv(req["webhook-id"]), sv(req["webhook-timestamp"]), sv(req["webhook-signature"])};
+}
+
+enum ExtraHeaders : unsigned { kNoExtra = 0, kRetryAfter = 1, kAllowPost = 2 };
+
+// One connection. All its handlers run on its strand.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket&& socket, ServerContext& ctx) : stream_(std::move(socket)), ctx_(ctx) {}
+
+  void start() {
+    net::dispatch(stream_.get_executor(), beast::bind_front_handler(&Session::read_header, shared_from_this()));
+  }
+
+  // The host's completion of an emit (tp_emit_done_fn), on a host thread:
+  // hand the outcome to the session's strand and return at once.
+  static void emit_done(void* user, tp_status status, tp_str message) noexcept {
+    std::unique_ptr<PendingEmit> pending(static_cast<PendingEmit*>(user));
+    try {
+      std::shared_ptr<Session> self = std::move(pending->session);
+      auto executor = self->stream_.get_executor();
+      net::post(executor, [self = std::move(self), token = std::move(pending->response), count = pending->count, status,
+                           text = std::string(view(message))]() mutable {
+        self->finish_emit(status, count, text, std::move(token));
+      });
+    } catch (...) {
+      // Out of memory: the session is dropped and the client sees the connection close.
+    }
+    // `pending` (and its callback token) goes last: the post above happened
+    // while stop() still kept the io_context alive.
+  }
+
+ private:
+  struct PendingEmit {
+    std::shared_ptr<Session> session;
+    InflightToken response;
+    InflightToken callback;
+    size_t count = 0;
+  };
+
+  void read_header() {
+    version_ = 11;
+    keep_alive_ = false;
+    parser_.emplace();
+    parser_->header_limit(kHeaderLimit);
+    parser_->body_limit(ctx_.config.max_body_bytes);
+    stream_.expires_after(ctx_.timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&Session::on_header, shared_from_this()));
+  }
+
+  void on_header(beast::error_code ec, std::size_t /*bytes*/) {
+    if (ec) return on_read_error(ec);
+    const auto& req = parser_->get();
+    version_ = req.version();
+    keep_alive_ = req.keep_alive();
+    // Early answers leave the body unread: the connection is then closed.
+    const bool body_pending = !parser_->is_done();
+    std::string_view target = sv(req.target());
+    std::string_view path = target.substr(0, target.find('?'));
+    if (path != ctx_.config.path) return respond(http::status::not_found, error_body("no such path"), body_pending);
+    if (req.method() != http::verb::post)
+      return respond(http::status::method_not_allowed, error_body("only POST is allowed"), body_pending, kAllowPost);
+    if (ctx_.verifier) {
+      SignatureStatus status = ctx_.verifier->check_headers(signature_headers(req), unix_now());
+      if (status != SignatureStatus::ok)
+        return respond(http::status::unauthorized, error_body(describe(status)), body_pending);
+    }
+    if (!body_pending) return handle_request();
+    if (version_ >= 11 && beast::iequals(req[http::field::expect], "100-continue")) {
+      continue_ = http::response<http::empty_body>(http::status::continue_, version_);
+      stream_.expires_after(ctx_.timeout);
+      return http::async_write(stream_, continue_,
+                               beast::bind_front_handler(&Session::on_continue_written, shared_from_this()));
+    }
+    read_body();
+  }
+
+  void on_continue_written(beast::error_code ec, std::size_t /*bytes*/) {
+    if (ec) return close_socket();
+    read_body();
+  }
+
+  void read_body() {
+    stream_.expires_after(ctx_.timeout);
+    http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_body, shared_from_this()));
+  }
+
+  void on_body(beast::error_code ec, std::size_t /*bytes*/) {
+    if (ec) return on_read_error(ec);
+    handle_request();
+  }
+
+  void on_read_error(beast::error_code ec) {
+    if (ec == http::error::body_limit)
+      return respond(http::status::payload_too_large,
+                     error_body("body exceeds max_body_bytes (" + std::to_string(ctx_.config.max_body_bytes) + ")"),
+                     true);
+    if (ec == http::error::header_limit)
+      return respond(http::status::request_header_fields_too_large, error_body("request header too large"), true);
+    if (ec == http::error::end_of_stream) {  // the client closed between requests
+      beast::error_code ignored;
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      return;
+    }
+    if (ec.category() == http::make_error_code(http::error::bad_target).category() &&
+        ec != http::error::partial_message)
+      return respond(http::status::bad_request, error_body("malformed HTTP request: " + ec.message()), true);
+    // Timeout, reset, truncated message: nobody to answer.
+    close_socket();
+  }
+
+  void handle_request() {
+    try {
+      process_request();
+    } catch (const std::exception& e) {
+      ctx_.host.error(std::string("webhook: request failed: ") + e.what());
+      respond(http::status::internal_server_error, error_body("internal error"), true);
+    }
+  }
+
+  void process_request() {
+    std::string& body = parser_->get().body();
+    if (body.capacity() < body.size() + kBodyPadding) body.reserve(body.size() + kBodyPadding);
+    if (ctx_.verifier) {
+      SignatureStatus status = ctx_.verifier->verify(signature_headers(parser_->get()), body, unix_now());
+      if (status != SignatureStatus::ok)
+        return respond(http::status::unauthorized, error_body(describe(status)), false);
+    }
+    ThreadScratch& scratch = thread_scratch();
+    std::optional<ParseError> error = scratch.parser.parse_padded(body, ctx_.parse_options, scratch.batch);
+    parser_.reset();  // the request and its body are no longer needed
+    if (error) return respond(http::status::bad_request, error_body(error->message, error->position), false);
+    const size_t count = scratch.batch.records.size();
+    if (count == 0) return respond(http::status::accepted, accepted_body(0), false);
+
+    auto pending = std::make_unique<PendingEmit>();
+    pending->session = shared_from_this();
+    pending->response = InflightToken(ctx_.responses);
+    pending->callback = InflightToken(ctx_.callbacks);
+    pending->count = count;
+    std::string message;
+    PendingEmit* user = pending.release();  // owned by emit_done from here on, unless refused
+    tp_status status = emit_batch(ctx_.host, scratch.batch, scratch.records, &Session::emit_done, user, message);
+    scratch.trim();
+    if (status == TP_OK) return;  // the response follows from emit_done
+    pending.reset(user);
+    pending->session.reset();  // `this` stays alive: the caller's handler holds a reference
+    pending.reset();
+    respond_refused(status, message);
+  }
+
+  void respond_refused(tp_status status, const std::string& message) {
+    switch (status) {
+      case TP_STATUS_BACKPRESSURE:
+        return respond(http::status::service_unavailable, error_body("the hub is over its limits; retry later"), false,
+                       kRetryAfter);
+      case TP_STATUS_SHUTTING_DOWN:
+        return respond(http::status::service_unavailable, error_body("the hub is shutting down"), false);
+      case TP_STATUS_RETRYABLE:
+        return respond(http::status::service_unavailable, error_body("temporarily unavailable: " + message), false,
+                       kRetryAfter);
+      case TP_STATUS_PERMANENT:
+        return respond(http::status::bad_request, error_body("rejected by the hub: " + message), false);
+      default:
+        return respond(http::status::internal_server_error, error_body("emit failed: " + message), false);
+    }
+  }
+
+  void finish_emit(tp_status status, size_t count, const std::string& message, InflightToken token) {
+    inflight_ = std::move(token);  // released once the response is written
+    if (status == TP_OK) {
+      ctx_.host.counter_add("webhook_records_total", "", static_cast<double>(count));
+      return respond(http::status::accepted, accepted_body(count), false);
+    }
+    respond(http::status::internal_server_error, error_body("the hub could not store the records: " + message), false);
+  }
+
+  void respond(http::status status, std::string body, bool close_after, unsigned extra = kNoExtra) {
+    close_after = close_after || !keep_alive_;
+    response_ = http::response<http::string_body>();
+    response_.result(status);
+    response_.version(version_);
+    response_.set(http::field::server, kServerName);
+    response_.set(http::field::content_type, "application/json");
+    if (extra & kRetryAfter) response_.set(http::field::retry_after, "1");
+    if (extra & kAllowPost) response_.set(http::field::allow, "POST");
+    response_.keep_alive(!close_after);
+    response_.body() = std::move(body);
+    response_.prepare_payload();
+    ctx_.count_response(static_cast<unsigned>(status));
+    stream_.expires_after(ctx_.timeout);
+    http::async_write(stream_, response_,
+                      beast::bind_front_handler(&Session::on_write, shared_from_this(), close_after));
+  }
+
+  void on_write(bool close_after, beast::error_code ec, std::size_t /*bytes*/) {
+    inflight_.reset();
+    if (ec) return close_socket();
+    if (close_after) return linger();
+    read_header();
+  }
+
+  void linger() {
+    parser_.reset();
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(kLingerTimeout);
+    drain();
+  }
+
+  void drain() {
+    stream_.async_read_some(net::buffer(drain_), beast::bind_front_handler(&Session::on_drain, shared_from_this()));
+  }
+
+  void on_drain(beast::error_code ec, std::size_t bytes) {
+    drained_ += bytes;
+    if (ec || drained_ > kLingerMaxBytes) return close_socket();
+    drain();
+  }
+
+  void close_socket() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.socket().close(ignored);
+  }
+
+  beast::tcp_stream stream_;
+  ServerContext& ctx_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<PaddedBody>> parser_;
+  http::response<http::empty_body> continue_;
+  http::response<http::string_body> response_;
+  InflightToken inflight_;
+  unsigned version_ = 11;
+  bool keep_alive_ = false;
+  std::array<char, 4096> drain_{};
+  std::size_t drained_ = 0;
+};
+
+}  // namespace
+
+struct HttpServer::Impl {
+  Impl(const Config& config, Host host) : ctx(config, host), ioc(std::make_unique<net::io_context>(config.threads)) {
+    auto fail = [&](const char* what, const beast::error_code& ec) {
+      throw RetryableError("webhook: cannot " + std::string(what) + " " + config.listen + ": " + ec.message());
+    };
+    beast::error_code ec;
+    const net::ip::address address = net::ip::make_address(config.host, ec);
+    if (ec) throw ConfigError("webhook config: 'listen' has an invalid address: " + config.host);
+    const tcp::endpoint endpoint(address, config.port);
+    acceptor.emplace(net::make_strand(*ioc));
+    acceptor->open(endpoint.protocol(), ec);
+    if (ec) fail("open a socket for", ec);
+    acceptor->set_option(net::socket_base::reuse_address(true), ec);
+    acceptor->bind(endpoint, ec);
+    if (ec) fail("bind", ec);
+    acceptor->listen(net::socket_base::max_listen_connections, ec);
+    if (ec) fail("listen on", ec);
+    local = acceptor->local_endpoint(ec);
+    if (ec) fail("read the local address of", ec);
+    retry_timer.emplace(acceptor->get_executor());
+    work.emplace(ioc->get_executor());
+    do_accept();
+    running = true;
+    try {
+      for (unsigned i = 0; i < config.threads; ++i) threads.emplace_back([this] { run(); });
+    } catch (...) {
+      stop();
+      throw;
+    }
+  }
+
+  ~Impl() { stop(); }
+
+  void run() noexcept {
+    for (;;) {
+      try {
+        ioc->run();
+        return;
+      } catch (const std::exception& e) {
+        try {
+          ctx.host.error(std::string("webhook: unexpected exception in a server thread: ") + e.what());
+        } catch (...) {
+        }
+      } catch (...) {
+      }
+    }
+  }
+
+  void do_accept() {
+    acceptor->async_accept(net::make_strand(*ioc), beast::bind_front_handler(&Impl::on_accept, this));
+  }
+
+  void on_accept(beast::error_code ec, tcp::socket socket) {
+    if (ec == net::error::operation_aborted || !acceptor->is_open()) return;
+    if (ec) {
+      // E.g. out of file descriptors: back off instead of spinning.
+      retry_timer->expires_after(std::chrono::milliseconds(50));
+      retry_timer->async_wait([this](beast::error_code wait_ec) {
+        if (!wait_ec && acceptor->is_open()) do_accept();
+      });
+      return;
+    }
+    beast::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    try {
+      std::make_shared<Session>(std::move(socket), ctx)->start();
+    } catch (const std::exception&) {
+      // Out of memory: drop this connection, keep accepting.
+    }
+    do_accept();
+  }
+
+  void stop() noexcept {
+    if (!running.exchange(false)) return;
+    try {
+      net::post(acceptor->get_executor(), [this] {
+        beast::error_code ignored;
+        acceptor->close(ignored);
+        retry_timer->cancel();
+      });
+    } catch (...) {
+    }
+    // Let requests whose records were emitted get their response.
+    (void)ctx.responses->wait_idle(kStopDrainTimeout);
+    work.reset();
+    ioc->stop();
+    for (std::thread& t : threads)
+      if (t.joinable()) t.join();
+    threads.clear();
+    // No new emits can start now; done() callbacks still owed post into the
+    // io_context, so it must not be destroyed before they have returned.
+    if (!ctx.callbacks->wait_idle(kStopDrainTimeout)) {
+      // The host still owes done() callbacks; they post into this io_context.
+      // Keep it (and the sessions it holds) alive rather than risk a
+      // use-after-free; the posted handlers never run.
+      try {
+        ctx.host.warn("webhook: stopped with unacknowledged requests");
+      } catch (...) {
+      }
+      (void)ioc.release();
+    }
+  }
+
+  ServerContext ctx;
+  std::unique_ptr<net::io_context> ioc;
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
+  std::optional<tcp::acceptor> acceptor;
+  std::optional<net::steady_timer> retry_timer;
+  std::vector<std::thread> threads;
+  tcp::endpoint local;
+  std::atomic<bool> running{false};
+};
+
+HttpServer::HttpServer(const Config& config, Host host) : impl_(std::make_unique<Impl>(config, host)) {}
+
+HttpServer::~HttpServer() { impl_->stop(); }
+
+uint16_t HttpServer::port() const noexcept { return impl_->local.port(); }
+
+std::string HttpServer::endpoint() const {
+  const net::ip::address address = impl_->local.address();
+  std::string host = address.to_string();
+  if (address.is_v6()) host = "[" + host + "]";
+  return host + ":" + std::to_string(impl_->local.port());
+}
+
+bool HttpServer::running() const noexcept { return impl_->running.load(); }
+
+void HttpServer::stop() noexcept { impl_->stop(); }
+
+}  // namespace touchpoint::webhook

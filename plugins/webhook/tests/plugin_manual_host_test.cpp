@@ -1,0 +1,204 @@
+// The plugin against a hand-written host whose done() callbacks the test
+// controls: the 202 must wait for done(TP_OK), an error from done() is a 500,
+// and close() must not return while done() callbacks are still owed.
+#include <dlfcn.h>
+#include <gtest/gtest.h>
+#include <touchpoint/abi.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "test_support.hpp"
+
+namespace touchpoint::webhook::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+class ManualHost {
+ public:
+  struct Owed {
+    tp_emit_done_fn done = nullptr;
+    void* user = nullptr;
+    size_t count = 0;
+  };
+
+  ManualHost() {
+    api_.size = sizeof(api_);
+    api_.abi_version = TP_ABI_VERSION;
+    api_.host_version = tp_str{"manual-host", 11};
+    api_.log = [](tp_host_ctx*, int32_t, tp_str) {};
+    api_.config_get = [](tp_host_ctx*, tp_str, tp_str*) -> tp_status { return TP_STATUS_PERMANENT; };
+    api_.counter_add = [](tp_host_ctx*, tp_str, tp_str, double) {};
+    api_.gauge_set = [](tp_host_ctx* c, tp_str name, tp_str, double v) {
+      if (std::string_view(name.data, name.len) == "webhook_listening_port") self(c)->port_ = static_cast<uint16_t>(v);
+    };
+    api_.emit = [](tp_host_ctx* c, const tp_emit* unit, tp_emit_done_fn done, void* user, tp_error*) -> tp_status {
+      ManualHost* h = self(c);
+      if (h->done_inline_) {
+        done(user, TP_OK, tp_str{nullptr, 0});  // completion before emit even returns
+        return TP_OK;
+      }
+      {
+        std::lock_guard<std::mutex> lock(h->mu_);
+        h->owed_.push_back(Owed{done, user, unit->count});
+      }
+      h->cv_.notify_all();
+      return TP_OK;
+    };
+    api_.checkpoint_get = [](tp_host_ctx*, tp_str* out) -> tp_status {
+      *out = tp_str{nullptr, 0};
+      return TP_OK;
+    };
+    api_.post = [](tp_host_ctx*, tp_task_fn, void*) -> tp_status { return TP_STATUS_SHUTTING_DOWN; };
+
+    void* lib = dlopen(TP_WEBHOOK_PLUGIN, RTLD_NOW | RTLD_LOCAL);
+    if (lib == nullptr) throw std::runtime_error(dlerror());
+    auto negotiate = reinterpret_cast<tp_plugin_negotiate_fn>(dlsym(lib, TP_PLUGIN_ENTRY_SYMBOL));
+    if (negotiate == nullptr) throw std::runtime_error("no entry point");
+    tp_negotiation n{sizeof(n), TP_MAKE_VERSION(1, 0), TP_ABI_VERSION, &api_};
+    info_.size = sizeof(info_);
+    if (negotiate(&n, &info_, nullptr) != TP_OK) throw std::runtime_error("negotiation failed");
+  }
+
+  ~ManualHost() { close(); }
+
+  const tp_plugin_info& info() const { return info_; }
+
+  void open(bool done_inline = false) {
+    done_inline_ = done_inline;
+    std::string message;
+    ASSERT_EQ(try_open(R"({"listen":"127.0.0.1:0"})", &message), TP_OK) << message;
+    ASSERT_GT(port_.load(), 0);
+  }
+
+  tp_status try_open(std::string_view config, std::string* message) {
+    char buf[512];
+    tp_error err{sizeof(err), buf, sizeof(buf), 0};
+    tp_status status = info_.vtable->open(&api_, reinterpret_cast<tp_host_ctx*>(this),
+                                          tp_str{config.data(), config.size()}, &instance_, &err);
+    message->assign(buf, err.len);
+    return status;
+  }
+
+  uint16_t port() const { return port_.load(); }
+
+  void close() {
+    if (instance_ != nullptr) info_.vtable->close(instance_);
+    instance_ = nullptr;
+  }
+
+  bool wait_owed(size_t n, std::chrono::milliseconds timeout = 5000ms) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, timeout, [&] { return owed_.size() >= n; });
+  }
+  Owed take() {
+    std::lock_guard<std::mutex> lock(mu_);
+    Owed o = owed_.front();
+    owed_.erase(owed_.begin());
+    return o;
+  }
+
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/ingest"; }
+
+ private:
+  static ManualHost* self(tp_host_ctx* c) { return reinterpret_cast<ManualHost*>(c); }
+
+  tp_host_api api_{};
+  tp_plugin_info info_{};
+  tp_instance* instance_ = nullptr;
+  std::atomic<uint16_t> port_{0};
+  bool done_inline_ = false;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Owed> owed_;
+};
+
+std::future<HttpResponse> post_async(const std::string& url, const std::string& body) {
+  return std::async(std::launch::async, [url, body] {
+    HttpClient client;
+    return client.post(url, body);
+  });
+}
+
+TEST(WebhookManualHost, NegotiatesAsASource) {
+  ManualHost host;
+  EXPECT_EQ(std::string(host.info().name.data, host.info().name.len), "webhook");
+  EXPECT_EQ(host.info().capabilities, TP_CAP_SOURCE);
+  EXPECT_EQ(host.info().abi_version, TP_ABI_VERSION);
+}
+
+TEST(WebhookManualHost, OpenFailuresAreReported) {
+  ManualHost host;
+  std::string message;
+  EXPECT_EQ(host.try_open(R"({"listen":"127.0.0.1:0","threads":0})", &message), TP_STATUS_INVALID_CONFIG);
+  EXPECT_NE(message.find("'threads'"), std::string::npos) << message;
+  EXPECT_EQ(host.try_open(R"({"listen":"127.0.0.1:0","port_file":"/nonexistent-dir/x/port"})", &message),
+            TP_STATUS_INVALID_CONFIG);
+  EXPECT_NE(message.find("'port_file'"), std::string::npos) << message;
+
+  host.open();  // now occupy a port and try to bind it a second time
+  ManualHost second;
+  const std::string listen = "127.0.0.1:" + std::to_string(host.port());
+  EXPECT_EQ(second.try_open(R"({"listen":")" + listen + "\"}", &message), TP_STATUS_RETRYABLE);
+  EXPECT_NE(message.find("cannot bind " + listen), std::string::npos) << message;
+}
+
+TEST(WebhookManualHost, ResponseWaitsForDurability) {
+  ManualHost host;
+  host.open();
+  auto response = post_async(host.url(), R"([{"a":1},{"a":2}])");
+  ASSERT_TRUE(host.wait_owed(1));
+  EXPECT_EQ(response.wait_for(300ms), std::future_status::timeout) << "answered before the unit was durable";
+  ManualHost::Owed owed = host.take();
+  EXPECT_EQ(owed.count, 2u);
+  std::thread([owed] { owed.done(owed.user, TP_OK, tp_str{nullptr, 0}); }).join();  // from a "host thread"
+  HttpResponse res = response.get();
+  EXPECT_EQ(res.status, 202);
+  EXPECT_EQ(res.body, R"({"accepted":2})");
+}
+
+TEST(WebhookManualHost, DoneErrorIs500WithTheMessage) {
+  ManualHost host;
+  host.open();
+  auto response = post_async(host.url(), R"({"a":1})");
+  ASSERT_TRUE(host.wait_owed(1));
+  ManualHost::Owed owed = host.take();
+  owed.done(owed.user, TP_STATUS_RETRYABLE, tp_str{"journal full", 12});
+  HttpResponse res = response.get();
+  EXPECT_EQ(res.status, 500);
+  EXPECT_NE(res.body.find("journal full"), std::string::npos) << res.body;
+}
+
+TEST(WebhookManualHost, DoneInsideEmitIsFine) {
+  ManualHost host;
+  host.open(/*done_inline=*/true);
+  HttpClient client;
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(client.post(host.url(), R"({"a":1})").status, 202);
+}
+
+TEST(WebhookManualHost, CloseWaitsForOwedCallbacks) {
+  ManualHost host;
+  host.open();
+  auto response = post_async(host.url(), R"({"a":1})");
+  ASSERT_TRUE(host.wait_owed(1));
+  ManualHost::Owed owed = host.take();
+  std::thread late([owed] {
+    std::this_thread::sleep_for(300ms);
+    owed.done(owed.user, TP_OK, tp_str{nullptr, 0});
+  });
+  auto start = std::chrono::steady_clock::now();
+  host.close();
+  auto took = std::chrono::steady_clock::now() - start;
+  late.join();
+  EXPECT_GE(took, 250ms) << "close() returned while a done() callback was owed";
+  EXPECT_LT(took, 5s);
+  EXPECT_EQ(response.get().status, 202) << "the durable request still got its answer";
+}
+
+}  // namespace
+}  // namespace touchpoint::webhook::test

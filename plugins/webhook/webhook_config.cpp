@@ -1,0 +1,126 @@
+#include "webhook_config.hpp"
+
+#include <arpa/inet.h>
+#include <simdjson.h>
+
+#include <charconv>
+#include <stdexcept>
+#include <touchpoint/plugin.hpp>
+
+#include "signature.hpp"
+
+namespace touchpoint::webhook {
+
+namespace {
+
+constexpr uint64_t kMaxBodyLimit = 1024ull * 1024u * 1024u;  // 1 GiB
+constexpr uint64_t kMaxThreads = 64;
+
+[[noreturn]] void fail(std::string_view key, std::string_view what) {
+  throw ConfigError("webhook config: '" + std::string(key) + "' " + std::string(what));
+}
+
+std::string get_string(std::string_view key, simdjson::dom::element value) {
+  std::string_view s;
+  if (value.get_string().get(s) != simdjson::SUCCESS) fail(key, "must be a string");
+  return std::string(s);
+}
+
+// Integers may arrive as JSON numbers or, after ${env:...} substitution, as
+// strings of digits.
+uint64_t get_uint(std::string_view key, simdjson::dom::element value, uint64_t min, uint64_t max) {
+  uint64_t n = 0;
+  std::string_view s;
+  if (value.is_uint64()) {
+    n = value.get_uint64().value_unsafe();
+  } else if (value.get_string().get(s) == simdjson::SUCCESS && !s.empty()) {
+    auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+    if (ec != std::errc() || ptr != s.data() + s.size()) fail(key, "must be a non-negative integer");
+  } else {
+    fail(key, "must be a non-negative integer");
+  }
+  if (n < min || n > max) fail(key, "must be between " + std::to_string(min) + " and " + std::to_string(max));
+  return n;
+}
+
+void parse_listen(Config& c) {
+  std::string_view l = c.listen;
+  size_t colon = l.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) fail("listen", "must be \"host:port\", e.g. \"127.0.0.1:8080\"");
+  std::string_view host = l.substr(0, colon);
+  std::string_view port = l.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  unsigned p = 0;
+  auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), p);
+  if (port.empty() || ec != std::errc() || ptr != port.data() + port.size() || p > 65535)
+    fail("listen", "has an invalid port (0-65535)");
+  if (host == "localhost") host = "127.0.0.1";
+  std::string h(host);
+  unsigned char buf[16];
+  if (inet_pton(AF_INET, h.c_str(), buf) != 1 && inet_pton(AF_INET6, h.c_str(), buf) != 1)
+    fail("listen", "must use an IPv4 or IPv6 address (or localhost)");
+  c.host = std::move(h);
+  c.port = static_cast<uint16_t>(p);
+}
+
+}  // namespace
+
+Config parse_config(std::string_view json) {
+  Config c;
+  size_t first = json.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos) return c;
+
+  simdjson::dom::parser parser;
+  simdjson::padded_string padded(json);
+  simdjson::dom::object root;
+  simdjson::error_code err = parser.parse(padded).get(root);
+  if (err == simdjson::INCORRECT_TYPE) throw ConfigError("webhook config: must be a JSON object");
+  if (err != simdjson::SUCCESS)
+    throw ConfigError(std::string("webhook config: invalid JSON: ") + simdjson::error_message(err));
+
+  for (auto field : root) {
+    std::string_view key = field.key;
+    simdjson::dom::element v = field.value;
+    if (v.is_null()) continue;  // an explicit null keeps the default
+    if (key == "listen") {
+      c.listen = get_string(key, v);
+      parse_listen(c);
+    } else if (key == "path") {
+      c.path = get_string(key, v);
+      if (c.path.empty() || c.path.front() != '/') fail(key, "must start with '/'");
+      if (c.path.find_first_of("?# \t\r\n") != std::string::npos) fail(key, "must not contain '?', '#' or whitespace");
+    } else if (key == "max_body_bytes") {
+      c.max_body_bytes = get_uint(key, v, 1, kMaxBodyLimit);
+    } else if (key == "secret") {
+      c.secret = get_string(key, v);
+      try {
+        (void)decode_secret(c.secret);
+      } catch (const std::invalid_argument& e) {
+        fail(key, std::string("is invalid: ") + e.what());
+      }
+    } else if (key == "tolerance_seconds") {
+      c.tolerance_seconds = static_cast<int64_t>(get_uint(key, v, 1, 7u * 24u * 3600u));
+    } else if (key == "type") {
+      c.type = get_string(key, v);
+      if (c.type.empty()) fail(key, "must not be empty");
+    } else if (key == "id_field") {
+      c.id_field = get_string(key, v);
+    } else if (key == "key_field") {
+      c.key_field = get_string(key, v);
+    } else if (key == "threads") {
+      c.threads = static_cast<unsigned>(get_uint(key, v, 1, kMaxThreads));
+    } else if (key == "max_records_per_request") {
+      c.max_records_per_request = get_uint(key, v, 1, 100'000'000);
+    } else if (key == "port_file") {
+      c.port_file = get_string(key, v);
+      if (c.port_file.empty()) fail(key, "must not be empty");
+    } else if (key == "read_timeout_seconds") {
+      c.read_timeout_seconds = static_cast<unsigned>(get_uint(key, v, 1, 3600));
+    } else {
+      throw ConfigError("webhook config: unknown key '" + std::string(key) + "'");
+    }
+  }
+  return c;
+}
+
+}  // namespace touchpoint::webhook

@@ -1,0 +1,36 @@
+// The webhook connector's configuration: parsed and validated from the
+// instance's JSON "config" block. Every error is a touchpoint::ConfigError
+// whose message names the offending key.
+#ifndef TOUCHPOINT_WEBHOOK_CONFIG_HPP
+#define TOUCHPOINT_WEBHOOK_CONFIG_HPP
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace touchpoint::webhook {
+
+struct Config {
+  std::string listen = "127.0.0.1:8080";  ///< as configured
+  std::string host = "127.0.0.1";         ///< IP literal to bind ("localhost" is mapped to 127.0.0.1)
+  uint16_t port = 8080;                   ///< 0: ephemeral
+  std::string path = "/ingest";
+  uint64_t max_body_bytes = 10u * 1024u * 1024u;
+  std::string secret;  ///< empty: signatures are not checked
+  int64_t tolerance_seconds = 300;
+  std::string type = "event";
+  std::string id_field = "id";
+  std::string key_field;
+  unsigned threads = 2;
+  uint64_t max_records_per_request = 100000;
+  std::string port_file;
+  unsigned read_timeout_seconds = 30;
+};
+
+/// Parses and validates `json` (an object; empty input means all defaults).
+/// Throws touchpoint::ConfigError. Has no side effects.
+Config parse_config(std::string_view json);
+
+}  // namespace touchpoint::webhook
+
+#endif  // TOUCHPOINT_WEBHOOK_CONFIG_HPP
