@@ -28,6 +28,6 @@ run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DTOUCHPOINT_SANITIZE=address,unde
 unset ASAN_OPTIONS UBSAN_OPTIONS
 
 echo "== out-of-tree plugin template against the installed SDK"
-scripts/check-plugin-template.sh
+scripts/check-plugin-template.sh --build-dir build-test
 
 echo "All tests passed."

@@ -5,10 +5,11 @@
 # not enough — libstdc++ declares namespace std with default visibility, so
 # template instantiations would leak as weak symbols — hence the version script.
 # Works in the hub's tree and out of tree after find_package(Touchpoint CONFIG).
-set(_touchpoint_exports_map "${CMAKE_CURRENT_LIST_DIR}/touchpoint_plugin.map")
-
 function(touchpoint_add_plugin name)
   cmake_parse_arguments(ARG "" "" "SOURCES" ${ARGN})
+  # Found relative to this file, so the function also works in directories
+  # other than the one that called find_package(Touchpoint).
+  set(_touchpoint_exports_map "${CMAKE_CURRENT_FUNCTION_LIST_DIR}/touchpoint_plugin.map")
   set(target tp_${name})
   add_library(${target} MODULE ${ARG_SOURCES})
   target_link_libraries(${target} PRIVATE Touchpoint::sdk)

@@ -100,7 +100,10 @@ typedef struct tp_error {
 /* Encoding of tp_record.data. Only JSON is defined in 1.0. */
 #define TP_ENCODING_JSON_UTF8 0u /* v1.0 data is one UTF-8 JSON object */
 
-/* One record as it crosses the boundary (the "envelope", docs/envelope.md). */
+/* One record as it crosses the boundary (the "envelope", docs/abi.md).
+ * Limits the host enforces on emit; one violating record refuses the whole
+ * unit with TP_STATUS_PERMANENT: id <= 256 bytes, type <= 64 bytes of
+ * [a-z0-9_.-], key <= 1024 bytes, data + meta <= 16 MiB, data a JSON object. */
 typedef struct tp_record {
   size_t size;       /* v1.0 */
   tp_str id;         /* v1.0 unique id used for idempotency; empty: host assigns one */
@@ -192,8 +195,9 @@ typedef struct tp_host_api {
   tp_status (*emit)(tp_host_ctx* ctx, const tp_emit* unit, tp_emit_done_fn done, void* user,
                     tp_error* err);
 
-  /* v1.0 The last cursor made durable for this instance (empty if none).
-   * The string is valid until close(). */
+  /* v1.0 The cursor that was durable when this instance was opened (empty if
+   * none): where a restarted source resumes. Later commits are delivered
+   * through commit(), not reflected here. The string is valid until close(). */
   tp_status (*checkpoint_get)(tp_host_ctx* ctx, tp_str* out);
 
   /* v1.0 Run fn(user) on the instance's own thread, serialized with the
