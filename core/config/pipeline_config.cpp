@@ -30,7 +30,9 @@ PluginUse read_plugin(const YAML::Node& node, const std::string& instance, const
     require_map(c, src, "config");
     p.config = yaml_to_json(c, src, base_dir, hub.data_dir);
     for (const auto& kv : c)
-      if (kv.second.IsScalar() && kv.second.Scalar().find("${") != std::string::npos) p.secret_refs.insert(kv.first.Scalar());
+      if (kv.second.IsScalar() && (kv.second.Scalar().find("${env:") != std::string::npos ||
+                                   kv.second.Scalar().find("${file:") != std::string::npos))
+        p.secret_refs.insert(kv.first.Scalar());
   }
   if (node["poll_interval_ms"])
     p.poll_interval_ms = get_int(node["poll_interval_ms"], src, "poll_interval_ms", 1, 3'600'000);
@@ -80,7 +82,8 @@ PipelinePtr load_pipeline(const fs::path& file, const HubConfig& hub) {
       p->sinks.push_back(std::move(sink));
     }
   }
-  if (!p->to_store && p->sinks.empty()) src.fail(root, "pipeline '" + p->name + "' has no destination: set store: true or add sinks");
+  if (!p->to_store && p->sinks.empty())
+    src.fail(root, "pipeline '" + p->name + "' has no destination: set store: true or add sinks");
   YAML::Emitter canonical;
   canonical << root;
   p->fingerprint = canonical.c_str();
@@ -95,7 +98,8 @@ std::vector<PipelinePtr> load_pipelines(const fs::path& dir, const HubConfig& hu
     return {};
   }
   for (const auto& e : fs::directory_iterator(dir))
-    if (e.is_regular_file() && (e.path().extension() == ".yaml" || e.path().extension() == ".yml")) files.push_back(e.path());
+    if (e.is_regular_file() && (e.path().extension() == ".yaml" || e.path().extension() == ".yml"))
+      files.push_back(e.path());
   std::sort(files.begin(), files.end());
   std::vector<PipelinePtr> out;
   std::map<std::string, fs::path> seen;
@@ -103,7 +107,8 @@ std::vector<PipelinePtr> load_pipelines(const fs::path& dir, const HubConfig& hu
     try {
       PipelinePtr p = load_pipeline(f, hub);
       if (auto it = seen.find(p->name); it != seen.end()) {
-        errors.emplace_back(f.string(), 1, 1, "pipeline name '" + p->name + "' is already used by " + it->second.string());
+        errors.emplace_back(f.string(), 1, 1,
+                            "pipeline name '" + p->name + "' is already used by " + it->second.string());
         continue;
       }
       seen[p->name] = f;

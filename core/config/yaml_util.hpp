@@ -14,10 +14,14 @@
 
 namespace touchpoint::core {
 
-/// Fails at the first key of `map` that is not in `allowed`.
 /// Loads a YAML file; syntax errors and unreadable files become ConfigError.
+/// Also refused, with the position where known: files over 16 MiB, bytes
+/// that are not UTF-8 or are control characters, nesting deeper than 1000
+/// levels (including recursive aliases) and aliases that expand to more than
+/// a million values or 64 MiB of text.
 YAML::Node load_yaml_file(const std::filesystem::path& file);
 
+/// Fails at the first key of `map` that is not in `allowed`, or that repeats.
 void require_keys_known(const YAML::Node& map, std::initializer_list<const char*> allowed, const ConfigSource& src,
                         const std::string& what);
 void require_map(const YAML::Node& node, const ConfigSource& src, const std::string& what);

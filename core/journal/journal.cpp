@@ -31,9 +31,7 @@ bool parse_segment_name(const fs::path& p, uint64_t& first_seq) {
   return ec == std::errc() && ptr == name.data() + 20;
 }
 
-[[noreturn]] void fail_errno(const std::string& what) {
-  throw std::runtime_error(what + ": " + std::strerror(errno));
-}
+[[noreturn]] void fail_errno(const std::string& what) { throw std::runtime_error(what + ": " + std::strerror(errno)); }
 
 void fsync_dir(const fs::path& dir) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -80,13 +78,16 @@ void Journal::recover() {
   for (const SegmentInfo& seg : found) {
     SegmentScanner scanner(seg.path);
     SegmentScanner::Status st;
+    uint64_t good = 0;  // end of the last accepted frame
     while ((st = scanner.next()) == SegmentScanner::Status::frame) {
-      if (scanner.seq() <= last_seq) break;  // sequence went backwards: treat as corruption below
+      // A sequence going backwards (e.g. a stale block) is corruption: the
+      // frame is not accepted and is quarantined with the rest of the tail.
+      if (scanner.seq() <= last_seq) break;
+      good = scanner.offset();
       last_seq = scanner.seq();
       if (recovery_.first_seq == 0) recovery_.first_seq = scanner.seq();
       ++recovery_.entries;
     }
-    uint64_t good = scanner.offset();
     uint64_t size = fs::file_size(seg.path);
     if (good < size) {
       // Keep the damaged bytes for inspection, then cut the segment back to
@@ -106,7 +107,8 @@ void Journal::recover() {
         out << in.rdbuf();
       }
       q.saved_as = saved.string();
-      if (::truncate(seg.path.c_str(), static_cast<off_t>(good)) != 0) fail_errno("cannot truncate " + seg.path.string());
+      if (::truncate(seg.path.c_str(), static_cast<off_t>(good)) != 0)
+        fail_errno("cannot truncate " + seg.path.string());
       recovery_.quarantined.push_back(q);
       size = good;
     }
@@ -166,7 +168,8 @@ void Journal::writer_loop() {
       if (queue_.empty()) return;  // stopping and drained
       // Take everything queued, bounded by max_group_bytes (at least one).
       uint64_t bytes = 0;
-      while (!queue_.empty() && (group.empty() || bytes + queue_.front().payload.size() <= options_.max_group_bytes)) {
+      while (!queue_.empty() &&
+             (group.empty() || bytes + queue_.front().payload.size() + kFrameHeaderBytes <= options_.max_group_bytes)) {
         bytes += queue_.front().payload.size() + kFrameHeaderBytes;
         group.push_back(std::move(queue_.front()));
         queue_.pop_front();
@@ -234,7 +237,8 @@ void Journal::release_until(uint64_t applied_seq) {
   for (const fs::path& p : doomed) {
     std::error_code ec;
     uint64_t size = fs::file_size(p, ec);
-    if (fs::remove(p, ec) && !ec) bytes_on_disk_.fetch_sub(std::min(size, bytes_on_disk_.load()), std::memory_order_relaxed);
+    if (fs::remove(p, ec) && !ec)
+      bytes_on_disk_.fetch_sub(std::min(size, bytes_on_disk_.load()), std::memory_order_relaxed);
   }
 }
 

@@ -39,7 +39,8 @@ struct SqliteStore::Writer {
         insert_identity(db,
                         "INSERT INTO identities(kind, value, profile_id, source, first_seen_ms) VALUES(?,?,?,?,?) "
                         "ON CONFLICT(kind, value) DO NOTHING"),
-        insert_profile(db, "INSERT INTO profiles(id, created_ms, updated_ms, attributes) VALUES(?,?,?,json_patch('{}',?))"),
+        insert_profile(db,
+                       "INSERT INTO profiles(id, created_ms, updated_ms, attributes) VALUES(?,?,?,json_patch('{}',?))"),
         patch_profile(db, "UPDATE profiles SET attributes=json_patch(attributes, ?), updated_ms=? WHERE id=?"),
         touch_profile(db, "UPDATE profiles SET updated_ms=? WHERE id=?"),
         set_position(db,
@@ -202,7 +203,9 @@ ApplyStats SqliteStore::apply(const ApplyBatch& batch) {
     for (const auto& [instance, cursor] : batch.checkpoints)
       w_->set_checkpoint.bind_static(1, instance).bind_static(2, cursor).bind(3, now).run();
     if (batch.journal_seq > 0)
-      w_->set_position.bind(1, std::string_view(kApplierConsumer)).bind(2, static_cast<int64_t>(batch.journal_seq)).run();
+      w_->set_position.bind(1, std::string_view(kApplierConsumer))
+          .bind(2, static_cast<int64_t>(batch.journal_seq))
+          .run();
     tx.commit();
   } catch (...) {
     identity_cache_.clear();
@@ -348,8 +351,16 @@ std::optional<ProfileView> SqliteStore::profile_find(const std::string& query, s
     id = std::stoll(query);
   } else {
     std::string kind = "email", value = query;
-    if (auto colon = query.find(':'); query.find('@') == std::string::npos && colon != std::string::npos) {
-      // "phone:+49..." or "ext:crm:42": the kind is everything up to the last colon.
+    if (query.rfind("email:", 0) == 0 || query.rfind("phone:", 0) == 0) {
+      // "email:jane@example.com", "phone:+49...": the value may hold anything.
+      kind = query.substr(0, 5);
+      value = query.substr(6);
+    } else if (query.rfind("ext:", 0) == 0 && query.find(':', 4) != std::string::npos) {
+      // "ext:crm:42": the system is the second part, the key everything after it.
+      auto second = query.find(':', 4);
+      kind = query.substr(0, second);
+      value = query.substr(second + 1);
+    } else if (auto colon = query.find(':'); query.find('@') == std::string::npos && colon != std::string::npos) {
       auto last = query.rfind(':');
       kind = query.substr(0, last);
       value = query.substr(last + 1);

@@ -1,6 +1,7 @@
 #include "util/metrics.hpp"
 
-#include <cstdio>
+#include <charconv>
+#include <cmath>
 
 namespace touchpoint::core {
 namespace {
@@ -18,7 +19,11 @@ std::string prom_labels(std::string_view labels, std::string_view extra = {}) {
       size_t eq = kv.find('=');
       if (eq == std::string_view::npos || eq == 0) continue;
       if (!out.empty()) out += ',';
-      out.append(kv.substr(0, eq));
+      // Label names must match [a-zA-Z_][a-zA-Z0-9_]*; anything else becomes '_'.
+      std::string_view label = kv.substr(0, eq);
+      if (label[0] >= '0' && label[0] <= '9') out += '_';
+      for (char c : label)
+        out += ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_') ? c : '_';
       out += "=\"";
       for (char c : kv.substr(eq + 1)) {
         if (c == '"' || c == '\\') out += '\\';
@@ -36,10 +41,28 @@ std::string prom_labels(std::string_view labels, std::string_view extra = {}) {
   return out.empty() ? std::string() : "{" + out + "}";
 }
 
+// Shortest text that reads back as the same double; NaN and infinities as
+// the exposition format spells them.
 std::string number(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
   char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.17g", v);
-  return buf;
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
+  if (ec != std::errc()) return "NaN";
+  return std::string(buf, end);
+}
+
+std::string escape_help(std::string_view help) {
+  std::string out;
+  for (char c : help) {
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
+  }
+  return out;
 }
 
 bool valid_metric_name(std::string_view n) {
@@ -58,28 +81,31 @@ std::string join_labels(std::string_view a, std::string_view b) {
   return std::string(a) + "," + std::string(b);
 }
 
-Metrics::Family& Metrics::family(std::string_view name, Kind kind) {
+Metrics::Family* Metrics::family(std::string_view name, Kind kind) {
   auto it = families_.find(name);
-  if (it == families_.end()) it = families_.emplace(std::string(name), Family{kind, {}, {}, {}}).first;
-  return it->second;
+  if (it == families_.end()) it = families_.emplace(std::string(name), Family{kind, {}, {}}).first;
+  // One name, one type: a counter cannot also be a gauge or a histogram.
+  return it->second.kind == kind ? &it->second : nullptr;
 }
 
 void Metrics::counter_add(std::string_view name, std::string_view labels, double delta) {
-  if (!valid_metric_name(name) || delta < 0) return;
+  if (!valid_metric_name(name) || !(delta >= 0)) return;
   std::lock_guard<std::mutex> lk(mu_);
-  family(name, Kind::counter).values[std::string(labels)] += delta;
+  if (Family* f = family(name, Kind::counter)) f->values[std::string(labels)] += delta;
 }
 
 void Metrics::gauge_set(std::string_view name, std::string_view labels, double value) {
   if (!valid_metric_name(name)) return;
   std::lock_guard<std::mutex> lk(mu_);
-  family(name, Kind::gauge).values[std::string(labels)] = value;
+  if (Family* f = family(name, Kind::gauge)) f->values[std::string(labels)] = value;
 }
 
 void Metrics::observe(std::string_view name, std::string_view labels, double seconds) {
   if (!valid_metric_name(name)) return;
   std::lock_guard<std::mutex> lk(mu_);
-  Histogram& h = family(name, Kind::histogram).histograms[std::string(labels)];
+  Family* f = family(name, Kind::histogram);
+  if (f == nullptr) return;
+  Histogram& h = f->histograms[std::string(labels)];
   if (h.buckets.empty()) h.buckets.assign(std::size(kBuckets), 0);
   for (size_t i = 0; i < std::size(kBuckets); ++i)
     if (seconds <= kBuckets[i]) ++h.buckets[i];
@@ -89,8 +115,7 @@ void Metrics::observe(std::string_view name, std::string_view labels, double sec
 
 void Metrics::describe(std::string_view name, std::string_view help) {
   std::lock_guard<std::mutex> lk(mu_);
-  auto it = families_.find(name);
-  if (it != families_.end()) it->second.help = std::string(help);
+  help_[std::string(name)] = std::string(help);  // kept for a family that appears later, too
 }
 
 double Metrics::value(std::string_view name, std::string_view labels) const {
@@ -105,12 +130,17 @@ std::string Metrics::render() const {
   std::lock_guard<std::mutex> lk(mu_);
   std::string out;
   for (const auto& [name, f] : families_) {
-    if (!f.help.empty()) out += "# HELP " + name + " " + f.help + "\n";
-    out += "# TYPE " + name + (f.kind == Kind::counter ? " counter\n" : f.kind == Kind::gauge ? " gauge\n" : " histogram\n");
+    if (auto h = help_.find(name); h != help_.end() && !h->second.empty())
+      out += "# HELP " + name + " " + escape_help(h->second) + "\n";
+    out += "# TYPE " + name +
+           (f.kind == Kind::counter ? " counter\n"
+            : f.kind == Kind::gauge ? " gauge\n"
+                                    : " histogram\n");
     for (const auto& [labels, v] : f.values) out += name + prom_labels(labels) + " " + number(v) + "\n";
     for (const auto& [labels, h] : f.histograms) {
       for (size_t i = 0; i < std::size(kBuckets); ++i)
-        out += name + "_bucket" + prom_labels(labels, "le=" + number(kBuckets[i])) + " " + std::to_string(h.buckets[i]) + "\n";
+        out += name + "_bucket" + prom_labels(labels, "le=" + number(kBuckets[i])) + " " +
+               std::to_string(h.buckets[i]) + "\n";
       out += name + "_bucket" + prom_labels(labels, "le=+Inf") + " " + std::to_string(h.count) + "\n";
       out += name + "_sum" + prom_labels(labels) + " " + number(h.sum) + "\n";
       out += name + "_count" + prom_labels(labels) + " " + std::to_string(h.count) + "\n";

@@ -1,6 +1,9 @@
 #pragma once
 // A small in-process metrics registry rendered in the Prometheus text
 // format. Labels are given as "k1=v1,k2=v2" (the plugin ABI's form).
+// Invalid metric names, negative counter increments and updates of a name
+// registered with another type are ignored; invalid label-name characters
+// become '_', so the output always parses.
 
 #include <cstdint>
 #include <map>
@@ -17,7 +20,7 @@ class Metrics {
   void gauge_set(std::string_view name, std::string_view labels, double value);
   /// Records a duration in seconds into a histogram with fixed buckets.
   void observe(std::string_view name, std::string_view labels, double seconds);
-  /// Sets help text shown as # HELP.
+  /// Sets help text shown as # HELP (also before the metric has a value).
   void describe(std::string_view name, std::string_view help);
 
   double value(std::string_view name, std::string_view labels = {}) const;
@@ -32,14 +35,14 @@ class Metrics {
   enum class Kind { counter, gauge, histogram };
   struct Family {
     Kind kind;
-    std::string help;
     std::map<std::string, double> values;  // labels -> value
     std::map<std::string, Histogram> histograms;
   };
-  Family& family(std::string_view name, Kind kind);
+  Family* family(std::string_view name, Kind kind);  // null if `name` has another kind
 
   mutable std::mutex mu_;
   std::map<std::string, Family, std::less<>> families_;
+  std::map<std::string, std::string, std::less<>> help_;
 };
 
 /// "a=b,c=d" + extra "x=y" -> "a=b,c=d,x=y"
