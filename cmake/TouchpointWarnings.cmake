@@ -1,8 +1,7 @@
 # touchpoint_warnings(<target>): the project's warning set; errors in developer mode.
 function(touchpoint_warnings target)
-  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor
-                                           -Wold-style-cast -Wcast-align
-                                           -Wimplicit-fallthrough)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wcast-align -Wimplicit-fallthrough
+                                           $<$<COMPILE_LANGUAGE:CXX>:-Wnon-virtual-dtor -Wold-style-cast>)
   if(TOUCHPOINT_DEVELOPER_MODE)
     target_compile_options(${target} PRIVATE -Werror)
   endif()

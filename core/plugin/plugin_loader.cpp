@@ -1,11 +1,15 @@
 #include "plugin/plugin_loader.hpp"
 
+#include <elf.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <boost/dll/shared_library.hpp>
+#include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <string_view>
 
 namespace touchpoint::core {
 namespace fs = std::filesystem;
@@ -16,6 +20,70 @@ std::string version_string(uint32_t v) {
 }
 
 std::string view(tp_str s) { return s.len && s.data ? std::string(s.data, s.len) : std::string(); }
+
+#if defined(__x86_64__)
+constexpr uint16_t kHostMachine = EM_X86_64;
+#elif defined(__aarch64__)
+constexpr uint16_t kHostMachine = EM_AARCH64;
+#elif defined(__i386__)
+constexpr uint16_t kHostMachine = EM_386;
+#elif defined(__arm__)
+constexpr uint16_t kHostMachine = EM_ARM;
+#else
+constexpr uint16_t kHostMachine = EM_NONE;  // unknown: let dlopen decide
+#endif
+
+// Looks at the ELF header before dlopen, so an empty file, a text file or a
+// plugin built for another platform gets a message that says so instead of
+// whatever dlerror() makes of it.
+void check_elf(const fs::path& path) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) throw PluginError("plugin " + path.string() + " is not a regular file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw PluginError("cannot open plugin file " + path.string() + ": " + std::strerror(errno));
+  unsigned char h[EI_NIDENT + 4] = {};
+  in.read(reinterpret_cast<char*>(h), sizeof h);
+  const auto got = static_cast<size_t>(in.gcount());
+  if (got == 0) throw PluginError("plugin file " + path.string() + " is empty (0 bytes): not a shared library");
+  if (got < sizeof h || std::memcmp(h, ELFMAG, SELFMAG) != 0)
+    throw PluginError("plugin file " + path.string() + " is not a shared library (no ELF header; a text file, an " +
+                      "archive or a broken download?)");
+  const unsigned char want_class = sizeof(void*) == 8 ? ELFCLASS64 : ELFCLASS32;
+  if (h[EI_CLASS] != want_class)
+    throw PluginError("plugin file " + path.string() + " is " +
+                      (h[EI_CLASS] == ELFCLASS32   ? "a 32-bit ELF file"
+                       : h[EI_CLASS] == ELFCLASS64 ? "a 64-bit ELF file"
+                                                   : "an ELF file of unknown class") +
+                      "; this hub is " + std::to_string(sizeof(void*) * 8) + "-bit");
+  if (h[EI_DATA] == ELFDATA2LSB) {  // e_type and e_machine follow e_ident (little-endian hosts only)
+    const auto type = static_cast<uint16_t>(h[EI_NIDENT] | (h[EI_NIDENT + 1] << 8));
+    const auto machine = static_cast<uint16_t>(h[EI_NIDENT + 2] | (h[EI_NIDENT + 3] << 8));
+    if (type != ET_DYN)
+      throw PluginError("plugin file " + path.string() + " is an ELF " +
+                        (type == ET_REL    ? std::string("object file (.o)")
+                         : type == ET_EXEC ? "executable"
+                                           : "file of type " + std::to_string(type)) +
+                        ", not a shared library: build it with touchpoint_add_plugin()");
+    if (kHostMachine != EM_NONE && machine != kHostMachine)
+      throw PluginError("plugin file " + path.string() + " was built for another CPU architecture (ELF machine " +
+                        std::to_string(machine) + ", this hub: " + std::to_string(kHostMachine) + ")");
+  }
+}
+
+// Boost.DLL reports "boost::dll::shared_library::load() failed (dlerror
+// system message: <path>: <reason>): Bad file descriptor"; the admin only
+// needs <reason> (e.g. "undefined symbol: foo", "libbar.so.2: cannot open
+// shared object file").
+std::string dl_reason(const std::string& what, const fs::path& path) {
+  static constexpr std::string_view kMarker = "dlerror system message: ";
+  const size_t start = what.find(kMarker);
+  const size_t end = what.rfind("): ");
+  if (start == std::string::npos || end == std::string::npos || end < start) return what;
+  std::string reason = what.substr(start + kMarker.size(), end - start - kMarker.size());
+  const std::string prefix = path.string() + ": ";
+  if (reason.rfind(prefix, 0) == 0) reason.erase(0, prefix.size());
+  return reason;
+}
 
 // Libraries live for the whole process, on purpose (see header).
 std::vector<boost::dll::shared_library>& keep_alive() {
@@ -45,26 +113,44 @@ void PluginLoader::check_trusted(const fs::path& path) const {
                         std::to_string(st.st_uid) + ", not by root or the service user");
   };
   check_one(path, "file");
-  check_one(fs::absolute(path).parent_path(), "directory");
+  const fs::path dir = path.parent_path();
+  check_one(dir, "directory");
+  // Every directory above: whoever can rename one of them can swap the whole
+  // subtree. World-writable is fine only with the sticky bit (like /tmp),
+  // where nobody but the owner can rename an entry.
+  for (fs::path p = dir.parent_path(); !p.empty(); p = p.parent_path()) {
+    struct stat st {};
+    if (::stat(p.c_str(), &st) == 0 && (st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX))
+      throw PluginError("refusing plugin: directory " + p.string() + " above " + path.string() +
+                        " is world-writable without the sticky bit (anyone could replace the plugin directory)");
+    if (p == p.root_path()) break;
+  }
 }
 
 std::shared_ptr<const LoadedPlugin> PluginLoader::load_file(const fs::path& file) {
-  const fs::path path = fs::absolute(file).lexically_normal();
+  const fs::path given = fs::absolute(file).lexically_normal();
+  std::error_code ec;
+  if (!fs::exists(given, ec)) throw PluginError("plugin file not found: " + given.string());
+  // Trust is checked on the real file: a symlink in a trusted directory may
+  // point into one that is not.
+  fs::path path = fs::canonical(given, ec);
+  if (ec) throw PluginError("cannot resolve plugin path " + given.string() + ": " + ec.message());
   {
     std::lock_guard<std::mutex> lk(mu_);
     if (auto it = cache_.find(path); it != cache_.end()) return it->second;
   }
-  if (!fs::exists(path)) throw PluginError("plugin file not found: " + path.string());
   check_trusted(path);
+  check_elf(path);
 
   boost::dll::shared_library lib;
   try {
     lib.load(path.string(), boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
   } catch (const std::exception& e) {
-    throw PluginError("cannot load " + path.string() + " as a shared library: " + e.what());
+    throw PluginError("cannot load " + path.string() + " as a shared library: " + dl_reason(e.what(), path));
   }
   if (!lib.has(TP_PLUGIN_ENTRY_SYMBOL))
-    throw PluginError("not a Touchpoint plugin: " + path.string() + " does not export " TP_PLUGIN_ENTRY_SYMBOL);
+    throw PluginError("not a Touchpoint plugin: " + path.string() + " does not export " TP_PLUGIN_ENTRY_SYMBOL +
+                      " (declare it extern \"C\" with default visibility, or use TOUCHPOINT_PLUGIN())");
   auto negotiate = lib.get<tp_status(const tp_negotiation*, tp_plugin_info*, tp_error*)>(TP_PLUGIN_ENTRY_SYMBOL);
 
   tp_negotiation in{sizeof(tp_negotiation), kHostMinAbi, kHostMaxAbi, host_api_};
@@ -73,11 +159,19 @@ std::shared_ptr<const LoadedPlugin> PluginLoader::load_file(const fs::path& file
   char msg[1024];
   tp_error err{sizeof(tp_error), msg, sizeof(msg), 0};
   tp_status st = TP_STATUS_INTERNAL;
+  // Exceptions must not cross the C ABI (the SDK's trampolines catch them);
+  // a plugin built without them still must not take the hub down.
+  std::string thrown;
   try {
     st = negotiate(&in, &info, &err);
+  } catch (const std::exception& e) {
+    thrown = std::string(": ") + e.what();
   } catch (...) {
-    throw PluginError("plugin " + path.string() + " threw an exception from " TP_PLUGIN_ENTRY_SYMBOL);
+    thrown = " (not a std::exception)";
   }
+  if (!thrown.empty())
+    throw PluginError("plugin " + path.string() + " threw a C++ exception out of " TP_PLUGIN_ENTRY_SYMBOL + thrown +
+                      "; exceptions must not cross the plugin ABI");
   std::string why(msg, std::min(err.len, sizeof(msg)));
   if (st == TP_STATUS_REFUSED)
     throw PluginError("plugin " + path.string() + " refused ABI negotiation (host offers " + version_string(kHostMinAbi) +
@@ -95,7 +189,7 @@ std::shared_ptr<const LoadedPlugin> PluginLoader::load_file(const fs::path& file
     throw PluginError("plugin " + path.string() + " has an incomplete function table (open/close missing)");
 
   auto p = std::make_shared<LoadedPlugin>();
-  p->path = path;
+  p->path = given;
   p->name = view(info.name);
   p->version = view(info.version);
   p->description = view(info.description);

@@ -1,11 +1,14 @@
 #pragma once
 // Finds, checks and loads connector plugins (Boost.DLL), negotiating ABI v1.
-// A plugin is refused with a specific message when its file or directory is
-// world-writable or owned by someone other than root / the service user,
-// when it is not a shared library, has no entry point, refuses negotiation,
-// picks a version outside our range, or throws. Loaded libraries are never
-// unloaded while the process runs: plugin threads or callbacks could still
-// point into their code.
+// A plugin is refused with a specific PluginError message when its file
+// (symlinks resolved) or directory is world-writable or owned by someone
+// other than root / the service user, when a directory above it is
+// world-writable without the sticky bit, when it is empty, not ELF, built
+// for another word size or CPU, not a shared library, cannot be linked
+// (dlopen), has no entry point, refuses negotiation, picks a version outside
+// our range, throws, or returns no usable function table. Loaded libraries
+// are never unloaded while the process runs: plugin threads or callbacks
+// could still point into their code. tests/abi/loader covers every case.
 
 #include <touchpoint/abi.h>
 

@@ -101,6 +101,9 @@ typedef struct tp_error {
 #define TP_ENCODING_JSON_UTF8 0u /* v1.0 data is one UTF-8 JSON object */
 
 /* One record as it crosses the boundary (the "envelope", docs/abi.md).
+ * tp_record, tp_reject and tp_str travel in arrays indexed with the reader's
+ * own sizeof, so unlike the other structs they never grow within ABI 1.x;
+ * a new record field would come as a new, separately sized struct.
  * Limits the host enforces on emit; one violating record refuses the whole
  * unit with TP_STATUS_PERMANENT: id <= 256 bytes, type <= 64 bytes of
  * [a-z0-9_.-], key <= 1024 bytes, data + meta <= 16 MiB, data a JSON object. */
