@@ -62,6 +62,12 @@ HubConfig load_hub_config(const fs::path& file) {
     if (j["max_size"]) c.journal_max_bytes = get_size(j["max_size"], src, "journal.max_size");
     if (j["fsync"]) c.journal_fsync = get_bool(j["fsync"], src, "journal.fsync");
     if (c.journal_segment_bytes < 4096) src.fail(j["segment_size"], "journal.segment_size must be at least 4KiB");
+    // Space is freed one whole, applied, non-active segment at a time, so a
+    // limit below two segments could never be relieved: appends would block for good.
+    if (c.journal_max_bytes < 2 * c.journal_segment_bytes)
+      src.fail(j["max_size"] ? j["max_size"] : j["segment_size"],
+               "journal.max_size must be at least twice journal.segment_size (" +
+                   std::to_string(c.journal_segment_bytes) + " bytes)");
   }
   if (const YAML::Node a = root["apply"]) {
     require_keys_known(a, {"batch_records", "poll_interval_ms", "shutdown_timeout_ms"}, src, "apply");

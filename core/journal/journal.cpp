@@ -117,13 +117,19 @@ void Journal::recover() {
   segments_ = found;
   recovery_.segments = found.size();
   recovery_.last_seq = last_seq;
+  bool fresh_segment = false;
+  if (options_.min_last_seq > last_seq) {
+    recovery_.advanced_from = last_seq;
+    last_seq = options_.min_last_seq;
+    fresh_segment = true;  // a segment's name must stay the first seq it holds
+  }
   next_seq_ = last_seq + 1;
   durable_seq_.store(last_seq, std::memory_order_release);
   bytes_on_disk_.store(total_bytes, std::memory_order_relaxed);
   if (!recovery_.quarantined.empty()) fsync_dir(options_.dir);
 
   // Continue in the last segment while it has room, else start a new one.
-  if (!segments_.empty() && fs::file_size(segments_.back().path) < options_.segment_bytes) {
+  if (!fresh_segment && !segments_.empty() && fs::file_size(segments_.back().path) < options_.segment_bytes) {
     active_fd_ = ::open(segments_.back().path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
     if (active_fd_ < 0) fail_errno("cannot open journal segment " + segments_.back().path.string());
     active_size_ = fs::file_size(segments_.back().path);

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -27,6 +28,11 @@ struct JournalOptions {
   /// Upper bound of one group commit; larger groups are split.
   uint64_t max_group_bytes = 16ull << 20;
   bool fsync = true;
+  /// Sequence numbers up to this one were handed out before (the store's
+  /// applied position). If the journal on disk ends below it — emptied, or
+  /// restored from an older backup — numbering continues after it, because
+  /// the reader skips everything at or below the store's position.
+  uint64_t min_last_seq = 0;
 };
 
 struct Quarantine {
@@ -42,6 +48,8 @@ struct RecoveryReport {
   uint64_t entries = 0;
   uint64_t first_seq = 0;  ///< 0 when empty
   uint64_t last_seq = 0;   ///< 0 when empty
+  /// Set when numbering was moved forward to min_last_seq (the old last seq).
+  std::optional<uint64_t> advanced_from;
   std::vector<Quarantine> quarantined;
 };
 

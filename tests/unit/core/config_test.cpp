@@ -146,6 +146,8 @@ TEST_F(ConfigTest, HubErrorsArePositioned) {
   EXPECT_EQ(hub_error("data_dir: [a]\n"), at("hub.yaml", 1, 11) + "data_dir must be a string");
   EXPECT_EQ(hub_error("journal:\n  segment_size: 1KiB\n"),
             at("hub.yaml", 2, 17) + "journal.segment_size must be at least 4KiB");
+  EXPECT_EQ(hub_error("journal:\n  segment_size: 64MiB\n  max_size: 100MiB\n"),
+            at("hub.yaml", 3, 13) + "journal.max_size must be at least twice journal.segment_size (67108864 bytes)");
   EXPECT_EQ(hub_error("journal:\n  max_size: 64MB\n"),
             at("hub.yaml", 2, 13) + "journal.max_size: unknown unit 'MB' (use B, KiB, MiB or GiB)");
   EXPECT_EQ(hub_error("journal:\n  max_size: lots\n"),

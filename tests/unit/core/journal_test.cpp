@@ -617,5 +617,31 @@ TEST(UnitCodec, MalformedPayloadsThrow) {
   EXPECT_THROW(decode_unit(huge.finish()), std::runtime_error);
 }
 
+// A journal emptied (or restored from an older backup) must not hand out
+// sequence numbers the store has already applied: the reader would skip them.
+TEST(Journal, NumberingContinuesAfterTheStorePosition) {
+  TempDir tmp;
+  {
+    Journal j(options(tmp.path()));
+    ASSERT_EQ(append_sync(j, "old"), 1u);
+  }
+  JournalOptions o = options(tmp.path());
+  o.min_last_seq = 50;
+  {
+    Journal j(o);
+    ASSERT_TRUE(j.recovery().advanced_from.has_value());
+    EXPECT_EQ(*j.recovery().advanced_from, 1u);
+    EXPECT_EQ(j.durable_seq(), 50u);
+    EXPECT_EQ(append_sync(j, "new"), 51u);
+  }
+  Journal j(options(tmp.path()));
+  EXPECT_FALSE(j.recovery().advanced_from.has_value());
+  EXPECT_EQ(j.recovery().last_seq, 51u);
+  JournalReader r(j, 50);
+  ASSERT_TRUE(r.next());
+  EXPECT_EQ(r.seq(), 51u);
+  EXPECT_EQ(r.payload(), "new");
+}
+
 }  // namespace
 }  // namespace touchpoint::core::journal
