@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -18,11 +19,16 @@ std::mutex g_mu;
 
 const char* name(Level l) {
   switch (l) {
-    case Level::trace: return "trace";
-    case Level::debug: return "debug";
-    case Level::info: return "info";
-    case Level::warn: return "warn";
-    case Level::error: return "error";
+    case Level::trace:
+      return "trace";
+    case Level::debug:
+      return "debug";
+    case Level::info:
+      return "info";
+    case Level::warn:
+      return "warn";
+    case Level::error:
+      return "error";
   }
   return "info";
 }
@@ -31,10 +37,14 @@ const char* name(Level l) {
 int priority(Level l) {
   switch (l) {
     case Level::trace:
-    case Level::debug: return 7;
-    case Level::info: return 6;
-    case Level::warn: return 4;
-    case Level::error: return 3;
+    case Level::debug:
+      return 7;
+    case Level::info:
+      return 6;
+    case Level::warn:
+      return 4;
+    case Level::error:
+      return 3;
   }
   return 6;
 }
@@ -73,12 +83,56 @@ bool parse_level(std::string_view n, Level& out) {
   return false;
 }
 
+namespace {
+
+bool word_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+
+// A digit run is treated as a phone number unless its surroundings say it is
+// something else: part of a word or file name ("segment 00000000000000000001.tpj"),
+// a date ("2024-01-15"), or a bare number without '+', leading 0 or separators
+// (sequence numbers, byte counts, epoch milliseconds).
+bool looks_like_phone(const std::string& s, size_t pos, size_t len) {
+  if (pos > 0 && (word_char(s[pos - 1]) || s[pos - 1] == '.' || s[pos - 1] == '/')) return false;
+  const size_t end = pos + len;
+  if (end < s.size() && (word_char(s[end]) || (s[end] == '.' && end + 1 < s.size() && word_char(s[end + 1]))))
+    return false;
+  static const std::regex date(R"(\d{4}-\d{2}-\d{2})");
+  const std::string m = s.substr(pos, len);
+  if (std::regex_search(m, date)) return false;
+  const bool separated = m.find_first_not_of("0123456789") != std::string::npos;
+  return m[0] == '+' || m[0] == '0' || separated;
+}
+
+}  // namespace
+
 std::string mask_pii(std::string_view text) {
   static const std::regex email(R"(([A-Za-z0-9])[A-Za-z0-9._%+\-]*@([A-Za-z0-9.\-]+\.[A-Za-z]{2,}))");
-  static const std::regex phone(R"(\+?[0-9][0-9 ()/\-]{5,}([0-9]{2}))");
+  static const std::regex iban(R"(\b([A-Z]{2})[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?)");
+  static const std::regex phone(R"(\+?[0-9][0-9 ()/\-]{5,}[0-9]{2})");
   std::string s(text);
   if (s.find('@') != std::string::npos) s = std::regex_replace(s, email, "$1***@$2");
-  s = std::regex_replace(s, phone, "***$1");
+  std::string out;
+  auto mask_all = [&](const std::regex& re, auto keep) {
+    out.clear();
+    size_t last = 0;
+    for (auto it = std::sregex_iterator(s.begin(), s.end(), re); it != std::sregex_iterator(); ++it) {
+      const auto pos = static_cast<size_t>(it->position(0));
+      const auto len = static_cast<size_t>(it->length(0));
+      out.append(s, last, pos - last);
+      out += keep(*it, pos, len);
+      last = pos + len;
+    }
+    out.append(s, last, std::string::npos);
+    s.swap(out);
+  };
+  mask_all(iban, [&](const std::smatch& m, size_t, size_t) {
+    const std::string v = m.str(0);
+    return m.str(1) + "***" + v.substr(v.size() - 2);
+  });
+  mask_all(phone, [&](const std::smatch& m, size_t pos, size_t len) {
+    const std::string v = m.str(0);
+    return looks_like_phone(s, pos, len) ? "***" + v.substr(v.size() - 2) : v;
+  });
   return s;
 }
 

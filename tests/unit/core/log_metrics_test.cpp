@@ -38,8 +38,10 @@ TEST(MaskPii, IbanLikeValuesLoseTheirDigits) {
 }
 
 TEST(MaskPii, TextWithoutPiiIsUnchanged) {
-  for (const char* s :
-       {"", "applied 42 records in 3 ms", "pipeline web-signups reloaded", "seq 12345 ok", "2 @ 3", "user@localhost"})
+  for (const char* s : {"", "applied 42 records in 3 ms", "pipeline web-signups reloaded", "seq 12345 ok", "2 @ 3",
+                        "user@localhost", "quarantined 4096 bytes of 00000000000000000001.tpj at offset 123456789",
+                        "record ts 1795431469133 applied up to seq 98765432", "since 2026-11-23T10:57:38.507Z",
+                        "csv:ade2aab3bc8f23c0:116:2"})
     EXPECT_EQ(mask_pii(s), s);
 }
 
