@@ -30,6 +30,13 @@ std::string query_param(const Poco::URI& uri, const std::string& name) {
   return {};
 }
 
+/// A query parameter that must be a positive decimal integer (no sign, no junk).
+bool positive_integer(const std::string& s, uint64_t& out) {
+  if (s.empty() || s.size() > 18 || s.find_first_not_of("0123456789") != std::string::npos) return false;
+  out = std::stoull(s);
+  return out > 0;
+}
+
 class Handler : public net::HTTPRequestHandler {
  public:
   Handler(const AdminHandlers& h, const std::string& token, bool public_health)
@@ -79,12 +86,23 @@ class Handler : public net::HTTPRequestHandler {
       return send(res, net::HTTPResponse::HTTP_OK, h_.metrics(), "text/plain; version=0.0.4");
     if (method == "GET" && path == "/status") return send(res, net::HTTPResponse::HTTP_OK, h_.status_json());
     if (method == "GET" && path == "/dlq") {
-      std::string limit = query_param(uri, "limit");
-      size_t n = limit.empty() ? 100 : std::min<size_t>(std::stoul(limit), 10000);
-      return send(res, net::HTTPResponse::HTTP_OK, h_.dlq_json(query_param(uri, "pipeline"), n));
+      const std::string limit = query_param(uri, "limit");
+      uint64_t n = 100;
+      if (!limit.empty() && !positive_integer(limit, n))
+        return send(res, net::HTTPResponse::HTTP_BAD_REQUEST, R"({"error":"limit must be a positive integer"})");
+      return send(res, net::HTTPResponse::HTTP_OK,
+                  h_.dlq_json(query_param(uri, "pipeline"), static_cast<size_t>(std::min<uint64_t>(n, 10000))));
     }
     if (method == "POST" && path == "/dlq/replay") {
-      size_t n = h_.dlq_replay(query_param(uri, "id"), query_param(uri, "pipeline"));
+      const std::string id = query_param(uri, "id");
+      uint64_t parsed = 0;
+      if (!id.empty() && !positive_integer(id, parsed))
+        return send(res, net::HTTPResponse::HTTP_BAD_REQUEST, R"({"error":"id must be a positive integer"})");
+      size_t n = h_.dlq_replay(id, query_param(uri, "pipeline"));
+      if (!id.empty() && n == 0) {
+        const std::string msg = "no replayable dead letter with id " + id + " (raw source rejects cannot be replayed)";
+        return send(res, net::HTTPResponse::HTTP_NOT_FOUND, Json{{"error", msg}}.dump());
+      }
       return send(res, net::HTTPResponse::HTTP_ACCEPTED, Json{{"requested", n}}.dump());
     }
     if (method == "POST" && path == "/reload") {

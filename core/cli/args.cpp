@@ -40,6 +40,18 @@ std::optional<std::string> Args::get(const std::string& name) const {
   return it->second;
 }
 
+int64_t parse_positive(const std::string& text, const std::string& what) {
+  if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos ||
+      std::stoll(text) == 0)
+    throw UsageError("'" + text + "' is not a valid " + what + " (a positive integer)");
+  return std::stoll(text);
+}
+
+int64_t positive_option(const Args& args, const std::string& name, int64_t fallback) {
+  auto v = args.get(name);
+  return v ? parse_positive(*v, "value for --" + name) : fallback;
+}
+
 std::string config_path(const Args& args) {
   if (auto c = args.get("config")) return *c;
   if (const char* env = std::getenv("TOUCHPOINT_CONFIG")) return env;

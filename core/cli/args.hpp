@@ -2,6 +2,7 @@
 // A tiny argument reader for the subcommands: "--name value", "--name=value",
 // boolean "--flag", and positionals. Unknown options are usage errors.
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <set>
@@ -36,6 +37,12 @@ class Args {
   std::set<std::string> flags_;
   std::vector<std::string> positionals_;
 };
+
+/// A positive decimal integer; `what` names it in the UsageError otherwise.
+int64_t parse_positive(const std::string& text, const std::string& what);
+
+/// The value of --name as a positive integer, or `fallback` when absent. Throws UsageError.
+int64_t positive_option(const Args& args, const std::string& name, int64_t fallback);
 
 /// --config, else $TOUCHPOINT_CONFIG, else /etc/touchpoint/touchpoint.yaml.
 std::string config_path(const Args& args);

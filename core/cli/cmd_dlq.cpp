@@ -35,11 +35,7 @@ core::DlqFilter selection(const Args& args, const std::string& verb) {
   f.limit = 1'000'000;
   const auto& pos = args.positionals();
   if (pos.size() == 2) {
-    try {
-      f.id = std::stoll(pos[1]);
-    } catch (const std::exception&) {
-      throw UsageError("'" + pos[1] + "' is not a dead-letter id");
-    }
+    f.id = parse_positive(pos[1], "dead-letter id");
   } else if (auto p = args.get("pipeline")) {
     f.pipeline = *p;
   } else if (!args.flag("all")) {
@@ -66,7 +62,7 @@ int cmd_dlq(const Argv& argv) {
   if (verb == "list") {
     core::DlqFilter f;
     if (auto p = args.get("pipeline")) f.pipeline = *p;
-    f.limit = args.get("limit") ? std::stoul(*args.get("limit")) : 100;
+    f.limit = static_cast<size_t>(positive_option(args, "limit", 100));
     auto rows = store.dlq_list(f);
     if (args.flag("json")) {
       core::Json out = core::Json::array();

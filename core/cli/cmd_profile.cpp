@@ -20,7 +20,7 @@ int cmd_profile(const Argv& argv) {
   }
   core::HubConfig hub = core::load_hub_config(config_path(args));
   core::SqliteStore store(hub.store_path);
-  size_t events = args.get("events") ? std::stoul(*args.get("events")) : 10;
+  const size_t events = static_cast<size_t>(positive_option(args, "events", 10));
   auto p = store.profile_find(pos[1], events);
   if (!p) {
     std::cerr << "no profile matches '" << pos[1] << "'\n";

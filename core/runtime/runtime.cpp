@@ -1,8 +1,14 @@
 #include "runtime/runtime.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 
@@ -16,7 +22,37 @@ namespace fs = std::filesystem;
 
 Runtime::Runtime(HubConfig config) : config_(std::move(config)) {}
 
-Runtime::~Runtime() = default;
+Runtime::~Runtime() {
+  if (lock_fd_ >= 0) ::close(lock_fd_);
+}
+
+bool Runtime::lock_data_dir() {
+  const fs::path file = config_.data_dir / "touchpoint.lock";
+  lock_fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd_ < 0) {
+    std::cerr << "touchpoint: cannot open " << file.string() << ": " << std::strerror(errno) << "\n";
+    return false;
+  }
+  if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    std::string holder;
+    std::ifstream in(file);
+    std::getline(in, holder);
+    if (err == EWOULDBLOCK)
+      std::cerr << "touchpoint: data directory " << config_.data_dir.string() << " is in use by another hub"
+                << (holder.empty() ? std::string() : " (pid " + holder + ")") << "; not starting\n";
+    else
+      std::cerr << "touchpoint: cannot lock " << file.string() << ": " << std::strerror(err) << "\n";
+    ::close(lock_fd_);
+    lock_fd_ = -1;
+    return false;
+  }
+  const std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(lock_fd_, 0) != 0 ||
+      ::pwrite(lock_fd_, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size()))
+    log::warn("runtime", "cannot write the pid to " + file.string());
+  return true;
+}
 
 void Runtime::start_pipeline(const PipelinePtr& p, const std::map<std::string, std::string>& checkpoints) {
   HostServices services{journal_.get(), &metrics_, &config_};
@@ -76,6 +112,11 @@ void Runtime::update_routes() {
 int Runtime::run() {
   log::Level level;
   if (log::parse_level(config_.log_level, level)) log::set_level(level);
+  // Take over SIGINT/SIGTERM/SIGHUP before anything else: a signal that
+  // arrives during start-up (systemctl reload right after start, a stop
+  // during a long journal replay) is queued and handled once the loop runs,
+  // instead of killing the process with the default action.
+  asio::signal_set signals(io_, SIGINT, SIGTERM, SIGHUP);
   fs::create_directories(config_.data_dir);
 
   loader_ = std::make_unique<PluginLoader>(config_.plugin_dir, config_.plugin_owner, PluginInstance::host_api());
@@ -87,6 +128,19 @@ int Runtime::run() {
     return 2;
   }
 
+  // One hub per data directory: a second one would append to the same journal.
+  if (!lock_data_dir()) return 1;
+
+  // Before anything starts: an unusable token file stops start-up cleanly.
+  std::string token;
+  try {
+    token = load_or_create_token(config_.admin_token_file.string());
+  } catch (const std::exception& e) {
+    std::cerr << "touchpoint: " << e.what() << "\n";
+    log::error("runtime", std::string("start-up failed: ") + e.what());
+    return 1;
+  }
+
   store_ = std::make_unique<SqliteStore>(config_.store_path);
   log::info("store", "sqlite store " + config_.store_path.string() + " at schema version " + std::to_string(store_->schema_version()));
 
@@ -95,10 +149,15 @@ int Runtime::run() {
   jo.segment_bytes = config_.journal_segment_bytes;
   jo.max_bytes = config_.journal_max_bytes;
   jo.fsync = config_.journal_fsync;
+  jo.min_last_seq = store_->journal_position();
   journal_ = std::make_unique<journal::Journal>(jo);
   const auto& rec = journal_->recovery();
   log::info("journal", "recovered " + std::to_string(rec.entries) + " entries in " + std::to_string(rec.segments) +
                            " segments (last seq " + std::to_string(rec.last_seq) + ")");
+  if (rec.advanced_from)
+    log::warn("journal", "journal ended at seq " + std::to_string(*rec.advanced_from) +
+                             " but the store has applied up to " + std::to_string(jo.min_last_seq) +
+                             " (journal emptied or restored?); continuing after the store's position");
   for (const auto& q : rec.quarantined) {
     log::error("journal", "quarantined " + std::to_string(q.bytes) + " bytes of " + q.segment + " at offset " +
                               std::to_string(q.offset) + " (" + q.reason + "), saved as " + q.saved_as);
@@ -128,7 +187,6 @@ int Runtime::run() {
   update_routes();
   applier_->start();
 
-  std::string token = load_or_create_token(config_.admin_token_file.string());
   AdminHandlers h;
   h.ready = [this] { return ready_.load(); };
   h.metrics = [this] {
@@ -165,8 +223,16 @@ int Runtime::run() {
     return 1;
   }
   {
-    std::ofstream addr(config_.data_dir / "admin.addr", std::ios::trunc);
-    addr << admin_->address() << "\n";
+    // Written atomically: whoever polls for it never reads a partial address.
+    const fs::path addr_file = config_.data_dir / "admin.addr";
+    const fs::path tmp = config_.data_dir / "admin.addr.tmp";
+    {
+      std::ofstream addr(tmp, std::ios::trunc);
+      addr << admin_->address() << "\n";
+    }
+    std::error_code ec;
+    fs::rename(tmp, addr_file, ec);
+    if (ec) log::warn("runtime", "cannot write " + addr_file.string() + ": " + ec.message());
   }
   ready_ = true;
   const std::string summary = std::to_string(v.pipelines.size()) + " pipelines running";
@@ -180,7 +246,6 @@ int Runtime::run() {
             << "  pipelines: " << config_.pipelines_dir.string() << "\n"
             << "  stop:      Ctrl-C or kill -TERM " << ::getpid() << "\n\n";
 
-  asio::signal_set signals(io_, SIGINT, SIGTERM, SIGHUP);
   std::function<void(const boost::system::error_code&, int)> on_signal = [&](const boost::system::error_code& ec, int sig) {
     if (ec) return;
     if (sig == SIGHUP) {
@@ -232,11 +297,13 @@ void Runtime::reload() {
   // Stop what was removed or changed. Their journaled records are applied
   // first, with the old definition, before the route disappears.
   std::vector<std::string> to_stop;
+  std::map<std::string, PipelinePtr> previous;  // changed pipelines: rolled back if the new version cannot start
   {
     std::lock_guard<std::mutex> lk(running_mu_);
     for (auto& [name, r] : running_) {
       auto it = wanted.find(name);
       if (it == wanted.end() || it->second->fingerprint != r.def->fingerprint) to_stop.push_back(name);
+      if (it != wanted.end() && it->second->fingerprint != r.def->fingerprint) previous[name] = r.def;
     }
   }
   for (const std::string& name : to_stop) {
@@ -266,6 +333,17 @@ void Runtime::reload() {
     } catch (const std::exception& e) {
       ++failed;
       log::error("runtime", "pipeline '" + name + "' failed to start after reload: " + e.what());
+      // A changed pipeline whose new version cannot start (port taken, sink
+      // unreachable, ...) goes back to the version that was running.
+      auto prev = previous.find(name);
+      if (prev == previous.end()) continue;
+      try {
+        start_pipeline(prev->second, checkpoints);
+        log::warn("runtime", "pipeline '" + name + "' keeps running its previous configuration");
+      } catch (const std::exception& e2) {
+        log::error("runtime", "pipeline '" + name +
+                                  "' could not be restarted with its previous configuration either: " + e2.what());
+      }
     }
   }
   update_routes();

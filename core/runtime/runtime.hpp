@@ -46,6 +46,9 @@ class Runtime {
     std::vector<std::unique_ptr<SinkWorker>> workers;
   };
 
+  /// Takes the data directory's exclusive lock (flock on <data_dir>/touchpoint.lock),
+  /// so two hubs never share one journal and store. Released when the process ends.
+  bool lock_data_dir();
   void start_pipeline(const PipelinePtr& p, const std::map<std::string, std::string>& checkpoints);
   void stop_pipeline(Running& r);
   void update_routes();
@@ -55,6 +58,7 @@ class Runtime {
   std::string status_json();
 
   HubConfig config_;
+  int lock_fd_ = -1;
   Metrics metrics_;
   std::unique_ptr<SqliteStore> store_;
   std::unique_ptr<journal::Journal> journal_;
