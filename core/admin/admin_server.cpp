@@ -53,7 +53,7 @@ class Handler : public net::HTTPRequestHandler {
  private:
   static void send(net::HTTPServerResponse& res, net::HTTPResponse::HTTPStatus status, const std::string& body,
                    const std::string& type = "application/json") {
-    res.setStatus(status);
+    res.setStatusAndReason(status);
     res.setContentType(type);
     res.setContentLength(static_cast<std::streamsize>(body.size()));
     res.send() << body;
@@ -98,6 +98,10 @@ class Handler : public net::HTTPRequestHandler {
       uint64_t parsed = 0;
       if (!id.empty() && !positive_integer(id, parsed))
         return send(res, net::HTTPResponse::HTTP_BAD_REQUEST, R"({"error":"id must be a positive integer"})");
+      // Like the CLI's --all: replaying everything must be asked for explicitly.
+      if (id.empty() && query_param(uri, "pipeline").empty() && query_param(uri, "all") != "true")
+        return send(res, net::HTTPResponse::HTTP_BAD_REQUEST,
+                    R"({"error":"give id=N, pipeline=P or all=true"})");
       size_t n = h_.dlq_replay(id, query_param(uri, "pipeline"));
       if (!id.empty() && n == 0) {
         const std::string msg = "no replayable dead letter with id " + id + " (raw source rejects cannot be replayed)";

@@ -131,6 +131,9 @@ TEST_F(AdminTest, BadQueryParametersAreClientErrors) {
   r = admin_post("/dlq/replay?id=424242");
   EXPECT_EQ(r.status, 404) << r.body;
   EXPECT_NE(r.body.find("424242"), std::string::npos) << r.body;
+  r = admin_post("/dlq/replay");  // everything only when asked for with all=true
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(admin_post("/dlq/replay?all=true").status, 202);
   EXPECT_TRUE(hub_->running());
 }
 
