@@ -5,6 +5,11 @@
 // and the new journal position in ONE store transaction. A crash at any
 // point replays from the last committed position; the store ignores record
 // ids it already has, so nothing is lost or duplicated.
+//
+// Two threads: a preparer reads and transforms batch N+1 from the journal
+// (batch_builder.cpp) while the applier thread commits batch N. Batches are
+// committed strictly in journal order; a prepared batch that was not
+// committed is simply read again after a restart.
 
 #include <atomic>
 #include <condition_variable>
@@ -19,6 +24,7 @@
 #include "config/pipeline_config.hpp"
 #include "journal/journal.hpp"
 #include "journal/journal_reader.hpp"
+#include "pipeline/batch_builder.hpp"
 #include "store/store.hpp"
 #include "util/metrics.hpp"
 
@@ -46,10 +52,15 @@ class Applier {
   void wake();
 
  private:
-  /// Applies up to one batch. Returns the number of journal entries consumed
-  /// plus replayed dead letters (0: nothing to do).
+  /// Applies up to one batch on the calling thread. Returns the number of
+  /// journal entries consumed plus replayed dead letters (0: nothing to do).
   size_t apply_one_batch();
-  void loop();
+  /// Adds the requested dead-letter replays to a prepared batch and commits
+  /// it with the journal position. On failure the batch is left as it came.
+  size_t commit(PreparedBatch& prepared);
+  void loop();          // applier thread: commits
+  void prepare_loop();  // preparer thread: reads + transforms ahead
+  void backoff(int failures);
   std::map<std::string, PipelinePtr> pipelines();
 
   journal::Journal& journal_;
@@ -62,12 +73,15 @@ class Applier {
   std::map<std::string, PipelinePtr> by_source_;
   std::function<void()> outbox_listener_;
   bool wake_ = false;
+  std::unique_ptr<PreparedBatch> ready_;  // handed from the preparer to the applier thread
+  bool preparer_done_ = false;
 
-  std::unique_ptr<journal::JournalReader> reader_;  // applier thread only
+  std::unique_ptr<journal::JournalReader> reader_;  // catch_up only
   std::atomic<uint64_t> applied_seq_{0};
   std::atomic<bool> stop_{false};
   std::atomic<bool> drain_{true};
   std::thread thread_;
+  std::thread preparer_;
 };
 
 }  // namespace touchpoint::core

@@ -9,7 +9,9 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
+#include "store/identity.hpp"
 #include "store/sqlite_db.hpp"
 #include "store/store.hpp"
 
@@ -41,7 +43,18 @@ class SqliteStore final : public Store {
  private:
   struct Writer;  // prepared statements of the writer connection
 
-  int64_t resolve_profile(const ApplyBatch::Item& item, int64_t now, ApplyStats& stats);
+  /// The profile a record's identities point at (0: none yet) and which of
+  /// its identities are still unknown. Reads only.
+  struct Resolution {
+    std::vector<IdentityKey> ids;
+    std::vector<size_t> missing;  ///< indexes into ids
+    int64_t profile = 0;
+    size_t conflicts = 0;
+  };
+  Resolution find_profile(const Record& record);
+  /// Creates or updates the profile and adds the missing identities.
+  void write_profile(const Record& record, const std::string& data, const Resolution& res, int64_t profile, int64_t now,
+                     ApplyStats& stats);
   void insert_dead_letter(const DeadLetter& d);
   std::vector<DeadLetter> query_dead_letters(sqlite::Database& db, const DlqFilter& f, const char* select_prefix);
 

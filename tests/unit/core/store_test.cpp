@@ -272,6 +272,37 @@ TEST_F(StoreTest, EventsDoNotChangeAttributes) {
   EXPECT_EQ(p->recent.size(), 2u);
 }
 
+TEST_F(StoreTest, NewProfileDropsNullMembersLikeAMergePatch) {
+  store().apply(batch_of(1, {rec("a", "crm", "1",
+                                 {{"email", "a@x.de"},
+                                  {"gone", nullptr},
+                                  {"addr", {{"city", "Ulm"}, {"zip", nullptr}}},
+                                  {"tags", {1, nullptr}}}),
+                             rec("b", "crm", "2", {{"email", "b@x.de"}, {"name", "B"}})}));
+  EXPECT_EQ(store().profile_find("a@x.de", 5)->attributes,
+            Json({{"email", "a@x.de"}, {"addr", {{"city", "Ulm"}}}, {"tags", {1, nullptr}}}));
+  EXPECT_EQ(store().profile_find("b@x.de", 5)->attributes, Json({{"email", "b@x.de"}, {"name", "B"}}));
+  // The record keeps its data as it came.
+  EXPECT_EQ(store().profile_find("a@x.de", 5)->recent[0].data["gone"], nullptr);
+}
+
+TEST_F(StoreTest, RecordsAreLinkedOnInsertAndDuplicatesConsumeNoProfileId) {
+  store().apply(batch_of(1, {rec("a", "crm", "1", {{"email", "a@x.de"}})}));
+  // "a" again (a replay) next to a new customer: the duplicate must not take a profile id.
+  ApplyStats st = store().apply(
+      batch_of(2, {rec("a", "crm", "1", {{"email", "a@x.de"}}), rec("b", "crm", "2", {{"email", "b@x.de"}})}));
+  EXPECT_EQ(st.duplicates, 1u);
+  EXPECT_EQ(st.profiles_created, 1u);
+  EXPECT_EQ(store().profile_find("b@x.de", 5)->id, 2);
+  EXPECT_EQ(scalar(path(), "SELECT group_concat(id || ':' || profile_id) FROM records"), "a:1,b:2");
+  // A batch that fails after new profiles were planned leaves ids and cache consistent.
+  reopen();
+  store().apply(
+      batch_of(3, {rec("c", "crm", "3", {{"email", "c@x.de"}}), rec("d", "crm", "1", {{"phone", "+4930123456"}})}));
+  EXPECT_EQ(store().profile_find("c@x.de", 5)->id, 3);
+  EXPECT_EQ(store().profile_find("phone:+4930123456", 5)->id, 1);  // found by ext:crm:1
+}
+
 TEST(Identity, ExtractsKeysInPrecedenceOrder) {
   Record r =
       rec("x", "crm", "42",

@@ -53,6 +53,26 @@ TEST(NormalizePhone, RejectsWithSpecificReasons) {
   EXPECT_EQ(e164(s, "1701234567"), p + "not a string but number");
 }
 
+TEST(NormalizePhone, RepeatedNumbersComeFromTheCacheWithTheSameResult) {
+  Step s = make("normalize_phone: { field: phone, default_region: DE }");
+  const std::string p = "reject: invalid phone number in 'phone': ";
+  for (int round = 0; round < 3; ++round) {  // the first round fills the cache, the others read it
+    EXPECT_EQ(e164(s, R"("0170 1234567")"), "+491701234567");
+    EXPECT_EQ(e164(s, R"("0170 12")"), p + "not a valid number");
+    EXPECT_EQ(e164(s, R"("hello")"), p + "not a phone number");
+  }
+  // Another step (another region) has its own cache.
+  Step at = make("normalize_phone: { field: phone, default_region: AT }");
+  EXPECT_EQ(e164(at, R"("0664 1234567")"), "+436641234567");
+  EXPECT_EQ(e164(s, R"("0664 1234567")").rfind("+49", 0), 0u);
+  // More distinct numbers than the cache holds: full shards are emptied, results stay right.
+  for (int i = 0; i < 70000; ++i) {
+    std::string n = std::to_string(1000000 + i);
+    EXPECT_EQ(e164(s, "\"0170 " + n + "\""), "+49170" + n);
+  }
+  EXPECT_EQ(e164(s, R"("0170 1234567")"), "+491701234567");
+}
+
 TEST(NormalizePhone, RejectedValueStaysAsItWasAndMissingIsSkipped) {
   Step s = make("normalize_phone: { field: contact.phone, default_region: DE }");
   Record r = record(R"({"contact": {"phone": "0170 12"}})");
