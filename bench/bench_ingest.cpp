@@ -62,6 +62,7 @@ struct Options {
   size_t records = 200'000;
   size_t batch = 500;
   size_t connections = 4;
+  size_t rate = 0;  ///< records/s offered (open loop); 0: as fast as acknowledged
   int server_threads = 2;
   bool fsync = true;
   bool json = false;
@@ -79,6 +80,8 @@ struct Options {
                "  --records N         records to send (default 200000)\n"
                "  --batch N           records per HTTP request (default 500)\n"
                "  --connections N     concurrent keep-alive connections (default 4)\n"
+               "  --rate R            offer R records/s on a fixed schedule (default: as fast as possible);\n"
+               "                      latency then counts from each request's scheduled time\n"
                "  --server-threads N  webhook server threads (default 2)\n"
                "  --ndjson            send NDJSON bodies instead of JSON arrays\n"
                "  --no-fsync          hub config journal.fsync: false (the SQLite store still syncs)\n"
@@ -120,6 +123,8 @@ Options parse_options(int argc, char** argv) {
       o.batch = parse_count(a, value(), 1, 100'000);
     else if (a == "--connections")
       o.connections = parse_count(a, value(), 1, 256);
+    else if (a == "--rate")
+      o.rate = parse_count(a, value(), 1, 100'000'000);
     else if (a == "--server-threads")
       o.server_threads = static_cast<int>(parse_count(a, value(), 1, 64));
     else if (a == "--apply-timeout")
@@ -375,8 +380,10 @@ struct SenderResult {
 };
 
 /// One keep-alive connection: takes the next body from a shared counter until none are left.
+/// With a rate, request i is due at start + i * interval and its latency counts
+/// from then, so a stall shows up in the percentiles (no coordinated omission).
 void sender(const std::string& url, const Payload& p, std::atomic<size_t>& next, std::atomic<bool>& abort,
-            SenderResult& r) {
+            SenderResult& r, Clock::time_point start, std::chrono::nanoseconds interval) {
   CURL* h = curl_easy_init();
   if (h == nullptr) {
     r.error = "curl_easy_init failed";
@@ -396,11 +403,13 @@ void sender(const std::string& url, const Payload& p, std::atomic<size_t>& next,
   r.latencies_ms.reserve(p.bodies.size() / 2 + 1);
   for (size_t i; !abort && (i = next.fetch_add(1)) < p.bodies.size();) {
     const std::string& body = p.bodies[i];
+    const auto due = start + interval * static_cast<int64_t>(i);
+    if (interval.count() > 0) std::this_thread::sleep_until(due);
     for (int attempt = 0;; ++attempt) {
       response.clear();
       curl_easy_setopt(h, CURLOPT_POSTFIELDS, body.data());
       curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
-      const auto t0 = Clock::now();
+      const auto t0 = interval.count() > 0 && attempt == 0 ? due : Clock::now();
       CURLcode rc = curl_easy_perform(h);
       const double ms = seconds_since(t0) * 1e3;
       long code = 0;
@@ -588,9 +597,12 @@ int run(const Options& o) {
   std::vector<SenderResult> results(o.connections);
   const auto t0 = Clock::now();
   std::vector<std::thread> threads;
+  const std::chrono::nanoseconds interval =
+      o.rate ? std::chrono::nanoseconds(static_cast<int64_t>(1e9 * double(o.batch) / double(o.rate)))
+             : std::chrono::nanoseconds(0);
   for (size_t c = 0; c < o.connections; ++c)
     threads.emplace_back(sender, std::cref(url), std::cref(payload), std::ref(next), std::ref(abort),
-                         std::ref(results[c]));
+                         std::ref(results[c]), t0, interval);
   for (std::thread& t : threads) t.join();
   const double ack_s = seconds_since(t0);
   const double client_cpu = self_cpu_seconds() - cpu0;
@@ -651,6 +663,7 @@ int run(const Options& o) {
       {"records", o.records},
       {"batch", o.batch},
       {"connections", o.connections},
+      {"rate", o.rate},
       {"server_threads", o.server_threads},
       {"format", o.ndjson ? "ndjson" : "array"},
       {"fsync", o.fsync},
