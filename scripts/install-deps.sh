@@ -8,7 +8,7 @@ packages=(
   libboost-dev libboost-filesystem-dev libboost-system-dev
   libsimdjson-dev libpoco-dev libyaml-cpp-dev libsqlite3-dev sqlite3
   libphonenumber-dev libsystemd-dev libcurl4-openssl-dev libssl-dev
-  libgtest-dev libgmock-dev nlohmann-json3-dev zlib1g-dev binutils curl ccache abigail-tools
+  libgtest-dev libgmock-dev nlohmann-json3-dev zlib1g-dev binutils curl ccache abigail-tools clang-format
 )
 
 missing=()

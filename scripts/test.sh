@@ -18,6 +18,9 @@ run_suite() {  # <build dir> <extra cmake args...>
   ctest --test-dir "$dir" --parallel "$jobs" --output-on-failure --timeout 300
 }
 
+echo "== formatting"
+scripts/check-format.sh
+
 echo "== build + tests (RelWithDebInfo)"
 run_suite build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTOUCHPOINT_BUILD_BENCH=ON
 

@@ -1,9 +1,5 @@
 #include "admin/admin_server.hpp"
 
-#include <openssl/crypto.h>
-#include <openssl/rand.h>
-#include <sys/stat.h>
-
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPServer.h>
@@ -12,6 +8,10 @@
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/URI.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <sys/stat.h>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -100,8 +100,7 @@ class Handler : public net::HTTPRequestHandler {
         return send(res, net::HTTPResponse::HTTP_BAD_REQUEST, R"({"error":"id must be a positive integer"})");
       // Like the CLI's --all: replaying everything must be asked for explicitly.
       if (id.empty() && query_param(uri, "pipeline").empty() && query_param(uri, "all") != "true")
-        return send(res, net::HTTPResponse::HTTP_BAD_REQUEST,
-                    R"({"error":"give id=N, pipeline=P or all=true"})");
+        return send(res, net::HTTPResponse::HTTP_BAD_REQUEST, R"({"error":"give id=N, pipeline=P or all=true"})");
       size_t n = h_.dlq_replay(id, query_param(uri, "pipeline"));
       if (!id.empty() && n == 0) {
         const std::string msg = "no replayable dead letter with id " + id + " (raw source rejects cannot be replayed)";

@@ -14,9 +14,9 @@ namespace touchpoint::cli {
 
 /// Exit codes (documented in docs/cli.md).
 inline constexpr int kExitOk = 0;
-inline constexpr int kExitFailure = 1;     ///< runtime failure
-inline constexpr int kExitUsage = 2;       ///< bad arguments or invalid configuration
-inline constexpr int kExitNotFound = 3;    ///< the thing asked for does not exist
+inline constexpr int kExitFailure = 1;   ///< runtime failure
+inline constexpr int kExitUsage = 2;     ///< bad arguments or invalid configuration
+inline constexpr int kExitNotFound = 3;  ///< the thing asked for does not exist
 
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;

@@ -67,17 +67,25 @@ int cmd_dlq(const Argv& argv) {
     if (args.flag("json")) {
       core::Json out = core::Json::array();
       for (const auto& d : rows)
-        out.push_back({{"id", d.id}, {"record_id", d.record_id}, {"pipeline", d.pipeline}, {"step", d.step},
-                       {"error_class", d.error_class}, {"reason", d.reason}, {"location", d.location},
-                       {"attempts", d.attempts}, {"first_ms", d.first_ms}, {"last_ms", d.last_ms}, {"state", d.state}});
+        out.push_back({{"id", d.id},
+                       {"record_id", d.record_id},
+                       {"pipeline", d.pipeline},
+                       {"step", d.step},
+                       {"error_class", d.error_class},
+                       {"reason", d.reason},
+                       {"location", d.location},
+                       {"attempts", d.attempts},
+                       {"first_ms", d.first_ms},
+                       {"last_ms", d.last_ms},
+                       {"state", d.state}});
       std::cout << out.dump(2) << "\n";
       return kExitOk;
     }
     std::cout << "ID\tPIPELINE\tSTEP\tCLASS\tATTEMPTS\tLAST\tSTATE\tREASON\n";
     for (const auto& d : rows)
       std::cout << d.id << "\t" << d.pipeline << "\t" << d.step << "\t" << d.error_class << "\t" << d.attempts << "\t"
-                << iso_time(d.last_ms) << "\t" << d.state << "\t" << d.reason << (d.location.empty() ? "" : " @ " + d.location)
-                << "\n";
+                << iso_time(d.last_ms) << "\t" << d.state << "\t" << d.reason
+                << (d.location.empty() ? "" : " @ " + d.location) << "\n";
     std::cout << rows.size() << " entr" << (rows.size() == 1 ? "y" : "ies") << "\n";
     return kExitOk;
   }
@@ -92,9 +100,10 @@ int cmd_dlq(const Argv& argv) {
     const auto& d = rows[0];
     std::cout << "id:          " << d.id << "\nrecord id:   " << d.record_id << "\npipeline:    " << d.pipeline
               << "\nstep:        " << d.step << "\nerror class: " << d.error_class << "\nreason:      " << d.reason
-              << "\nlocation:    " << d.location << "\nattempts:    " << d.attempts << "\nfirst:       "
-              << iso_time(d.first_ms) << "\nlast:        " << iso_time(d.last_ms) << "\nstate:       " << d.state
-              << "\npayload:\n" << d.payload << "\n";
+              << "\nlocation:    " << d.location << "\nattempts:    " << d.attempts
+              << "\nfirst:       " << iso_time(d.first_ms) << "\nlast:        " << iso_time(d.last_ms)
+              << "\nstate:       " << d.state << "\npayload:\n"
+              << d.payload << "\n";
     return kExitOk;
   }
   core::DlqFilter f = selection(args, verb);

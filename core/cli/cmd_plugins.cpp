@@ -25,8 +25,9 @@ void describe(const core::LoadedPlugin& p) {
             << "abi:          " << TP_VERSION_MAJOR(p.abi_version) << "." << TP_VERSION_MINOR(p.abi_version) << "\n"
             << "capabilities: " << caps(p) << "\n"
             << "file:         " << p.path.string() << "\n"
-            << "verbs:        " << (p.vtable->validate ? "validate " : "") << "open " << (p.vtable->check ? "check " : "")
-            << (p.vtable->discover ? "discover " : "") << (p.vtable->read ? "read " : "") << (p.vtable->write ? "write " : "")
+            << "verbs:        " << (p.vtable->validate ? "validate " : "") << "open "
+            << (p.vtable->check ? "check " : "") << (p.vtable->discover ? "discover " : "")
+            << (p.vtable->read ? "read " : "") << (p.vtable->write ? "write " : "")
             << (p.vtable->commit ? "commit " : "") << "close\n";
 }
 
@@ -70,7 +71,8 @@ int cmd_plugins(const Argv& argv) {
     if (entries.empty()) std::cout << "no plugins in " << dir.string() << "\n";
     for (const auto& e : entries) {
       if (e.plugin) {
-        std::cout << e.plugin->name << "\t" << e.plugin->version << "\t" << caps(*e.plugin) << "\t" << e.path.string() << "\n";
+        std::cout << e.plugin->name << "\t" << e.plugin->version << "\t" << caps(*e.plugin) << "\t" << e.path.string()
+                  << "\n";
       } else {
         std::cout << "ERROR\t" << e.path.string() << "\t" << e.error << "\n";
         rc = kExitFailure;

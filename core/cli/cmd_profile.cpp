@@ -30,8 +30,12 @@ int cmd_profile(const Argv& argv) {
   for (const auto& i : p->identities) ids.push_back({{"kind", i.kind}, {"value", i.value}, {"source", i.source}});
   core::Json recent = core::Json::array();
   for (const auto& r : p->recent) recent.push_back(core::to_json(r));
-  core::Json out{{"id", p->id}, {"created_ms", p->created_ms}, {"updated_ms", p->updated_ms},
-                 {"attributes", p->attributes}, {"identities", ids}, {"recent", recent}};
+  core::Json out{{"id", p->id},
+                 {"created_ms", p->created_ms},
+                 {"updated_ms", p->updated_ms},
+                 {"attributes", p->attributes},
+                 {"identities", ids},
+                 {"recent", recent}};
   if (args.flag("json")) {
     std::cout << out.dump() << "\n";
     return kExitOk;

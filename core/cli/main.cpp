@@ -1,11 +1,12 @@
 // touchpoint: the hub's single binary (run the service, validate config,
 // inspect plugins, the dead-letter store and profiles).
+#include <touchpoint/abi.h>
+
 #include <iostream>
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "config/config_error.hpp"
-#include <touchpoint/abi.h>
 
 namespace {
 
@@ -45,7 +46,8 @@ int main(int argc, char** argv) {
     if (cmd == "dlq") return cmd_dlq(rest);
     if (cmd == "profile") return cmd_profile(rest);
     if (cmd == "version" || cmd == "--version") {
-      std::cout << "touchpoint " << TOUCHPOINT_VERSION << " (plugin ABI " << TP_ABI_VERSION_MAJOR << "." << TP_ABI_VERSION_MINOR << ")\n";
+      std::cout << "touchpoint " << TOUCHPOINT_VERSION << " (plugin ABI " << TP_ABI_VERSION_MAJOR << "."
+                << TP_ABI_VERSION_MINOR << ")\n";
       return kExitOk;
     }
     std::cerr << "touchpoint: unknown command '" << cmd << "'\n\n" << kUsage;

@@ -13,7 +13,10 @@ class ConfigError : public std::runtime_error {
  public:
   ConfigError(const std::string& file, int line, int col, const std::string& message)
       : std::runtime_error(file + ":" + std::to_string(line) + ":" + std::to_string(col) + ": " + message),
-        file_(file), line_(line), col_(col), message_(message) {}
+        file_(file),
+        line_(line),
+        col_(col),
+        message_(message) {}
 
   const std::string& file() const noexcept { return file_; }
   int line() const noexcept { return line_; }

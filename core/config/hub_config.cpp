@@ -21,7 +21,8 @@ void read_retry(const YAML::Node& n, const ConfigSource& src, RetryPolicy& r) {
   if (n["max_backoff_ms"]) r.max_backoff_ms = get_int(n["max_backoff_ms"], src, "max_backoff_ms", 1, 86'400'000);
   if (n["jitter"]) {
     Json j = typed_scalar(n["jitter"]);
-    if (!j.is_number() || j.get<double>() < 0 || j.get<double>() > 1) src.fail(n["jitter"], "jitter must be a number in [0, 1]");
+    if (!j.is_number() || j.get<double>() < 0 || j.get<double>() > 1)
+      src.fail(n["jitter"], "jitter must be a number in [0, 1]");
     r.jitter = j.get<double>();
   }
   if (r.max_backoff_ms < r.initial_backoff_ms) src.fail(n, "max_backoff_ms must be >= initial_backoff_ms");
@@ -31,14 +32,16 @@ HubConfig load_hub_config(const fs::path& file) {
   ConfigSource src(file.string());
   YAML::Node root = load_yaml_file(file);
   if (!root.IsDefined() || root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
-  require_keys_known(root, {"data_dir", "plugin_dir", "pipelines_dir", "log_level", "store", "journal", "apply", "sinks", "admin", "plugins"},
+  require_keys_known(root,
+                     {"data_dir", "plugin_dir", "pipelines_dir", "log_level", "store", "journal", "apply", "sinks",
+                      "admin", "plugins"},
                      src, "hub config");
   const fs::path base = fs::absolute(file).parent_path();
   HubConfig c;
   c.file = fs::absolute(file);
   c.data_dir = resolve(base, root["data_dir"] ? get_string(root["data_dir"], src, "data_dir") : "/var/lib/touchpoint");
-  c.plugin_dir = resolve(base, root["plugin_dir"] ? get_string(root["plugin_dir"], src, "plugin_dir")
-                                                  : "/usr/lib/touchpoint/plugins");
+  c.plugin_dir = resolve(
+      base, root["plugin_dir"] ? get_string(root["plugin_dir"], src, "plugin_dir") : "/usr/lib/touchpoint/plugins");
   c.pipelines_dir =
       resolve(base, root["pipelines_dir"] ? get_string(root["pipelines_dir"], src, "pipelines_dir") : "pipelines");
   if (root["log_level"]) {
@@ -52,7 +55,8 @@ HubConfig load_hub_config(const fs::path& file) {
     require_keys_known(s, {"type", "path"}, src, "store");
     if (s["type"]) {
       c.store_type = get_string(s["type"], src, "store.type");
-      if (c.store_type != "sqlite") src.fail(s["type"], "store.type '" + c.store_type + "' is not supported (supported: sqlite)");
+      if (c.store_type != "sqlite")
+        src.fail(s["type"], "store.type '" + c.store_type + "' is not supported (supported: sqlite)");
     }
     if (s["path"]) c.store_path = resolve(c.data_dir, get_string(s["path"], src, "store.path"));
   }
@@ -71,9 +75,13 @@ HubConfig load_hub_config(const fs::path& file) {
   }
   if (const YAML::Node a = root["apply"]) {
     require_keys_known(a, {"batch_records", "poll_interval_ms", "shutdown_timeout_ms"}, src, "apply");
-    if (a["batch_records"]) c.apply_batch_records = static_cast<size_t>(get_int(a["batch_records"], src, "apply.batch_records", 1, 1'000'000));
-    if (a["poll_interval_ms"]) c.poll_interval_ms = get_int(a["poll_interval_ms"], src, "apply.poll_interval_ms", 1, 3'600'000);
-    if (a["shutdown_timeout_ms"]) c.shutdown_timeout_ms = get_int(a["shutdown_timeout_ms"], src, "apply.shutdown_timeout_ms", 0, 3'600'000);
+    if (a["batch_records"])
+      c.apply_batch_records =
+          static_cast<size_t>(get_int(a["batch_records"], src, "apply.batch_records", 1, 1'000'000));
+    if (a["poll_interval_ms"])
+      c.poll_interval_ms = get_int(a["poll_interval_ms"], src, "apply.poll_interval_ms", 1, 3'600'000);
+    if (a["shutdown_timeout_ms"])
+      c.shutdown_timeout_ms = get_int(a["shutdown_timeout_ms"], src, "apply.shutdown_timeout_ms", 0, 3'600'000);
   }
   if (const YAML::Node s = root["sinks"]) {
     require_keys_known(s, {"retry"}, src, "sinks");

@@ -17,11 +17,11 @@ namespace touchpoint::core {
 
 /// A plugin reference with its resolved config (secrets expanded).
 struct PluginUse {
-  std::string plugin;      ///< plugin name, e.g. "webhook"
-  std::string instance;    ///< unique instance name: "<pipeline>" or "<pipeline>.<sink>"
+  std::string plugin;    ///< plugin name, e.g. "webhook"
+  std::string instance;  ///< unique instance name: "<pipeline>" or "<pipeline>.<sink>"
   Json config = Json::object();
   std::set<std::string> secret_refs;  ///< top-level config keys given as ${env:..}/${file:..}
-  std::string file;        ///< for positioned errors
+  std::string file;                   ///< for positioned errors
   int line = 0, col = 0;
   int64_t poll_interval_ms = 1000;
 };

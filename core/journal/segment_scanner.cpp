@@ -32,8 +32,8 @@ bool SegmentScanner::fill(size_t need) {
   buf_len_ = tail;
   if (need > buf_.size()) buf_.resize(need);
   while (buf_len_ < need) {
-    ssize_t n = ::pread(fd_, buf_.data() + buf_len_, buf_.size() - buf_len_,
-                        static_cast<off_t>(buf_file_offset_ + buf_len_));
+    ssize_t n =
+        ::pread(fd_, buf_.data() + buf_len_, buf_.size() - buf_len_, static_cast<off_t>(buf_file_offset_ + buf_len_));
     if (n < 0) {
       if (errno == EINTR) continue;
       throw std::runtime_error(std::string("journal read failed: ") + std::strerror(errno));

@@ -54,7 +54,8 @@ class Cursor {
   /// A count that cannot possibly fit in the remaining bytes is corruption.
   uint32_t count(size_t min_item_bytes) {
     uint32_t n = u32();
-    if (static_cast<uint64_t>(n) * min_item_bytes > in_.size() - pos_) throw std::runtime_error("journal unit: count exceeds payload");
+    if (static_cast<uint64_t>(n) * min_item_bytes > in_.size() - pos_)
+      throw std::runtime_error("journal unit: count exceeds payload");
     return n;
   }
   bool at_end() const { return pos_ == in_.size(); }

@@ -18,7 +18,11 @@ int64_t backoff_ms(const RetryPolicy& policy, int attempt, double random01) {
 
 SinkWorker::SinkWorker(std::shared_ptr<PluginInstance> instance, SinkUse sink, std::string pipeline, Store& store,
                        Metrics& metrics)
-    : instance_(std::move(instance)), sink_(std::move(sink)), pipeline_(std::move(pipeline)), store_(store), metrics_(metrics) {}
+    : instance_(std::move(instance)),
+      sink_(std::move(sink)),
+      pipeline_(std::move(pipeline)),
+      store_(store),
+      metrics_(metrics) {}
 
 SinkWorker::~SinkWorker() { stop(); }
 
@@ -149,7 +153,9 @@ size_t SinkWorker::deliver_once() {
   const std::string labels = "pipeline=" + pipeline_ + ",sink=" + name();
   if (ok) metrics_.counter_add("touchpoint_sink_delivered_total", labels, double(ok));
   if (retried) metrics_.counter_add("touchpoint_sink_retries_total", labels, double(retried));
-  if (dead) metrics_.counter_add("touchpoint_dead_letters_total", "pipeline=" + pipeline_ + ",step=sink:" + name(), double(dead));
+  if (dead)
+    metrics_.counter_add("touchpoint_dead_letters_total", "pipeline=" + pipeline_ + ",step=sink:" + name(),
+                         double(dead));
   // If nothing went through, let the backoff pass instead of spinning.
   return (ok + dead) > 0 ? items.size() : 0;
 }

@@ -22,10 +22,14 @@ struct HostApiImpl {
     std::string_view k = view_of(key);
     std::string value;
     if (hub == nullptr) return TP_STATUS_PERMANENT;
-    if (k == "data_dir") value = hub->data_dir.string();
-    else if (k == "instance") value = p->use_.instance;
-    else if (k == "instance_data_dir") value = (hub->data_dir / "plugins" / p->use_.instance).string();
-    else return TP_STATUS_PERMANENT;
+    if (k == "data_dir")
+      value = hub->data_dir.string();
+    else if (k == "instance")
+      value = p->use_.instance;
+    else if (k == "instance_data_dir")
+      value = (hub->data_dir / "plugins" / p->use_.instance).string();
+    else
+      return TP_STATUS_PERMANENT;
     std::lock_guard<std::mutex> lk(p->strings_mu_);
     const std::string& kept = p->kept_strings_.emplace_back(std::move(value));
     *out = tp_str{kept.data(), kept.size()};

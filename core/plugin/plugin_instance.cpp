@@ -100,8 +100,8 @@ void PluginInstance::open() {
     self_ = nullptr;
     closed_ = true;
     throw PluginError(use_.file + ":" + std::to_string(use_.line) + ":" + std::to_string(use_.col) + ": plugin '" +
-                      plugin_->name + "' (instance " + use_.instance + ") failed to open: " +
-                      std::string(msg, std::min(err.len, sizeof(msg))));
+                      plugin_->name + "' (instance " + use_.instance +
+                      ") failed to open: " + std::string(msg, std::min(err.len, sizeof(msg))));
   }
   log::info("plugin", "opened " + use_.instance + " (" + plugin_->name + " " + plugin_->version + ")");
 }
@@ -143,7 +143,8 @@ void PluginInstance::read_once() {
   if (st != TP_OK) {
     log::warn("plugin", use_.instance + ": read() failed (" + std::to_string(st) +
                             "): " + std::string(msg, std::min(err.len, sizeof(msg))));
-    if (services_.metrics) services_.metrics->counter_add("touchpoint_plugin_errors_total", join_labels(labels_, "verb=read"), 1);
+    if (services_.metrics)
+      services_.metrics->counter_add("touchpoint_plugin_errors_total", join_labels(labels_, "verb=read"), 1);
     schedule_read(use_.poll_interval_ms);
     return;
   }
@@ -213,7 +214,7 @@ std::string PluginInstance::next_record_id() {
 }
 
 void PluginInstance::log(int32_t level, std::string_view message) const {
-  log::Level l = level <= TP_LOG_TRACE ? log::Level::trace
+  log::Level l = level <= TP_LOG_TRACE   ? log::Level::trace
                  : level == TP_LOG_DEBUG ? log::Level::debug
                  : level == TP_LOG_INFO  ? log::Level::info
                  : level == TP_LOG_WARN  ? log::Level::warn
@@ -257,8 +258,8 @@ tp_status PluginInstance::emit(const tp_emit* unit, tp_emit_done_fn done, void* 
       id = generated_id;
     }
     std::string_view type = view_of(r.type);
-    enc.add_record(id, type.empty() ? std::string_view("event") : type, view_of(r.key), r.ts_ms != 0 ? r.ts_ms : now_ms(),
-                   view_of(r.data), view_of(r.meta));
+    enc.add_record(id, type.empty() ? std::string_view("event") : type, view_of(r.key),
+                   r.ts_ms != 0 ? r.ts_ms : now_ms(), view_of(r.data), view_of(r.meta));
   }
   enc.begin_rejects(static_cast<uint32_t>(unit->reject_count));
   for (size_t i = 0; i < unit->reject_count; ++i) {
@@ -278,7 +279,8 @@ tp_status PluginInstance::emit(const tp_emit* unit, tp_emit_done_fn done, void* 
   auto result = services_.journal->append(
       enc.finish(), [this, done, user, cursor, count, finish_inflight](bool ok, uint64_t, const std::string& error) {
         if (ok) {
-          if (services_.metrics) services_.metrics->counter_add("touchpoint_records_in_total", "pipeline=" + use_.instance, double(count));
+          if (services_.metrics)
+            services_.metrics->counter_add("touchpoint_records_in_total", "pipeline=" + use_.instance, double(count));
           done(user, TP_OK, tp_str{nullptr, 0});
           if (!cursor.empty() && plugin_->vtable->commit != nullptr) {
             // Commit runs on the instance thread, in emit order, before close().
@@ -301,7 +303,8 @@ tp_status PluginInstance::emit(const tp_emit* unit, tp_emit_done_fn done, void* 
   if (result != journal::Journal::AppendResult::accepted) {
     finish_inflight();
     if (result == journal::Journal::AppendResult::backpressure) {
-      if (services_.metrics) services_.metrics->counter_add("touchpoint_backpressure_total", "pipeline=" + use_.instance, 1);
+      if (services_.metrics)
+        services_.metrics->counter_add("touchpoint_backpressure_total", "pipeline=" + use_.instance, 1);
       set_error(err, "journal is over its size limit; retry later");
       return TP_STATUS_BACKPRESSURE;
     }

@@ -174,8 +174,9 @@ std::shared_ptr<const LoadedPlugin> PluginLoader::load_file(const fs::path& file
                       "; exceptions must not cross the plugin ABI");
   std::string why(msg, std::min(err.len, sizeof(msg)));
   if (st == TP_STATUS_REFUSED)
-    throw PluginError("plugin " + path.string() + " refused ABI negotiation (host offers " + version_string(kHostMinAbi) +
-                      ".." + version_string(kHostMaxAbi) + ")" + (why.empty() ? "" : ": " + why));
+    throw PluginError("plugin " + path.string() + " refused ABI negotiation (host offers " +
+                      version_string(kHostMinAbi) + ".." + version_string(kHostMaxAbi) + ")" +
+                      (why.empty() ? "" : ": " + why));
   if (st != TP_OK)
     throw PluginError("plugin " + path.string() + " failed negotiation with status " + std::to_string(st) +
                       (why.empty() ? "" : ": " + why));
@@ -197,8 +198,10 @@ std::shared_ptr<const LoadedPlugin> PluginLoader::load_file(const fs::path& file
   p->capabilities = info.capabilities & (TP_CAP_SOURCE | TP_CAP_SINK | TP_CAP_CONCURRENT_SAFE);  // unknown bits ignored
   p->vtable = vt;
   if (p->name.empty()) throw PluginError("plugin " + path.string() + " reports an empty name");
-  if (p->is_source() && vt->read == nullptr) throw PluginError("plugin " + p->name + " claims to be a source but has no read()");
-  if (p->is_sink() && vt->write == nullptr) throw PluginError("plugin " + p->name + " claims to be a sink but has no write()");
+  if (p->is_source() && vt->read == nullptr)
+    throw PluginError("plugin " + p->name + " claims to be a source but has no read()");
+  if (p->is_sink() && vt->write == nullptr)
+    throw PluginError("plugin " + p->name + " claims to be a sink but has no write()");
 
   std::lock_guard<std::mutex> lk(mu_);
   keep_alive().push_back(std::move(lib));
@@ -208,8 +211,7 @@ std::shared_ptr<const LoadedPlugin> PluginLoader::load_file(const fs::path& file
 
 std::shared_ptr<const LoadedPlugin> PluginLoader::get(const std::string& name) {
   fs::path file = dir_ / ("libtp_" + name + ".so");
-  if (!fs::exists(file))
-    throw PluginError("plugin '" + name + "' not found: expected " + file.string());
+  if (!fs::exists(file)) throw PluginError("plugin '" + name + "' not found: expected " + file.string());
   auto p = load_file(file);
   if (p->name != name)
     throw PluginError("plugin file " + file.string() + " calls itself '" + p->name + "', expected '" + name + "'");

@@ -9,7 +9,9 @@
 
 namespace touchpoint::core {
 
-inline std::string_view view_of(tp_str s) { return s.len && s.data ? std::string_view(s.data, s.len) : std::string_view(); }
+inline std::string_view view_of(tp_str s) {
+  return s.len && s.data ? std::string_view(s.data, s.len) : std::string_view();
+}
 
 inline constexpr size_t kMaxIdBytes = 256;
 inline constexpr size_t kMaxRecordBytes = 16u << 20;

@@ -75,9 +75,11 @@ void Runtime::start_pipeline(const PipelinePtr& p, const std::map<std::string, s
   }
   for (auto& w : r.workers) w->start();
   r.source->start_reading();
-  log::info("runtime", "pipeline '" + p->name + "' started (" + p->source.plugin + " -> " +
-                           std::to_string(p->steps.size()) + " steps -> " + (p->to_store ? "store" : "") +
-                           (p->sinks.empty() ? "" : (p->to_store ? " + " : "") + std::to_string(p->sinks.size()) + " sinks") + ")");
+  log::info("runtime",
+            "pipeline '" + p->name + "' started (" + p->source.plugin + " -> " + std::to_string(p->steps.size()) +
+                " steps -> " + (p->to_store ? "store" : "") +
+                (p->sinks.empty() ? "" : (p->to_store ? " + " : "") + std::to_string(p->sinks.size()) + " sinks") +
+                ")");
   std::lock_guard<std::mutex> lk(running_mu_);
   running_[p->name] = std::move(r);
 }
@@ -142,7 +144,8 @@ int Runtime::run() {
   }
 
   store_ = std::make_unique<SqliteStore>(config_.store_path);
-  log::info("store", "sqlite store " + config_.store_path.string() + " at schema version " + std::to_string(store_->schema_version()));
+  log::info("store", "sqlite store " + config_.store_path.string() + " at schema version " +
+                         std::to_string(store_->schema_version()));
 
   journal::JournalOptions jo;
   jo.dir = config_.data_dir / "journal";
@@ -200,9 +203,17 @@ int Runtime::run() {
     f.limit = limit;
     Json out = Json::array();
     for (const DeadLetter& d : store_->dlq_list(f))
-      out.push_back(Json{{"id", d.id}, {"record_id", d.record_id}, {"pipeline", d.pipeline}, {"step", d.step},
-                         {"error_class", d.error_class}, {"reason", d.reason}, {"location", d.location},
-                         {"attempts", d.attempts}, {"first_ms", d.first_ms}, {"last_ms", d.last_ms}, {"state", d.state}});
+      out.push_back(Json{{"id", d.id},
+                         {"record_id", d.record_id},
+                         {"pipeline", d.pipeline},
+                         {"step", d.step},
+                         {"error_class", d.error_class},
+                         {"reason", d.reason},
+                         {"location", d.location},
+                         {"attempts", d.attempts},
+                         {"first_ms", d.first_ms},
+                         {"last_ms", d.last_ms},
+                         {"state", d.state}});
     return out.dump();
   };
   h.dlq_replay = [this](const std::string& id, const std::string& pipeline) {
@@ -246,7 +257,8 @@ int Runtime::run() {
             << "  pipelines: " << config_.pipelines_dir.string() << "\n"
             << "  stop:      Ctrl-C or kill -TERM " << ::getpid() << "\n\n";
 
-  std::function<void(const boost::system::error_code&, int)> on_signal = [&](const boost::system::error_code& ec, int sig) {
+  std::function<void(const boost::system::error_code&, int)> on_signal = [&](const boost::system::error_code& ec,
+                                                                             int sig) {
     if (ec) return;
     if (sig == SIGHUP) {
       reload();
@@ -260,7 +272,8 @@ int Runtime::run() {
 
   asio::steady_timer tick(io_);
   auto wd = systemd::watchdog_interval();
-  auto period = wd.count() > 0 ? std::chrono::duration_cast<std::chrono::milliseconds>(wd / 2) : std::chrono::milliseconds(5000);
+  auto period =
+      wd.count() > 0 ? std::chrono::duration_cast<std::chrono::milliseconds>(wd / 2) : std::chrono::milliseconds(5000);
   std::function<void(const boost::system::error_code&)> on_tick = [&](const boost::system::error_code& ec) {
     if (ec) return;
     systemd::watchdog();
@@ -315,7 +328,8 @@ void Runtime::reload() {
     }
     if (r.source) r.source->close();
     uint64_t target = journal_->durable_seq();
-    for (int i = 0; i < 600 && applier_->applied_seq() < target; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    for (int i = 0; i < 600 && applier_->applied_seq() < target; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
     stop_pipeline(r);
     log::info("runtime", "pipeline '" + name + "' stopped for reload");
   }
@@ -348,7 +362,8 @@ void Runtime::reload() {
   }
   update_routes();
   metrics_.counter_add("touchpoint_reloads_total", failed ? "result=partial" : "result=ok", 1);
-  systemd::ready("reloaded: " + std::to_string(started) + " pipelines (re)started, " + std::to_string(failed) + " failed");
+  systemd::ready("reloaded: " + std::to_string(started) + " pipelines (re)started, " + std::to_string(failed) +
+                 " failed");
 }
 
 void Runtime::shutdown() {
@@ -393,8 +408,12 @@ std::string Runtime::status_json() {
       for (const SinkUse& s : r.def->sinks) sinks.push_back(Json{{"name", s.name}, {"plugin", s.plugin.plugin}});
       Json steps = Json::array();
       for (const Step& s : r.def->steps) steps.push_back(s.name);
-      pipelines.push_back(Json{{"name", name}, {"file", r.def->file.string()}, {"source", r.def->source.plugin},
-                               {"steps", steps}, {"store", r.def->to_store}, {"sinks", sinks}});
+      pipelines.push_back(Json{{"name", name},
+                               {"file", r.def->file.string()},
+                               {"source", r.def->source.plugin},
+                               {"steps", steps},
+                               {"store", r.def->to_store},
+                               {"sinks", sinks}});
     }
   }
   StoreStats s = store_->stats();
@@ -402,8 +421,12 @@ std::string Runtime::status_json() {
               {"pipelines", pipelines},
               {"journal", {{"bytes", journal_->bytes_on_disk()}, {"durable_seq", journal_->durable_seq()}}},
               {"store",
-               {{"path", config_.store_path.string()}, {"applied_seq", applier_->applied_seq()}, {"profiles", s.profiles},
-                {"records", s.records}, {"dead_letters", s.dead_letters}, {"outbox", s.outbox}}}}
+               {{"path", config_.store_path.string()},
+                {"applied_seq", applier_->applied_seq()},
+                {"profiles", s.profiles},
+                {"records", s.records},
+                {"dead_letters", s.dead_letters},
+                {"outbox", s.outbox}}}}
       .dump();
 }
 

@@ -37,8 +37,8 @@ void check_plugin(const PluginUse& use, bool want_source, PluginLoader& loader, 
       st = TP_STATUS_INTERNAL;
     }
     if (st != TP_OK)
-      out.errors.push_back(at(use, "plugin '" + use.plugin + "' rejects its config: " +
-                                       std::string(msg, std::min(err.len, sizeof(msg)))));
+      out.errors.push_back(at(
+          use, "plugin '" + use.plugin + "' rejects its config: " + std::string(msg, std::min(err.len, sizeof(msg)))));
   }
 }
 
@@ -59,7 +59,8 @@ ValidationResult validate_pipelines(const HubConfig& hub, PluginLoader& loader) 
       if (!use.config.is_object()) return;
       for (const auto& [k, v] : use.config.items())
         if (looks_secret(k) && v.is_string() && !v.get<std::string>().empty() && !use.secret_refs.count(k))
-          out.warnings.push_back(at(use, "option '" + k + "' holds a plain-text secret; use ${env:NAME} or ${file:/path}"));
+          out.warnings.push_back(
+              at(use, "option '" + k + "' holds a plain-text secret; use ${env:NAME} or ${file:/path}"));
     };
     scan(p->source);
     for (const SinkUse& s : p->sinks) scan(s.plugin);

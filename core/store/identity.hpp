@@ -10,7 +10,7 @@
 namespace touchpoint::core {
 
 struct IdentityKey {
-  std::string kind;   ///< "ext:<source>", "email", "phone", "ext:<system>"
+  std::string kind;  ///< "ext:<source>", "email", "phone", "ext:<system>"
   std::string value;
 };
 

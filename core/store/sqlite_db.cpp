@@ -21,9 +21,7 @@ Database::~Database() {
   if (db_) sqlite3_close_v2(db_);
 }
 
-void Database::fail(const std::string& what) const {
-  throw std::runtime_error(what + ": " + sqlite3_errmsg(db_));
-}
+void Database::fail(const std::string& what) const { throw std::runtime_error(what + ": " + sqlite3_errmsg(db_)); }
 
 void Database::exec(const char* sql) {
   char* err = nullptr;
@@ -60,8 +58,7 @@ Statement& Statement::bind(int index, std::string_view v) {
 }
 
 Statement& Statement::bind_static(int index, std::string_view v) {
-  if (sqlite3_bind_text64(stmt_, index, v.data(), v.size(), SQLITE_STATIC, SQLITE_UTF8) != SQLITE_OK)
-    db_->fail("bind");
+  if (sqlite3_bind_text64(stmt_, index, v.data(), v.size(), SQLITE_STATIC, SQLITE_UTF8) != SQLITE_OK) db_->fail("bind");
   return *this;
 }
 

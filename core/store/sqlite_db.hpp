@@ -41,7 +41,7 @@ class Statement {
   Statement(const Statement&) = delete;
 
   Statement& bind(int index, int64_t v);
-  Statement& bind(int index, std::string_view v);  // copied by SQLite (SQLITE_TRANSIENT)
+  Statement& bind(int index, std::string_view v);         // copied by SQLite (SQLITE_TRANSIENT)
   Statement& bind_static(int index, std::string_view v);  // caller keeps v alive until step/reset
   Statement& bind_null(int index);
 

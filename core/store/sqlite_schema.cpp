@@ -1,8 +1,9 @@
 #include "store/sqlite_schema.hpp"
-#include "util/clock.hpp"
 
 #include <stdexcept>
 #include <string>
+
+#include "util/clock.hpp"
 
 namespace touchpoint::core::sqlite {
 namespace {

@@ -17,14 +17,14 @@ namespace touchpoint::core {
 
 /// A record that failed somewhere, with everything needed to understand and replay it.
 struct DeadLetter {
-  int64_t id = 0;           ///< assigned by the store
-  std::string record_id;    ///< empty for raw source rejects
+  int64_t id = 0;         ///< assigned by the store
+  std::string record_id;  ///< empty for raw source rejects
   std::string pipeline;
   std::string step;         ///< "source", "2:normalize_phone", "sink:crm", ...
   std::string error_class;  ///< "rejected", "permanent", "retries_exhausted", "malformed"
   std::string reason;
-  std::string location;     ///< e.g. "inbox/a.csv:17"
-  std::string payload;      ///< envelope JSON, or the raw input for source rejects
+  std::string location;  ///< e.g. "inbox/a.csv:17"
+  std::string payload;   ///< envelope JSON, or the raw input for source rejects
   int attempts = 1;
   int64_t first_ms = 0;
   int64_t last_ms = 0;

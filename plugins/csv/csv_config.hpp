@@ -12,22 +12,22 @@
 namespace touchpoint::csv {
 
 struct ColumnMapping {
-  std::string column;               ///< header name in the file
-  std::vector<std::string> path;    ///< field path in the record data, split at '.'
+  std::string column;             ///< header name in the file
+  std::vector<std::string> path;  ///< field path in the record data, split at '.'
 };
 
 struct Config {
   std::filesystem::path inbox;
-  std::filesystem::path done_dir;   ///< default: <inbox>/done
+  std::filesystem::path done_dir;  ///< default: <inbox>/done
   std::string pattern = "*.csv";
-  char delimiter = 0;               ///< ';', ',', '\t'; 0 means detect from the header line
+  char delimiter = 0;  ///< ';', ',', '\t'; 0 means detect from the header line
   std::string encoding = "utf-8";
   bool header = true;
   std::vector<ColumnMapping> columns;
   bool only_mapped = false;
   std::string type = "profile";
-  std::string key_column;           ///< empty: records have no key
-  std::string id_column;            ///< empty: deterministic ids
+  std::string key_column;  ///< empty: records have no key
+  std::string id_column;   ///< empty: deterministic ids
   size_t batch_rows = 1000;
   int64_t settle_ms = 1000;
   bool trim = true;

@@ -32,8 +32,8 @@ CsvConnector::CsvConnector(Host host, std::string_view config_json)
     std::error_code ec;
     fs::create_directories(*dir, ec);
     if (ec || !fs::is_directory(*dir))
-      throw ConfigError(std::string(key) + ": cannot create directory '" + dir->string() + "': " +
-                        (ec ? ec.message() : "not a directory"));
+      throw ConfigError(std::string(key) + ": cannot create directory '" + dir->string() +
+                        "': " + (ec ? ec.message() : "not a directory"));
   }
   restore_checkpoint();
 }
@@ -89,7 +89,8 @@ void CsvConnector::rewind_after_failure() {
   pending_.reset();
   current_.reset();
   resume_.reset();
-  for (auto it = awaiting_.begin(); it != awaiting_.end();) it = it->second.move_failed ? std::next(it) : awaiting_.erase(it);
+  for (auto it = awaiting_.begin(); it != awaiting_.end();)
+    it = it->second.move_failed ? std::next(it) : awaiting_.erase(it);
   epoch_ = next_seq_;
   restore_checkpoint();
 }
@@ -271,7 +272,8 @@ std::string CsvConnector::discover() {
 
 void CsvConnector::check() {
   std::error_code ec;
-  if (!fs::is_directory(config_.inbox, ec)) throw RetryableError("csv: inbox " + config_.inbox.string() + " is not a directory");
+  if (!fs::is_directory(config_.inbox, ec))
+    throw RetryableError("csv: inbox " + config_.inbox.string() + " is not a directory");
   if (::access(config_.inbox.c_str(), R_OK | W_OK | X_OK) != 0)
     throw RetryableError("csv: inbox " + config_.inbox.string() + ": " + std::strerror(errno));
   fs::create_directories(config_.done_dir, ec);

@@ -69,8 +69,8 @@ class CsvConnector : public Connector {
   SettleTracker settle_;
   std::shared_ptr<Failures> failures_ = std::make_shared<Failures>();
   std::unique_ptr<FileSource> current_;
-  std::optional<Batch> pending_;   // built but not yet accepted by the host
-  std::optional<Cursor> resume_;   // where to continue a file (checkpoint or rewind)
+  std::optional<Batch> pending_;  // built but not yet accepted by the host
+  std::optional<Cursor> resume_;  // where to continue a file (checkpoint or rewind)
   std::map<std::string, Awaiting> awaiting_;
   std::map<std::string, Stamp> unreadable_;  // skipped until they change
   uint64_t next_seq_ = 1;

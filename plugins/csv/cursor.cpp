@@ -30,7 +30,8 @@ std::optional<Cursor> parse_cursor(std::string_view json, std::string* error) {
   Cursor c;
   std::string_view file;
   if (obj["file"].get_string().get(file) || file.empty()) return fail("cursor has no \"file\"");
-  if (file.find('/') != std::string_view::npos || file == "." || file == "..") return fail("cursor file is not a plain name");
+  if (file.find('/') != std::string_view::npos || file == "." || file == "..")
+    return fail("cursor file is not a plain name");
   c.file = std::string(file);
   if (obj["size"].get_uint64().get(c.size)) return fail("cursor has no \"size\"");
   if (obj["mtime"].get_int64().get(c.mtime)) return fail("cursor has no \"mtime\"");

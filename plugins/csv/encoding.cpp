@@ -33,7 +33,7 @@ size_t utf8_sequence(std::string_view s, size_t i) {
   }
   if (c >= 0xF0u && c <= 0xF4u) {
     if (left < 4 || !cont(i + 1) || !cont(i + 2) || !cont(i + 3)) return 0;
-    if (c == 0xF0u && u(i + 1) < 0x90u) return 0;  // overlong
+    if (c == 0xF0u && u(i + 1) < 0x90u) return 0;   // overlong
     if (c == 0xF4u && u(i + 1) >= 0x90u) return 0;  // above U+10FFFF
     return 4;
   }
@@ -110,7 +110,8 @@ Decoder::Decoder(std::string_view encoding) {
   }
   name_ = (u == "LATIN-1" || u == "LATIN1") ? std::string("ISO-8859-1") : std::string(encoding);
   // Stateful encodings cannot be converted field by field.
-  if (u.find("2022") != std::string::npos || u.find("UTF-7") != std::string::npos || u.find("UTF7") != std::string::npos)
+  if (u.find("2022") != std::string::npos || u.find("UTF-7") != std::string::npos ||
+      u.find("UTF7") != std::string::npos)
     throw ConfigError("encoding: '" + std::string(encoding) + "' is stateful and not supported");
   cd_ = iconv_open("UTF-8", name_.c_str());
   if (cd_ == reinterpret_cast<iconv_t>(static_cast<intptr_t>(-1))) {

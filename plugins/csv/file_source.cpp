@@ -36,8 +36,7 @@ FileSource::FileSource(const Config& config, Decoder& decoder, const FileInfo& f
     ::close(fd_);
     throw std::system_error(err, std::generic_category(), "cannot stat " + file_.path.string());
   }
-  const int64_t mtime =
-      static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + static_cast<int64_t>(st.st_mtim.tv_nsec);
+  const int64_t mtime = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + static_cast<int64_t>(st.st_mtim.tv_nsec);
   if (static_cast<uint64_t>(st.st_size) != file_.size || mtime != file_.mtime) {
     ::close(fd_);
     throw std::system_error(EAGAIN, std::generic_category(), file_.name + " changed while being opened");
@@ -150,8 +149,8 @@ void FileSource::add_reject(Batch& batch, const Row& row, std::string reason, si
   std::string error;
   if (!decoder_.to_utf8(row.raw, raw, error)) raw = escape_invalid_utf8(row.raw);
   if (raw.size() > kMaxRejectRaw) {
-    reason += " (raw cut to the first " + std::to_string(kMaxRejectRaw) + " of " + std::to_string(raw.size()) +
-              " bytes)";
+    reason +=
+        " (raw cut to the first " + std::to_string(kMaxRejectRaw) + " of " + std::to_string(raw.size()) + " bytes)";
     cut_utf8(raw, kMaxRejectRaw);
   }
   bytes += raw.size() + reason.size();
@@ -165,10 +164,10 @@ void FileSource::process(const Row& row, Batch& batch, size_t& bytes) {
     return;
   }
   if (row.fields.size() != builder_->column_count()) {
-    return add_reject(batch, row,
-                      "expected " + std::to_string(builder_->column_count()) + " columns, found " +
-                          std::to_string(row.fields.size()),
-                      bytes);
+    return add_reject(
+        batch, row,
+        "expected " + std::to_string(builder_->column_count()) + " columns, found " + std::to_string(row.fields.size()),
+        bytes);
   }
   values_.resize(row.fields.size());
   for (size_t i = 0; i < row.fields.size(); ++i) {

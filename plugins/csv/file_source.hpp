@@ -25,8 +25,8 @@ inline constexpr size_t kMaxBatchBytes = size_t{16} << 20;
 
 struct Batch {
   EmitUnit unit;
-  Cursor start;  ///< position before the batch
-  Cursor end;    ///< position after it (unit.cursor is to_json(end))
+  Cursor start;        ///< position before the batch
+  Cursor end;          ///< position after it (unit.cursor is to_json(end))
   size_t skipped = 0;  ///< rows skipped because every cell was empty
 };
 

@@ -99,7 +99,8 @@ std::vector<FileInfo> list_inbox(const fs::path& inbox, const std::string& patte
 
 bool SettleTracker::settled(const FileInfo& file, Clock::time_point now, int64_t wall_now) {
   auto [it, fresh] = seen_.try_emplace(file.name, Seen{file.size, file.mtime, now});
-  if (!fresh && (it->second.size != file.size || it->second.mtime != file.mtime)) it->second = Seen{file.size, file.mtime, now};
+  if (!fresh && (it->second.size != file.size || it->second.mtime != file.mtime))
+    it->second = Seen{file.size, file.mtime, now};
   if (now - it->second.since < settle_) return false;
   const int64_t age_ns = wall_now - file.mtime;
   const int64_t settle_ns = static_cast<int64_t>(settle_.count()) * 1000000;

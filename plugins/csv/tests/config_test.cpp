@@ -95,8 +95,9 @@ TEST(Config, SplitPath) {
 TEST(CursorJson, RoundTrip) {
   Cursor c{"Kunden \"2024\".csv", 123456, 1700000000123456789, 1000, 42, true};
   std::string json = to_json(c);
-  EXPECT_EQ(json,
-            R"({"file":"Kunden \"2024\".csv","size":123456,"mtime":1700000000123456789,"offset":1000,"line":42,"eof":true})");
+  EXPECT_EQ(
+      json,
+      R"({"file":"Kunden \"2024\".csv","size":123456,"mtime":1700000000123456789,"offset":1000,"line":42,"eof":true})");
   auto back = parse_cursor(json);
   ASSERT_TRUE(back.has_value());
   EXPECT_EQ(*back, c);

@@ -1,8 +1,9 @@
+#include "encoding.hpp"
+
 #include <gtest/gtest.h>
 
 #include <string>
 
-#include "encoding.hpp"
 #include "sdk.hpp"
 
 namespace touchpoint::csv {
@@ -15,13 +16,15 @@ TEST(Utf8, Validation) {
   size_t bad = 99;
   EXPECT_FALSE(valid_utf8("M\xFCller", &bad));  // Latin-1 ü
   EXPECT_EQ(bad, 1u);
-  EXPECT_FALSE(valid_utf8("\xC0\xAF"));              // overlong '/'
-  EXPECT_FALSE(valid_utf8("\xE0\x80\xAF"));          // overlong
-  EXPECT_FALSE(valid_utf8("\xED\xA0\x80"));          // surrogate U+D800
-  EXPECT_FALSE(valid_utf8("\xF4\x90\x80\x80"));      // above U+10FFFF
-  EXPECT_FALSE(valid_utf8("abc\xE2\x82"));           // truncated at the end
-  EXPECT_FALSE(valid_utf8("\x80"));                  // lone continuation byte
-  EXPECT_FALSE(valid_utf8("12345678\xFF" "abcdefgh"));  // after the ASCII fast path
+  EXPECT_FALSE(valid_utf8("\xC0\xAF"));          // overlong '/'
+  EXPECT_FALSE(valid_utf8("\xE0\x80\xAF"));      // overlong
+  EXPECT_FALSE(valid_utf8("\xED\xA0\x80"));      // surrogate U+D800
+  EXPECT_FALSE(valid_utf8("\xF4\x90\x80\x80"));  // above U+10FFFF
+  EXPECT_FALSE(valid_utf8("abc\xE2\x82"));       // truncated at the end
+  EXPECT_FALSE(valid_utf8("\x80"));              // lone continuation byte
+  EXPECT_FALSE(
+      valid_utf8("12345678\xFF"
+                 "abcdefgh"));  // after the ASCII fast path
 }
 
 TEST(Utf8, EscapeInvalid) {
@@ -46,8 +49,15 @@ TEST(Decoder, Latin1ToUtf8) {
     Decoder d(name);
     EXPECT_FALSE(d.is_utf8());
     std::string out, error;
-    ASSERT_TRUE(d.to_utf8("M\xFCller Stra\xDF" "e \xC4\xD6\xDC", out, error)) << name << error;
-    EXPECT_EQ(out, "M\xC3\xBCller Stra\xC3\x9F" "e \xC3\x84\xC3\x96\xC3\x9C") << name;
+    ASSERT_TRUE(
+        d.to_utf8("M\xFCller Stra\xDF"
+                  "e \xC4\xD6\xDC",
+                  out, error))
+        << name << error;
+    EXPECT_EQ(out,
+              "M\xC3\xBCller Stra\xC3\x9F"
+              "e \xC3\x84\xC3\x96\xC3\x9C")
+        << name;
   }
 }
 

@@ -141,8 +141,8 @@ TEST_F(CsvPlugin, ExplicitDelimiters) {
     std::string delimiter, content, b;
   };
   int n = 0;
-  for (const Case& c : {Case{";", "a;b\n1;x,y\n", "x,y"}, Case{",", "a,b\n1,x;y\n", "x;y"},
-                        Case{"\\t", "a\tb\n1\tx;y,z\n", "x;y,z"}}) {
+  for (const Case& c :
+       {Case{";", "a;b\n1;x,y\n", "x,y"}, Case{",", "a,b\n1,x;y\n", "x;y"}, Case{"\\t", "a\tb\n1\tx;y,z\n", "x;y,z"}}) {
     const fs::path in = dir_ / ("case" + std::to_string(++n));
     fs::create_directories(in);
     std::ofstream(in / "d.csv", std::ios::binary) << c.content;
@@ -196,10 +196,10 @@ TEST_F(CsvPlugin, EmbeddedNewlinesAndQuotesKeepLineNumbers) {
   EXPECT_EQ(recs[3].data, R"({"id":"4","note":"plain","city":"Bonn"})");
   std::vector<std::string> metas;
   for (const auto& r : recs) metas.push_back(r.meta);
-  EXPECT_EQ(metas, (std::vector<std::string>{R"({"file":"embedded_newlines.csv","line":2})",
-                                             R"({"file":"embedded_newlines.csv","line":4})",
-                                             R"({"file":"embedded_newlines.csv","line":5})",
-                                             R"({"file":"embedded_newlines.csv","line":8})"}));
+  EXPECT_EQ(metas,
+            (std::vector<std::string>{
+                R"({"file":"embedded_newlines.csv","line":2})", R"({"file":"embedded_newlines.csv","line":4})",
+                R"({"file":"embedded_newlines.csv","line":5})", R"({"file":"embedded_newlines.csv","line":8})"}));
   for (const auto& r : recs) EXPECT_TRUE(valid_json(r.data)) << r.data;
 }
 
@@ -220,9 +220,8 @@ TEST_F(CsvPlugin, Latin1GermanExportWithMappingAndKey) {
   EXPECT_EQ(recs[1].data,
             R"({"Kundennr":"1002","Name":"Weiß","Vorname":"Änne","address":{"street":"Am Gärtnerplatz 1",)"
             R"("zip":"80469","city":"München"},"email":"aenne@example.de"})");
-  EXPECT_EQ(recs[2].data,
-            R"({"Kundennr":"1003","Name":"Schäfer","Vorname":"Ötzi","address":{"street":"Berg; Hütte 3",)"
-            R"("zip":"6020","city":"Innsbruck"},"phone":"+43 512 0"})");
+  EXPECT_EQ(recs[2].data, R"({"Kundennr":"1003","Name":"Schäfer","Vorname":"Ötzi","address":{"street":"Berg; Hütte 3",)"
+                          R"("zip":"6020","city":"Innsbruck"},"phone":"+43 512 0"})");
   EXPECT_EQ(recs[2].key, "");
   EXPECT_TRUE(h.rejects().empty());
 }
@@ -671,8 +670,7 @@ TEST_F(CsvPlugin, ConfigErrorsAreReported) {
   tp_instance* out = nullptr;
   char buf[512];
   tp_error err{sizeof(err), buf, sizeof(buf), 0};
-  EXPECT_EQ(h.info().vtable->open(&api, nullptr, tp_str{bad.data(), bad.size()}, &out, &err),
-            TP_STATUS_INVALID_CONFIG);
+  EXPECT_EQ(h.info().vtable->open(&api, nullptr, tp_str{bad.data(), bad.size()}, &out, &err), TP_STATUS_INVALID_CONFIG);
   EXPECT_EQ(out, nullptr);
   EXPECT_NE(std::string(buf, err.len).find("'delimitr'"), std::string::npos) << std::string(buf, err.len);
 }

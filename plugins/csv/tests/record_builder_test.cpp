@@ -1,3 +1,5 @@
+#include "record_builder.hpp"
+
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
@@ -6,7 +8,6 @@
 
 #include "csv_config.hpp"
 #include "json_util.hpp"
-#include "record_builder.hpp"
 
 namespace touchpoint::csv {
 namespace {
@@ -58,7 +59,9 @@ TEST(RecordBuilder, EmptyValuesAreOmitted) {
 
 TEST(RecordBuilder, DottedMappingBuildsNestedObjects) {
   Config c;
-  c.columns = {{"E-Mail", {"email"}}, {"Stadt", {"address", "city"}}, {"PLZ", {"address", "zip"}},
+  c.columns = {{"E-Mail", {"email"}},
+               {"Stadt", {"address", "city"}},
+               {"PLZ", {"address", "zip"}},
                {"Land", {"address", "country", "code"}}};
   std::string json = build({"Name", "E-Mail", "Stadt", "PLZ", "Land"}, {"Anna", "a@x.de", "Köln", "50667", "DE"}, c);
   EXPECT_EQ(json,

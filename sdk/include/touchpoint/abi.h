@@ -50,7 +50,7 @@ extern "C" {
 #define TP_ABI_VERSION_MINOR 0
 /* A version is (major << 16) | minor. */
 /* Written without casts so C++ code built with -Wold-style-cast stays clean. */
-#define TP_MAKE_VERSION(major, minor) ((major) * 65536u + (minor))
+#define TP_MAKE_VERSION(major, minor) ((major)*65536u + (minor))
 #define TP_VERSION_MAJOR(v) ((v) >> 16)
 #define TP_VERSION_MINOR(v) ((v)&0xFFFFu)
 #define TP_ABI_VERSION TP_MAKE_VERSION(TP_ABI_VERSION_MAJOR, TP_ABI_VERSION_MINOR)
@@ -195,8 +195,7 @@ typedef struct tp_host_api {
    * copied before emit returns. Every accepted unit gets exactly one done()
    * call, on a host thread, and always before close() is called: the host
    * waits for in-flight units before closing an instance. */
-  tp_status (*emit)(tp_host_ctx* ctx, const tp_emit* unit, tp_emit_done_fn done, void* user,
-                    tp_error* err);
+  tp_status (*emit)(tp_host_ctx* ctx, const tp_emit* unit, tp_emit_done_fn done, void* user, tp_error* err);
 
   /* v1.0 The cursor that was durable when this instance was opened (empty if
    * none): where a restarted source resumes. Later commits are delivered
@@ -226,16 +225,14 @@ typedef struct tp_plugin_vtable {
 
   /* v1.0 Create an instance. config_json is the instance's "config" block
    * as a JSON object with secrets already resolved. */
-  tp_status (*open)(const tp_host_api* host, tp_host_ctx* ctx, tp_str config_json,
-                    tp_instance** out, tp_error* err);
+  tp_status (*open)(const tp_host_api* host, tp_host_ctx* ctx, tp_str config_json, tp_instance** out, tp_error* err);
 
   /* v1.0 Check connectivity and credentials of an open instance. */
   tp_status (*check)(tp_instance* self, tp_error* err);
 
   /* v1.0 Describe the streams and fields the instance offers or accepts as a
    * JSON document written through out_json (called once per chunk). */
-  tp_status (*discover)(tp_instance* self, void (*out_json)(void* ctx, tp_str chunk),
-                        void* out_ctx, tp_error* err);
+  tp_status (*discover)(tp_instance* self, void (*out_json)(void* ctx, tp_str chunk), void* out_ctx, tp_error* err);
 
   /* v1.0 Source: emit what is available now via host->emit and return.
    * Called repeatedly on the instance's thread; when nothing was emitted the
@@ -245,8 +242,7 @@ typedef struct tp_plugin_vtable {
   tp_status (*read)(tp_instance* self, tp_error* err);
 
   /* v1.0 Sink: deliver a batch. Per-record outcomes through `outcomes`. */
-  tp_status (*write)(tp_instance* self, const tp_batch* batch, const tp_outcome_sink* outcomes,
-                     tp_error* err);
+  tp_status (*write)(tp_instance* self, const tp_batch* batch, const tp_outcome_sink* outcomes, tp_error* err);
 
   /* v1.0 The unit that ended at `cursor` is durable in the hub: the source
    * may now acknowledge it upstream (move a file, ack a message). */
@@ -258,13 +254,13 @@ typedef struct tp_plugin_vtable {
 } tp_plugin_vtable;
 
 typedef struct tp_plugin_info {
-  size_t size;                     /* v1.0 */
-  uint32_t abi_version;            /* v1.0 the version the plugin chose */
-  tp_str name;                     /* v1.0 e.g. "webhook"; static storage */
-  tp_str version;                  /* v1.0 the plugin's own version; static storage */
-  tp_str description;              /* v1.0 one line; static storage */
-  uint64_t capabilities;           /* v1.0 TP_CAP_* bits */
-  const tp_plugin_vtable* vtable;  /* v1.0 static storage */
+  size_t size;                    /* v1.0 */
+  uint32_t abi_version;           /* v1.0 the version the plugin chose */
+  tp_str name;                    /* v1.0 e.g. "webhook"; static storage */
+  tp_str version;                 /* v1.0 the plugin's own version; static storage */
+  tp_str description;             /* v1.0 one line; static storage */
+  uint64_t capabilities;          /* v1.0 TP_CAP_* bits */
+  const tp_plugin_vtable* vtable; /* v1.0 static storage */
 } tp_plugin_info;
 
 typedef struct tp_negotiation {
@@ -277,8 +273,7 @@ typedef struct tp_negotiation {
 /* The one exported entry point. Return TP_OK after filling `out` (whose
  * `size` the host has set), TP_STATUS_REFUSED when no version in
  * [host_min_version, host_max_version] is acceptable. */
-typedef tp_status (*tp_plugin_negotiate_fn)(const tp_negotiation* in, tp_plugin_info* out,
-                                            tp_error* err);
+typedef tp_status (*tp_plugin_negotiate_fn)(const tp_negotiation* in, tp_plugin_info* out, tp_error* err);
 
 #ifdef __cplusplus
 } /* extern "C" */

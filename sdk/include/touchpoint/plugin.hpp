@@ -77,12 +77,12 @@ inline void set_error(tp_error* err, std::string_view message) noexcept {
 
 /// An owning record a source builds and emits.
 struct Record {
-  std::string id;    ///< empty: the host assigns a unique id
-  std::string type;  ///< "profile", "event", ...; empty means "event"
-  std::string key;   ///< entity the record concerns, may be empty
-  int64_t ts_ms = 0; ///< 0: the host uses the time of emit
-  std::string data;  ///< one JSON object (UTF-8)
-  std::string meta;  ///< JSON object or empty
+  std::string id;     ///< empty: the host assigns a unique id
+  std::string type;   ///< "profile", "event", ...; empty means "event"
+  std::string key;    ///< entity the record concerns, may be empty
+  int64_t ts_ms = 0;  ///< 0: the host uses the time of emit
+  std::string data;   ///< one JSON object (UTF-8)
+  std::string meta;   ///< JSON object or empty
 };
 
 /// A borrowed record handed to a sink; valid for the duration of write().
@@ -123,7 +123,13 @@ class Outcomes {
 
 // -------------------------------------------------------------------- host
 
-enum class LogLevel : int32_t { trace = TP_LOG_TRACE, debug = TP_LOG_DEBUG, info = TP_LOG_INFO, warn = TP_LOG_WARN, error = TP_LOG_ERROR };
+enum class LogLevel : int32_t {
+  trace = TP_LOG_TRACE,
+  debug = TP_LOG_DEBUG,
+  info = TP_LOG_INFO,
+  warn = TP_LOG_WARN,
+  error = TP_LOG_ERROR
+};
 
 /// The host services of one instance. Cheap to copy; thread-safe.
 class Host {
@@ -171,7 +177,8 @@ class Host {
     }
     std::vector<tp_reject> rejects;
     rejects.reserve(unit.rejects.size());
-    for (const Reject& r : unit.rejects) rejects.push_back(tp_reject{sizeof(tp_reject), str(r.raw), str(r.reason), str(r.location)});
+    for (const Reject& r : unit.rejects)
+      rejects.push_back(tp_reject{sizeof(tp_reject), str(r.raw), str(r.reason), str(r.location)});
     tp_emit e{};
     e.size = sizeof(tp_emit);
     e.records = records.data();
@@ -246,7 +253,9 @@ class Connector {
   virtual void check() {}
   virtual std::string discover() { return "{\"streams\":[]}"; }
   virtual void read() { throw UnsupportedError("this connector is not a source"); }
-  virtual void write(RecordSpan /*batch*/, Outcomes& /*outcomes*/) { throw UnsupportedError("this connector is not a sink"); }
+  virtual void write(RecordSpan /*batch*/, Outcomes& /*outcomes*/) {
+    throw UnsupportedError("this connector is not a sink");
+  }
   virtual void commit(std::string_view /*cursor*/) {}
   /// Stop and join your threads. Called once, before destruction.
   virtual void close() {}
@@ -280,7 +289,9 @@ tp_status guarded(tp_error* err, F&& f) noexcept {
 }
 
 template <typename C>
-concept HasValidateConfig = requires(std::string_view s) { C::validate_config(s); };
+concept HasValidateConfig = requires(std::string_view s) {
+  C::validate_config(s);
+};
 
 template <typename C>
 struct Trampolines {
@@ -298,7 +309,8 @@ struct Trampolines {
       return TP_OK;
     }
   }
-  static tp_status open(const tp_host_api* host, tp_host_ctx* ctx, tp_str config, tp_instance** out, tp_error* err) noexcept {
+  static tp_status open(const tp_host_api* host, tp_host_ctx* ctx, tp_str config, tp_instance** out,
+                        tp_error* err) noexcept {
     return guarded(err, [&] {
       *out = reinterpret_cast<tp_instance*>(new C(Host(host, ctx), view(config)));
       return TP_OK;
@@ -353,7 +365,8 @@ struct Trampolines {
     delete c;
   }
 
-  static constexpr tp_plugin_vtable vtable{sizeof(tp_plugin_vtable), &validate, &open, &check, &discover, &read, &write, &commit, &close};
+  static constexpr tp_plugin_vtable vtable{
+      sizeof(tp_plugin_vtable), &validate, &open, &check, &discover, &read, &write, &commit, &close};
 };
 
 template <typename C>
@@ -393,9 +406,10 @@ tp_status negotiate(const tp_negotiation* in, tp_plugin_info* out, tp_error* err
 #endif
 
 /// Generates the plugin's single exported entry point for class `Class`.
-#define TOUCHPOINT_PLUGIN(Class, name, version, description, capabilities)                                            \
-  extern "C" TP_EXPORT tp_status tp_plugin_negotiate_v1(const tp_negotiation* in, tp_plugin_info* out, tp_error* err) { \
-    return ::touchpoint::detail::negotiate<Class>(in, out, err, name, version, description, capabilities);               \
+#define TOUCHPOINT_PLUGIN(Class, name, version, description, capabilities)                                 \
+  extern "C" TP_EXPORT tp_status tp_plugin_negotiate_v1(const tp_negotiation* in, tp_plugin_info* out,     \
+                                                        tp_error* err) {                                   \
+    return ::touchpoint::detail::negotiate<Class>(in, out, err, name, version, description, capabilities); \
   }
 
 #endif  // TOUCHPOINT_PLUGIN_HPP

@@ -16,8 +16,8 @@
 #include <dlfcn.h>
 #include <touchpoint/abi.h>
 
-#include <chrono>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
@@ -68,8 +68,8 @@ class Instance {
     return call(
         [&](tp_error* e) {
           return vt_->discover(
-              self_, [](void* ctx, tp_str chunk) { static_cast<std::string*>(ctx)->append(chunk.data, chunk.len); }, json,
-              e);
+              self_, [](void* ctx, tp_str chunk) { static_cast<std::string*>(ctx)->append(chunk.data, chunk.len); },
+              json, e);
         },
         error);
   }
