@@ -60,7 +60,8 @@ class Handler : public net::HTTPRequestHandler {
   }
 
   bool authorized(const net::HTTPServerRequest& req) const {
-    const std::string& auth = req.get("Authorization", "");
+    // By value: get() with a default returns a reference to that temporary default.
+    const std::string auth = req.get("Authorization", "");
     const std::string prefix = "Bearer ";
     if (auth.size() != prefix.size() + token_.size() || auth.compare(0, prefix.size(), prefix) != 0) return false;
     return CRYPTO_memcmp(auth.data() + prefix.size(), token_.data(), token_.size()) == 0;

@@ -66,18 +66,7 @@ int cmd_dlq(const Argv& argv) {
     auto rows = store.dlq_list(f);
     if (args.flag("json")) {
       core::Json out = core::Json::array();
-      for (const auto& d : rows)
-        out.push_back({{"id", d.id},
-                       {"record_id", d.record_id},
-                       {"pipeline", d.pipeline},
-                       {"step", d.step},
-                       {"error_class", d.error_class},
-                       {"reason", d.reason},
-                       {"location", d.location},
-                       {"attempts", d.attempts},
-                       {"first_ms", d.first_ms},
-                       {"last_ms", d.last_ms},
-                       {"state", d.state}});
+      for (const auto& d : rows) out.push_back(core::dead_letter_json(d));
       std::cout << out.dump(2) << "\n";
       return kExitOk;
     }

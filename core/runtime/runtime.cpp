@@ -202,18 +202,7 @@ int Runtime::run() {
     if (!pipeline.empty()) f.pipeline = pipeline;
     f.limit = limit;
     Json out = Json::array();
-    for (const DeadLetter& d : store_->dlq_list(f))
-      out.push_back(Json{{"id", d.id},
-                         {"record_id", d.record_id},
-                         {"pipeline", d.pipeline},
-                         {"step", d.step},
-                         {"error_class", d.error_class},
-                         {"reason", d.reason},
-                         {"location", d.location},
-                         {"attempts", d.attempts},
-                         {"first_ms", d.first_ms},
-                         {"last_ms", d.last_ms},
-                         {"state", d.state}});
+    for (const DeadLetter& d : store_->dlq_list(f)) out.push_back(dead_letter_json(d));
     return out.dump();
   };
   h.dlq_replay = [this](const std::string& id, const std::string& pipeline) {

@@ -31,6 +31,21 @@ struct DeadLetter {
   std::string state = "new";  ///< "new" or "replay" (requested)
 };
 
+/// The JSON shape of a dead letter in `dlq list --json` and GET /dlq (no payload).
+inline Json dead_letter_json(const DeadLetter& d) {
+  return Json{{"id", d.id},
+              {"record_id", d.record_id},
+              {"pipeline", d.pipeline},
+              {"step", d.step},
+              {"error_class", d.error_class},
+              {"reason", d.reason},
+              {"location", d.location},
+              {"attempts", d.attempts},
+              {"first_ms", d.first_ms},
+              {"last_ms", d.last_ms},
+              {"state", d.state}};
+}
+
 struct DlqFilter {
   std::optional<int64_t> id;
   std::optional<std::string> pipeline;

@@ -19,8 +19,6 @@
 namespace touchpoint::core::transform {
 namespace {
 
-enum class OnInvalid { reject, keep, remove };
-
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 
 std::string_view trim(std::string_view s) {
@@ -80,16 +78,7 @@ class NormalizeEmail final : public Transform {
 
  private:
   StepResult invalid(Record& record, const std::string& problem) const {
-    switch (on_invalid_) {
-      case OnInvalid::keep:
-        return StepResult::keep();
-      case OnInvalid::remove:
-        field_.erase(record.data);
-        return StepResult::keep();
-      case OnInvalid::reject:
-        break;
-    }
-    return StepResult::reject(prefix_ + problem);
+    return on_invalid_result(on_invalid_, field_, record, prefix_ + problem);
   }
 
   FieldPath field_;

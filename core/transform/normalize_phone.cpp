@@ -29,8 +29,6 @@ namespace {
 using i18n::phonenumbers::PhoneNumber;
 using i18n::phonenumbers::PhoneNumberUtil;
 
-enum class OnInvalid { reject, keep, remove };
-
 constexpr size_t kShards = 16;
 constexpr size_t kShardMax = 4096;  // entries per shard: at most 64k numbers cached
 
@@ -109,16 +107,7 @@ class NormalizePhone final : public Transform {
   }
 
   StepResult invalid(Record& record, const std::string& problem) const {
-    switch (on_invalid_) {
-      case OnInvalid::keep:
-        return StepResult::keep();
-      case OnInvalid::remove:
-        field_.erase(record.data);
-        return StepResult::keep();
-      case OnInvalid::reject:
-        break;
-    }
-    return StepResult::reject(prefix_ + problem);
+    return on_invalid_result(on_invalid_, field_, record, prefix_ + problem);
   }
 
   FieldPath field_;

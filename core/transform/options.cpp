@@ -141,4 +141,17 @@ std::vector<FieldPath> Options::paths(std::string_view key, PathScope scope) con
   return parse_path_list(required(key), key_node(key), scope, what_, what_ + " '" + std::string(key) + "'", source_);
 }
 
+StepResult on_invalid_result(OnInvalid policy, const FieldPath& field, Record& record, std::string message) {
+  switch (policy) {
+    case OnInvalid::keep:
+      return StepResult::keep();
+    case OnInvalid::remove:
+      field.erase(record.data);
+      return StepResult::keep();
+    case OnInvalid::reject:
+      break;
+  }
+  return StepResult::reject(std::move(message));
+}
+
 }  // namespace touchpoint::core::transform

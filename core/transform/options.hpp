@@ -12,6 +12,7 @@
 
 #include "config/config_error.hpp"
 #include "transform/field_path.hpp"
+#include "transform/transform.hpp"
 
 namespace touchpoint::core::transform {
 
@@ -69,5 +70,12 @@ std::vector<FieldPath> parse_path_list(const YAML::Node& node, const YAML::Node&
 std::regex compile_regex(const YAML::Node& node, const ConfigSource& source);
 /// "a, b, c"
 std::string join(std::initializer_list<std::string_view> items);
+
+/// What a normalize step does with a value it cannot normalize
+/// (`on_invalid: reject | keep | remove`).
+enum class OnInvalid { reject, keep, remove };
+
+/// Applies the policy: keep the record as is, drop the field, or reject with `message`.
+StepResult on_invalid_result(OnInvalid policy, const FieldPath& field, Record& record, std::string message);
 
 }  // namespace touchpoint::core::transform
