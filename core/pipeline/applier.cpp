@@ -232,6 +232,15 @@ void Applier::loop() {
   }
 }
 
+void Applier::abandon_drain() {
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    drain_ = false;
+  }
+  cv_.notify_all();
+  journal_.notify_waiters();
+}
+
 void Applier::stop(bool drain) {
   drain_ = drain;
   {

@@ -44,6 +44,9 @@ class Applier {
   void start();
   /// Stops the thread after applying what is durable (drain), or at once.
   void stop(bool drain);
+  /// Turns a draining stop() into an immediate one (a shutdown deadline
+  /// passed). Safe from any thread; what is left stays in the journal.
+  void abandon_drain();
 
   uint64_t applied_seq() const noexcept { return applied_seq_.load(); }
   /// Called by sink workers' owner to learn that new outbox rows exist.

@@ -8,9 +8,12 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <mutex>
+#include <thread>
 
 #include "runtime/systemd_notify.hpp"
 #include "runtime/validation.hpp"
@@ -366,10 +369,29 @@ void Runtime::shutdown() {
   // 1. Sources stop taking input; accepted emits become durable first.
   for (auto& [name, r] : running)
     if (r.source) r.source->close();
-  // 2. Apply everything durable.
+  // 2. Apply everything durable, within apply.shutdown_timeout_ms. Whatever
+  // is left stays in the journal and is applied at the next start.
   if (applier_) {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool drained = false, abandoned = false;
+    std::thread deadline([&] {
+      std::unique_lock<std::mutex> lk(mu);
+      if (cv.wait_for(lk, std::chrono::milliseconds(config_.shutdown_timeout_ms), [&] { return drained; })) return;
+      abandoned = true;
+      log::warn("runtime", "drain did not finish within apply.shutdown_timeout_ms (" +
+                               std::to_string(config_.shutdown_timeout_ms) +
+                               " ms); the rest stays in the journal for the next start");
+      applier_->abandon_drain();
+    });
     applier_->stop(true);
-    applier_->catch_up();
+    {
+      std::lock_guard<std::mutex> lk(mu);
+      drained = true;
+    }
+    cv.notify_all();
+    deadline.join();
+    if (!abandoned) applier_->catch_up();
   }
   // 3. Sinks finish their current batch; the rest stays in the outbox.
   for (auto& [name, r] : running) stop_pipeline(r);
