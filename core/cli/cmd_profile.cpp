@@ -14,7 +14,7 @@ int cmd_profile(const Argv& argv) {
     std::cout << "usage: touchpoint profile show <id|email|kind:value> [--events N] [--json] [--config FILE]\n\n"
                  "Prints one profile of the central store: attributes, identities (e-mail, phone,\n"
                  "external ids per source system) and its most recent records (default 10).\n"
-                 "Examples: profile show 42 | profile show jane@example.com | profile show phone:+4917012345678\n"
+                 "Examples: profile show 42 | profile show jane@example.com | profile show +4917012345678\n"
                  "Exit: 0 found, 2 usage, 3 not found.\n";
     return args.flag("help") ? kExitOk : kExitUsage;
   }

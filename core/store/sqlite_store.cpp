@@ -386,6 +386,8 @@ std::optional<ProfileView> SqliteStore::profile_find(const std::string& query, s
       auto second = query.find(':', 4);
       kind = query.substr(0, second);
       value = query.substr(second + 1);
+    } else if (query[0] == '+') {
+      kind = "phone";  // an E.164 number as stored: "+4930123456"
     } else if (auto colon = query.find(':'); query.find('@') == std::string::npos && colon != std::string::npos) {
       auto last = query.rfind(':');
       kind = query.substr(0, last);

@@ -248,6 +248,7 @@ TEST_F(StoreTest, PhoneAndExternalIdsLinkRecords) {
   EXPECT_EQ(st.profiles_created, 0u);
   EXPECT_EQ(store().stats().profiles, 2u);
   EXPECT_EQ(store().profile_find("phone:+491701234567", 5)->recent.size(), 2u);
+  EXPECT_EQ(store().profile_find("+491701234567", 5)->recent.size(), 2u);  // a leading + means phone
   EXPECT_EQ(store().profile_find("ext:sap:S-1", 5)->recent.size(), 2u);
   EXPECT_EQ(store().profile_find("ext:erp:E1", 5)->id, store().profile_find("ext:sap:S-1", 5)->id);
 }
