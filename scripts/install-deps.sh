@@ -9,6 +9,7 @@ packages=(
   libsimdjson-dev libpoco-dev libyaml-cpp-dev libsqlite3-dev sqlite3
   libphonenumber-dev libsystemd-dev libcurl4-openssl-dev libssl-dev
   libgtest-dev libgmock-dev nlohmann-json3-dev zlib1g-dev binutils curl ccache abigail-tools clang-format
+  libre2-dev clang libclang-rt-14-dev util-linux
 )
 
 missing=()

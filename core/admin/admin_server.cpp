@@ -1,11 +1,13 @@
 #include "admin/admin_server.hpp"
 
+#include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/URI.h>
 #include <openssl/crypto.h>
@@ -18,6 +20,8 @@
 #include <stdexcept>
 
 #include "record/record.hpp"
+#include "util/listen_address.hpp"
+#include "util/log.hpp"
 
 namespace touchpoint::core {
 namespace net = Poco::Net;
@@ -46,7 +50,12 @@ class Handler : public net::HTTPRequestHandler {
     try {
       serve(req, res);
     } catch (const std::exception& e) {
-      send(res, net::HTTPResponse::HTTP_INTERNAL_SERVER_ERROR, Json{{"error", e.what()}}.dump());
+      // The detail goes to the log, never to the client: exception texts can
+      // carry paths, SQL and record contents.
+      log::error("admin", req.getMethod() + " " + Poco::URI(req.getURI()).getPath() + " failed: " + e.what());
+      if (!res.sent())
+        send(res, net::HTTPResponse::HTTP_INTERNAL_SERVER_ERROR,
+             R"({"error":"internal error; the hub's log has the details"})");
     }
   }
 
@@ -141,20 +150,37 @@ struct AdminServer::Impl {
   AdminHandlers handlers;
   std::string token;
   bool public_health;
-  net::ServerSocket socket;
+  bool tls = false;
+  std::unique_ptr<net::ServerSocket> socket;
   std::unique_ptr<net::HTTPServer> server;
 };
 
-AdminServer::AdminServer(const std::string& listen, std::string token, bool public_health, AdminHandlers handlers)
-    : impl_(std::make_unique<Impl>()) {
+AdminServer::AdminServer(const AdminOptions& o, AdminHandlers handlers) : impl_(std::make_unique<Impl>()) {
   impl_->handlers = std::move(handlers);
-  impl_->token = std::move(token);
-  impl_->public_health = public_health;
+  impl_->token = o.token;
+  impl_->public_health = o.public_health;
+  if (o.tls_cert_file.empty() != o.tls_key_file.empty())
+    throw std::runtime_error("admin.tls needs both cert_file and key_file");
+  impl_->tls = !o.tls_cert_file.empty();
+  if (!impl_->tls && !is_loopback_listen(o.listen) && !o.allow_insecure_remote)
+    throw std::runtime_error("admin endpoint " + o.listen +
+                             " is not a loopback address and has no TLS: the bearer token would travel in clear "
+                             "text. Configure admin.tls (cert_file, key_file), or set "
+                             "admin.allow_insecure_remote: true behind a TLS-terminating proxy");
   try {
-    impl_->socket.bind(net::SocketAddress(listen), true);
-    impl_->socket.listen(64);
+    if (impl_->tls) {
+      Poco::Net::Context::Ptr ctx = new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, o.tls_key_file,
+                                                           o.tls_cert_file, "", Poco::Net::Context::VERIFY_NONE);
+      ctx->disableProtocols(Poco::Net::Context::PROTO_SSLV2 | Poco::Net::Context::PROTO_SSLV3 |
+                            Poco::Net::Context::PROTO_TLSV1 | Poco::Net::Context::PROTO_TLSV1_1);
+      impl_->socket = std::make_unique<net::SecureServerSocket>(ctx);
+    } else {
+      impl_->socket = std::make_unique<net::ServerSocket>();
+    }
+    impl_->socket->bind(net::SocketAddress(o.listen), true);
+    impl_->socket->listen(64);
   } catch (const Poco::Exception& e) {
-    throw std::runtime_error("admin endpoint cannot listen on " + listen + ": " + e.displayText());
+    throw std::runtime_error("admin endpoint cannot listen on " + o.listen + ": " + e.displayText());
   }
   auto* params = new net::HTTPServerParams;
   params->setMaxThreads(4);
@@ -162,7 +188,7 @@ AdminServer::AdminServer(const std::string& listen, std::string token, bool publ
   params->setKeepAlive(true);
   params->setTimeout(Poco::Timespan(10, 0));
   impl_->server = std::make_unique<net::HTTPServer>(new Factory(impl_->handlers, impl_->token, impl_->public_health),
-                                                    impl_->socket, params);
+                                                    *impl_->socket, params);
 }
 
 AdminServer::~AdminServer() { stop(); }
@@ -176,9 +202,25 @@ void AdminServer::stop() {
   }
 }
 
-std::string AdminServer::address() const { return impl_->socket.address().toString(); }
+std::string AdminServer::address() const { return impl_->socket->address().toString(); }
+
+std::string AdminServer::url() const { return (impl_->tls ? "https://" : "http://") + address(); }
 
 std::string load_or_create_token(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0) {
+    if ((st.st_mode & 077) != 0)
+      throw std::runtime_error("admin token file " + path + " is accessible by group or others (mode " +
+                               [&] {
+                                 char m[8];
+                                 std::snprintf(m, sizeof m, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+                                 return std::string(m);
+                               }() +
+                               "); run: chmod 600 " + path);
+    if (st.st_uid != ::geteuid())
+      throw std::runtime_error("admin token file " + path + " is owned by uid " + std::to_string(st.st_uid) +
+                               ", not by the user the hub runs as (uid " + std::to_string(::geteuid()) + ")");
+  }
   std::ifstream in(path);
   if (in) {
     std::string token;

@@ -30,15 +30,28 @@ struct AdminHandlers {
   std::function<void()> reload;
 };
 
+struct AdminOptions {
+  std::string listen = "127.0.0.1:8079";  ///< "host:port" (port 0 picks one)
+  std::string token;                      ///< required bearer token
+  bool public_health = true;
+  /// TLS (both or neither): PEM certificate chain and private key files.
+  std::string tls_cert_file, tls_key_file;
+  /// A non-loopback listener without TLS sends the token in clear text and
+  /// is refused unless this is set (admin.allow_insecure_remote).
+  bool allow_insecure_remote = false;
+};
+
 class AdminServer {
  public:
-  /// listen: "host:port" (port 0 picks one). token: required bearer token.
-  AdminServer(const std::string& listen, std::string token, bool public_health, AdminHandlers handlers);
+  /// Throws std::runtime_error when the options are unsafe or the address cannot be bound.
+  AdminServer(const AdminOptions& options, AdminHandlers handlers);
   ~AdminServer();
   void start();
   void stop();
   /// "127.0.0.1:8079" as actually bound.
   std::string address() const;
+  /// "http://127.0.0.1:8079" or "https://..."
+  std::string url() const;
 
  private:
   struct Impl;
@@ -46,6 +59,8 @@ class AdminServer {
 };
 
 /// Reads the token file, or creates it (0600, 32 random bytes hex) if missing.
+/// Refuses a token file that is readable or writable by group or others, or
+/// owned by another user: whoever can read it controls the hub.
 std::string load_or_create_token(const std::string& path);
 
 }  // namespace touchpoint::core

@@ -3,7 +3,7 @@
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "config/hub_config.hpp"
-#include "store/sqlite_store.hpp"
+#include "store/store_factory.hpp"
 
 namespace touchpoint::cli {
 namespace {
@@ -57,7 +57,8 @@ int cmd_dlq(const Argv& argv) {
   if (verb != "list" && verb != "show" && verb != "replay" && verb != "purge")
     throw UsageError("unknown dlq subcommand '" + verb + "'");
   core::HubConfig hub = core::load_hub_config(config_path(args));
-  core::SqliteStore store(hub.store_path);
+  std::unique_ptr<core::Store> store_ptr = core::open_store(hub);
+  core::Store& store = *store_ptr;
 
   if (verb == "list") {
     core::DlqFilter f;

@@ -3,7 +3,7 @@
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "config/hub_config.hpp"
-#include "store/sqlite_store.hpp"
+#include "store/store_factory.hpp"
 
 namespace touchpoint::cli {
 
@@ -19,7 +19,8 @@ int cmd_profile(const Argv& argv) {
     return args.flag("help") ? kExitOk : kExitUsage;
   }
   core::HubConfig hub = core::load_hub_config(config_path(args));
-  core::SqliteStore store(hub.store_path);
+  std::unique_ptr<core::Store> store_ptr = core::open_store(hub);
+  core::Store& store = *store_ptr;
   const size_t events = static_cast<size_t>(positive_option(args, "events", 10));
   auto p = store.profile_find(pos[1], events);
   if (!p) {

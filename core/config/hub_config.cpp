@@ -1,6 +1,7 @@
 #include "config/hub_config.hpp"
 
 #include "config/yaml_util.hpp"
+#include "util/listen_address.hpp"
 
 namespace touchpoint::core {
 namespace fs = std::filesystem;
@@ -74,7 +75,8 @@ HubConfig load_hub_config(const fs::path& file) {
                    std::to_string(c.journal_segment_bytes) + " bytes)");
   }
   if (const YAML::Node a = root["apply"]) {
-    require_keys_known(a, {"batch_records", "poll_interval_ms", "shutdown_timeout_ms"}, src, "apply");
+    require_keys_known(a, {"batch_records", "poll_interval_ms", "shutdown_timeout_ms", "record_budget_ms"}, src,
+                       "apply");
     if (a["batch_records"])
       c.apply_batch_records =
           static_cast<size_t>(get_int(a["batch_records"], src, "apply.batch_records", 1, 1'000'000));
@@ -82,6 +84,8 @@ HubConfig load_hub_config(const fs::path& file) {
       c.poll_interval_ms = get_int(a["poll_interval_ms"], src, "apply.poll_interval_ms", 1, 3'600'000);
     if (a["shutdown_timeout_ms"])
       c.shutdown_timeout_ms = get_int(a["shutdown_timeout_ms"], src, "apply.shutdown_timeout_ms", 0, 3'600'000);
+    if (a["record_budget_ms"])
+      c.record_budget_ms = get_int(a["record_budget_ms"], src, "apply.record_budget_ms", 1, 600'000);
   }
   if (const YAML::Node s = root["sinks"]) {
     require_keys_known(s, {"retry"}, src, "sinks");
@@ -89,15 +93,41 @@ HubConfig load_hub_config(const fs::path& file) {
   }
   c.admin_token_file = c.data_dir / "admin.token";
   if (const YAML::Node a = root["admin"]) {
-    require_keys_known(a, {"listen", "token_file", "public_health"}, src, "admin");
+    require_keys_known(a, {"listen", "token_file", "public_health", "tls", "allow_insecure_remote"}, src, "admin");
     if (a["listen"]) c.admin_listen = get_string(a["listen"], src, "admin.listen");
     if (a["token_file"]) c.admin_token_file = resolve(base, get_string(a["token_file"], src, "admin.token_file"));
     if (a["public_health"]) c.admin_public_health = get_bool(a["public_health"], src, "admin.public_health");
     if (c.admin_listen.rfind(':') == std::string::npos) src.fail(a["listen"], "admin.listen must be host:port");
+    if (a["allow_insecure_remote"])
+      c.admin_allow_insecure_remote = get_bool(a["allow_insecure_remote"], src, "admin.allow_insecure_remote");
+    if (const YAML::Node t = a["tls"]) {
+      require_keys_known(t, {"cert_file", "key_file"}, src, "admin.tls");
+      if (!t["cert_file"] || !t["key_file"]) src.fail(t, "admin.tls needs both cert_file and key_file");
+      c.admin_tls_cert_file = resolve(base, get_string(t["cert_file"], src, "admin.tls.cert_file")).string();
+      c.admin_tls_key_file = resolve(base, get_string(t["key_file"], src, "admin.tls.key_file")).string();
+    }
+    if (!c.admin_allow_insecure_remote && c.admin_tls_cert_file.empty() && !is_loopback_listen(c.admin_listen))
+      src.fail(a["listen"], "admin.listen " + c.admin_listen +
+                                " is not a loopback address and admin.tls is not configured: the bearer token would "
+                                "travel in clear text (set admin.tls, or admin.allow_insecure_remote: true behind a "
+                                "TLS proxy)");
   }
   if (const YAML::Node p = root["plugins"]) {
-    require_keys_known(p, {"owner"}, src, "plugins");
+    require_keys_known(p, {"owner", "call_timeout_ms", "sha256"}, src, "plugins");
     if (p["owner"]) c.plugin_owner = get_string(p["owner"], src, "plugins.owner");
+    if (p["call_timeout_ms"])
+      c.plugin_call_timeout_ms = get_int(p["call_timeout_ms"], src, "plugins.call_timeout_ms", 100, 3'600'000);
+    if (const YAML::Node pins = p["sha256"]) {
+      if (!pins.IsMap()) src.fail(pins, "plugins.sha256 must map plugin names to SHA-256 hex digests");
+      for (const auto& kv : pins) {
+        const std::string name = kv.first.Scalar();
+        std::string hex = get_string(kv.second, src, "plugins.sha256." + name);
+        for (char& ch : hex) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        if (hex.size() != 64 || hex.find_first_not_of("0123456789abcdef") != std::string::npos)
+          src.fail(kv.second, "plugins.sha256." + name + " must be 64 hexadecimal digits (sha256sum of the .so)");
+        c.plugin_sha256[name] = hex;
+      }
+    }
   }
   return c;
 }

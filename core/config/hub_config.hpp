@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
 
 #include "config/config_error.hpp"
@@ -35,14 +36,24 @@ struct HubConfig {
   size_t apply_batch_records = 4096;
   int64_t poll_interval_ms = 1000;
   int64_t shutdown_timeout_ms = 30'000;
+  /// All transform steps together may spend this long on one record; over it
+  /// the record is dead-lettered as `timeout`.
+  int64_t record_budget_ms = 1000;
   RetryPolicy sink_retry;
 
   std::string admin_listen = "127.0.0.1:8079";
-  std::filesystem::path admin_token_file;  ///< default <data_dir>/admin.token (created 0600)
-  bool admin_public_health = true;         ///< /health and /ready without token (for probes)
+  std::filesystem::path admin_token_file;    ///< default <data_dir>/admin.token (created 0600)
+  bool admin_public_health = true;           ///< /health and /ready without token (for probes)
+  std::string admin_tls_cert_file;           ///< admin.tls.cert_file (PEM); empty: plain HTTP
+  std::string admin_tls_key_file;            ///< admin.tls.key_file (PEM)
+  bool admin_allow_insecure_remote = false;  ///< a non-loopback listener without TLS
 
   /// Besides root, the only owner a plugin file may have (the service user).
   std::string plugin_owner;
+  /// Default deadline of a call into a plugin (plugins.call_timeout_ms).
+  int64_t plugin_call_timeout_ms = 30'000;
+  /// Optional pins: plugin name -> SHA-256 (hex) its file must have.
+  std::map<std::string, std::string> plugin_sha256;
 };
 
 /// Reads a `retry:` block (max_attempts, initial_backoff_ms, max_backoff_ms, jitter).

@@ -23,6 +23,7 @@ PluginUse read_plugin(const YAML::Node& node, const std::string& instance, const
   p.line = node.Mark().line + 1;
   p.col = node.Mark().column + 1;
   p.poll_interval_ms = hub.poll_interval_ms;
+  p.call_timeout_ms = hub.plugin_call_timeout_ms;
   if (!node["plugin"]) src.fail(node, "missing key 'plugin'");
   p.plugin = get_string(node["plugin"], src, "plugin");
   if (!valid_name(p.plugin)) src.fail(node["plugin"], "invalid plugin name '" + p.plugin + "'");
@@ -36,6 +37,8 @@ PluginUse read_plugin(const YAML::Node& node, const std::string& instance, const
   }
   if (node["poll_interval_ms"])
     p.poll_interval_ms = get_int(node["poll_interval_ms"], src, "poll_interval_ms", 1, 3'600'000);
+  if (node["call_timeout_ms"])
+    p.call_timeout_ms = get_int(node["call_timeout_ms"], src, "call_timeout_ms", 100, 3'600'000);
   return p;
 }
 
@@ -57,7 +60,7 @@ PipelinePtr load_pipeline(const fs::path& file, const HubConfig& hub) {
 
   const YAML::Node source = root["source"];
   if (!source) src.fail(root, "missing key 'source'");
-  require_keys_known(source, {"plugin", "config", "poll_interval_ms"}, src, "source");
+  require_keys_known(source, {"plugin", "config", "poll_interval_ms", "call_timeout_ms"}, src, "source");
   p->source = read_plugin(source, p->name, src, base_dir, hub);
 
   if (const YAML::Node t = root["transforms"]) {
@@ -65,11 +68,12 @@ PipelinePtr load_pipeline(const fs::path& file, const HubConfig& hub) {
     for (size_t i = 0; i < t.size(); ++i) p->steps.push_back(make_step(t[i], i, src));
   }
   if (root["store"]) p->to_store = get_bool(root["store"], src, "store");
+  p->record_budget = std::chrono::milliseconds(hub.record_budget_ms);
   if (const YAML::Node sinks = root["sinks"]) {
     if (!sinks.IsSequence()) src.fail(sinks, "sinks must be a list");
     std::set<std::string> names;
     for (const YAML::Node& s : sinks) {
-      require_keys_known(s, {"name", "plugin", "config", "retry", "batch_size"}, src, "sink");
+      require_keys_known(s, {"name", "plugin", "config", "retry", "batch_size", "call_timeout_ms"}, src, "sink");
       SinkUse sink;
       if (!s["name"]) src.fail(s, "missing key 'name'");
       sink.name = get_string(s["name"], src, "name");

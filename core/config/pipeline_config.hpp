@@ -2,6 +2,7 @@
 // Pipeline files (pipelines/*.yaml): one source, an ordered list of
 // transforms, and where records go (the central store and/or sink plugins).
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <set>
@@ -24,6 +25,8 @@ struct PluginUse {
   std::string file;                   ///< for positioned errors
   int line = 0, col = 0;
   int64_t poll_interval_ms = 1000;
+  /// Deadline of every call into the plugin (open, read, write, close, ...).
+  int64_t call_timeout_ms = 30'000;
 };
 
 struct SinkUse {
@@ -41,6 +44,8 @@ struct Pipeline {
   std::vector<Step> steps;
   bool to_store = true;
   std::vector<SinkUse> sinks;
+  /// Time all steps together may spend on one record (apply.record_budget_ms).
+  std::chrono::milliseconds record_budget{1000};
   /// Canonical text of the pipeline's definition: reload restarts a pipeline
   /// only when this changed.
   std::string fingerprint;

@@ -1,6 +1,7 @@
 #include "journal/journal.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -33,24 +34,40 @@ bool parse_segment_name(const fs::path& p, uint64_t& first_seq) {
 
 [[noreturn]] void fail_errno(const std::string& what) { throw std::runtime_error(what + ": " + std::strerror(errno)); }
 
-void fsync_dir(const fs::path& dir) {
+/// A segment's entry in its directory is durable only once the directory is
+/// synced; a failure here means the file may vanish on a crash.
+void fsync_dir(const JournalOptions::FileOps& ops, const fs::path& dir) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) fail_errno("cannot open directory " + dir.string());
-  ::fsync(fd);
+  if (ops.fsync(fd) != 0) {
+    const int err = errno;
+    ::close(fd);
+    errno = err;
+    fail_errno("fsync of directory " + dir.string() + " failed");
+  }
   ::close(fd);
 }
 
-void write_all(int fd, const char* data, size_t len) {
+/// Writes everything or reports errno (EINTR retried; a short write of 0
+/// bytes counts as ENOSPC so the caller never loops).
+bool write_all(const JournalOptions::FileOps& ops, int fd, const char* data, size_t len) {
   while (len > 0) {
-    ssize_t n = ::write(fd, data, len);
+    ssize_t n = ops.write(fd, data, len);
     if (n < 0) {
       if (errno == EINTR) continue;
-      fail_errno("journal write failed");
+      return false;
+    }
+    if (n == 0) {
+      errno = ENOSPC;
+      return false;
     }
     data += n;
     len -= static_cast<size_t>(n);
   }
+  return true;
 }
+
+std::string errno_text(const std::string& what) { return what + ": " + std::strerror(errno); }
 
 }  // namespace
 
@@ -85,6 +102,7 @@ void Journal::recover() {
       if (scanner.seq() <= last_seq) break;
       good = scanner.offset();
       last_seq = scanner.seq();
+      if (options_.on_recovered_frame) options_.on_recovered_frame(scanner.seq(), scanner.payload());
       if (recovery_.first_seq == 0) recovery_.first_seq = scanner.seq();
       ++recovery_.entries;
     }
@@ -126,7 +144,7 @@ void Journal::recover() {
   next_seq_ = last_seq + 1;
   durable_seq_.store(last_seq, std::memory_order_release);
   bytes_on_disk_.store(total_bytes, std::memory_order_relaxed);
-  if (!recovery_.quarantined.empty()) fsync_dir(options_.dir);
+  if (!recovery_.quarantined.empty()) fsync_dir(options_.ops, options_.dir);
 
   // Continue in the last segment while it has room, else start a new one.
   if (!fresh_segment && !segments_.empty() && fs::file_size(segments_.back().path) < options_.segment_bytes) {
@@ -139,22 +157,50 @@ void Journal::recover() {
 }
 
 void Journal::open_active_segment(uint64_t first_seq) {
-  if (active_fd_ >= 0) {
-    if (options_.fsync) ::fdatasync(active_fd_);
-    ::close(active_fd_);
+  const fs::path path = options_.dir / segment_name(first_seq);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  if (fd < 0) fail_errno("cannot create journal segment " + path.string());
+  try {
+    // Reserve the segment's blocks up front (without changing its size, so
+    // readers see no zeros): a full disk then shows here, where nothing is
+    // half-written, instead of in the middle of a frame.
+    if (options_.ops.fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, static_cast<off_t>(options_.segment_bytes)) != 0 &&
+        errno != EOPNOTSUPP && errno != ENOSYS)
+      fail_errno("cannot reserve " + std::to_string(options_.segment_bytes) + " bytes for journal segment " +
+                 path.string());
+    if (options_.fsync) fsync_dir(options_.ops, options_.dir);
+  } catch (...) {
+    ::close(fd);
+    ::unlink(path.c_str());
+    throw;
   }
-  fs::path path = options_.dir / segment_name(first_seq);
-  active_fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-  if (active_fd_ < 0) fail_errno("cannot create journal segment " + path.string());
+  if (active_fd_ >= 0) ::close(active_fd_);  // its frames were synced with their group
+  active_fd_ = fd;
   active_size_ = 0;
-  if (options_.fsync) fsync_dir(options_.dir);
   std::lock_guard<std::mutex> lk(mu_);
   segments_.push_back({path, first_seq});
 }
 
-Journal::AppendResult Journal::append(std::string payload, Done done) {
+void Journal::fail(const std::string& reason) {
   {
     std::lock_guard<std::mutex> lk(mu_);
+    if (!failure_.empty()) return;
+    failure_ = reason;
+  }
+  durable_cv_.notify_all();
+  if (options_.on_fatal) options_.on_fatal(reason);
+}
+
+std::string Journal::failure() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  return failure_;
+}
+
+Journal::AppendResult Journal::append(std::string payload, Done done) {
+  if (payload.size() > kMaxPayloadBytes) return AppendResult::too_large;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    if (!failure_.empty()) return AppendResult::failed;
     if (stopping_) return AppendResult::stopping;
     if (bytes_on_disk_.load(std::memory_order_relaxed) + queued_bytes_ > options_.max_bytes)
       return AppendResult::backpressure;
@@ -188,38 +234,61 @@ void Journal::writer_loop() {
 }
 
 void Journal::write_group(std::deque<Pending>& group) {
-  std::string error;
-  uint64_t first_seq = next_seq_;
-  try {
-    if (active_size_ >= options_.segment_bytes) open_active_segment(next_seq_);
-    std::string buffer;
-    size_t total = 0;
-    for (const Pending& p : group) total += p.payload.size() + kFrameHeaderBytes;
-    buffer.reserve(total);
-    for (const Pending& p : group) append_frame(buffer, next_seq_++, p.payload);
-    write_all(active_fd_, buffer.data(), buffer.size());
-    if (options_.fsync && ::fdatasync(active_fd_) != 0) fail_errno("journal fdatasync failed");
-    active_size_ += buffer.size();
-    bytes_on_disk_.fetch_add(buffer.size(), std::memory_order_relaxed);
-  } catch (const std::exception& e) {
-    error = e.what();
+  auto refuse = [&](const std::string& why) {
+    for (Pending& p : group) p.done(false, 0, why);
+  };
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    if (!failure_.empty()) return refuse("the journal has stopped after an I/O error: " + failure_);
   }
-  if (!error.empty()) {
-    // Nothing of this group is acknowledged. Cut the segment back so a
-    // partial write does not leave frames that a later group would follow.
-    next_seq_ = first_seq;
-    if (active_fd_ >= 0 && ::ftruncate(active_fd_, static_cast<off_t>(active_size_)) != 0) {
-      // The frames stay unacknowledged either way; recovery will verify them.
+  if (active_size_ >= options_.segment_bytes) {
+    try {
+      open_active_segment(next_seq_);
+    } catch (const std::exception& e) {
+      // Nothing was written: the group is refused and the old segment stays
+      // active; a later group tries again (space may have been released).
+      return refuse(e.what());
     }
-    for (Pending& p : group) p.done(false, 0, error);
-    return;
   }
+  const uint64_t first_seq = next_seq_;
+  std::string buffer;
+  size_t total = 0;
+  for (const Pending& p : group) total += p.payload.size() + kFrameHeaderBytes;
+  buffer.reserve(total);
+  uint64_t seq = first_seq;
+  for (const Pending& p : group) append_frame(buffer, seq++, p.payload);
+
+  if (!write_all(options_.ops, active_fd_, buffer.data(), buffer.size())) {
+    const std::string error = errno_text("journal write failed");
+    // Cut the segment back to its last acknowledged frame. Only when that
+    // provably worked may the sequence numbers be handed out again: frames
+    // left behind would be followed by frames with the same numbers, and
+    // recovery would then cut away acknowledged ones.
+    struct stat st {};
+    if (options_.ops.ftruncate(active_fd_, static_cast<off_t>(active_size_)) != 0 || ::fstat(active_fd_, &st) != 0 ||
+        static_cast<uint64_t>(st.st_size) != active_size_) {
+      fail(error + "; cutting the segment back failed too (" + std::strerror(errno) + ")");
+    }
+    return refuse(error);
+  }
+  if (options_.fsync && options_.ops.fdatasync(active_fd_) != 0) {
+    // After a failed fdatasync the kernel may have dropped the dirty pages
+    // while the page cache still shows them (PostgreSQL's "fsyncgate"):
+    // neither the file nor its cached view can be trusted any more. Stop
+    // acknowledging; a restart recovers from what is really on disk.
+    const std::string error = errno_text("journal fdatasync failed");
+    fail(error);
+    return refuse(error);
+  }
+  next_seq_ = seq;
+  active_size_ += buffer.size();
+  bytes_on_disk_.fetch_add(buffer.size(), std::memory_order_relaxed);
   {
     std::lock_guard<std::mutex> lk(mu_);
     durable_seq_.store(next_seq_ - 1, std::memory_order_release);
   }
   durable_cv_.notify_all();
-  uint64_t seq = first_seq;
+  seq = first_seq;
   for (Pending& p : group) p.done(true, seq++, {});
 }
 

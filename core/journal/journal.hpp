@@ -5,6 +5,9 @@
 // Segments are named after the first sequence number they hold and deleted
 // once everything in them is applied to the store.
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -15,6 +18,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -33,6 +37,22 @@ struct JournalOptions {
   /// restored from an older backup — numbering continues after it, because
   /// the reader skips everything at or below the store's position.
   uint64_t min_last_seq = 0;
+  /// Called once, from the writer thread, when the journal stops for good
+  /// (a failed fdatasync, or a failed write it could not cut back). From then
+  /// on every append is refused with AppendResult::failed; the process should
+  /// exit so that a restart recovers from what is really on disk.
+  std::function<void(const std::string& reason)> on_fatal;
+  /// Called during recovery for every verified frame, in order (lets the
+  /// runtime learn the newest source cursors without reading twice).
+  std::function<void(uint64_t seq, std::string_view payload)> on_recovered_frame;
+  /// The system calls the writer uses; tests replace them to inject faults.
+  struct FileOps {
+    ssize_t (*write)(int fd, const void* data, size_t len) = &::write;
+    int (*fdatasync)(int fd) = &::fdatasync;
+    int (*fsync)(int fd) = &::fsync;  ///< of the journal directory
+    int (*ftruncate)(int fd, off_t length) = &::ftruncate;
+    int (*fallocate)(int fd, int mode, off_t offset, off_t len) = &::fallocate;
+  } ops;
 };
 
 struct Quarantine {
@@ -60,7 +80,10 @@ struct SegmentInfo {
 
 class Journal {
  public:
-  enum class AppendResult { accepted, backpressure, stopping };
+  /// too_large: the payload exceeds the frame limit (callers check their own,
+  /// smaller limits first; this is the last line of defence).
+  /// failed: the journal has stopped for good (see JournalOptions::on_fatal).
+  enum class AppendResult { accepted, backpressure, stopping, too_large, failed };
   /// ok=false only when the disk write failed; the error says why.
   using Done = std::function<void(bool ok, uint64_t seq, const std::string& error)>;
 
@@ -85,6 +108,8 @@ class Journal {
   void release_until(uint64_t applied_seq);
 
   uint64_t bytes_on_disk() const noexcept { return bytes_on_disk_.load(std::memory_order_relaxed); }
+  /// Non-empty once the journal has stopped for good: why.
+  std::string failure() const;
   uint64_t pending_appends() const;
   std::vector<SegmentInfo> segments() const;
   const JournalOptions& options() const noexcept { return options_; }
@@ -99,7 +124,11 @@ class Journal {
   };
 
   void recover();
+  /// Creates the segment for first_seq (pre-allocated, directory synced) and
+  /// makes it the active one. Throws on failure, leaving the old one active.
   void open_active_segment(uint64_t first_seq);
+  /// Enters the failed state: logs through on_fatal, refuses appends.
+  void fail(const std::string& reason);
   void writer_loop();
   void write_group(std::deque<Pending>& group);
 
@@ -112,6 +141,7 @@ class Journal {
   std::deque<Pending> queue_;
   uint64_t queued_bytes_ = 0;
   bool stopping_ = false;
+  std::string failure_;  // guarded by mu_; non-empty: stopped for good
 
   std::vector<SegmentInfo> segments_;  // guarded by mu_
   int active_fd_ = -1;                 // writer thread only after construction

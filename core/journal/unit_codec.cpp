@@ -104,6 +104,15 @@ std::string UnitEncoder::finish() {
   return std::move(out_);
 }
 
+UnitHeader decode_unit_header(std::string_view payload) {
+  Cursor c(payload);
+  if (c.u8() != kVersion) throw std::runtime_error("journal unit: unknown version");
+  UnitHeader h;
+  h.source = c.str();
+  h.cursor = c.str();
+  return h;
+}
+
 UnitView decode_unit(std::string_view payload) {
   Cursor c(payload);
   if (c.u8() != kVersion) throw std::runtime_error("journal unit: unknown version");

@@ -51,4 +51,11 @@ class UnitEncoder {
 /// Throws std::runtime_error on a malformed payload.
 UnitView decode_unit(std::string_view payload);
 
+struct UnitHeader {
+  std::string_view source;
+  std::string_view cursor;
+};
+/// Only the source and cursor (cheap: used for every frame at start-up).
+UnitHeader decode_unit_header(std::string_view payload);
+
 }  // namespace touchpoint::core::journal

@@ -61,6 +61,14 @@ Applier::Applier(journal::Journal& journal, Store& store, Metrics& metrics, size
 
 Applier::~Applier() { stop(false); }
 
+std::chrono::milliseconds Applier::preparing_for() const {
+  const int64_t since = preparing_since_ns_.load();
+  if (since == 0) return std::chrono::milliseconds(0);
+  const int64_t now =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::nanoseconds(now - since));
+}
+
 void Applier::set_pipelines(std::map<std::string, PipelinePtr> by_source) {
   std::lock_guard<std::mutex> lk(mu_);
   by_source_ = std::move(by_source);
@@ -156,6 +164,7 @@ void Applier::start() {
     std::lock_guard<std::mutex> lk(mu_);
     ready_.reset();
     preparer_done_ = false;
+    exited_ = 0;
   }
   preparer_ = std::thread([this] { prepare_loop(); });
   thread_ = std::thread([this] { loop(); });
@@ -175,9 +184,15 @@ void Applier::prepare_loop() {
     auto prepared = std::make_unique<PreparedBatch>();
     try {
       if (!reader) reader = std::make_unique<journal::JournalReader>(journal_, handed);
+      preparing_after_ = reader->seq();
+      preparing_since_ns_ =
+          std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+              .count();
       read_journal(*reader, pipelines(), batch_records_, *prepared);
+      preparing_since_ns_ = 0;
       failures = 0;
     } catch (const std::exception& e) {
+      preparing_since_ns_ = 0;
       reader.reset();  // read again from the last batch handed over
       metrics_.counter_add("touchpoint_store_apply_failures_total", "", 1);
       log::error("applier", std::string("reading the journal failed (will retry): ") + e.what());
@@ -198,10 +213,18 @@ void Applier::prepare_loop() {
   }
   std::lock_guard<std::mutex> lk(mu_);
   preparer_done_ = true;
+  ++exited_;
   cv_.notify_all();
 }
 
 void Applier::loop() {
+  commit_loop();
+  std::lock_guard<std::mutex> lk(mu_);
+  ++exited_;
+  cv_.notify_all();
+}
+
+void Applier::commit_loop() {
   int failures = 0;
   std::unique_ptr<PreparedBatch> pending;  // taken over, not yet committed
   while (true) {
@@ -241,7 +264,7 @@ void Applier::abandon_drain() {
   journal_.notify_waiters();
 }
 
-void Applier::stop(bool drain) {
+bool Applier::stop(bool drain, std::chrono::milliseconds timeout) {
   drain_ = drain;
   {
     std::lock_guard<std::mutex> lk(mu_);  // no waiter misses the flag between its check and its wait
@@ -249,8 +272,20 @@ void Applier::stop(bool drain) {
   }
   cv_.notify_all();
   journal_.notify_waiters();
+  const int running = int(preparer_.joinable()) + int(thread_.joinable());
+  if (running == 0) return true;
+  {
+    std::unique_lock<std::mutex> lk(mu_);
+    auto finished = [&] { return exited_ >= running; };
+    if (timeout == std::chrono::milliseconds::max())
+      cv_.wait(lk, finished);
+    else if (!cv_.wait_for(lk, timeout, finished))
+      return false;
+  }
   if (preparer_.joinable()) preparer_.join();
   if (thread_.joinable()) thread_.join();
+  exited_ = 0;
+  return true;
 }
 
 }  // namespace touchpoint::core

@@ -12,6 +12,7 @@
 // committed is simply read again after a restart.
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -42,13 +43,20 @@ class Applier {
   /// Applies everything durable now, on the calling thread (start-up replay).
   void catch_up();
   void start();
-  /// Stops the thread after applying what is durable (drain), or at once.
-  void stop(bool drain);
+  /// Stops the threads after applying what is durable (drain), or at once.
+  /// Waits at most `timeout`; false if a thread has not finished by then
+  /// (stuck in a transform or the store): it is left running and the Applier
+  /// must not be destroyed (the process ends with _exit instead).
+  bool stop(bool drain, std::chrono::milliseconds timeout = std::chrono::milliseconds::max());
   /// Turns a draining stop() into an immediate one (a shutdown deadline
   /// passed). Safe from any thread; what is left stays in the journal.
   void abandon_drain();
 
   uint64_t applied_seq() const noexcept { return applied_seq_.load(); }
+  /// How long the preparer has been working on the batch in hand (0: idle),
+  /// and the journal position it started after: /status shows a stall.
+  std::chrono::milliseconds preparing_for() const;
+  uint64_t preparing_after() const noexcept { return preparing_after_.load(); }
   /// Called by sink workers' owner to learn that new outbox rows exist.
   void set_outbox_listener(std::function<void()> fn);
   /// Wakes the loop (e.g. after `dlq replay` was requested through the admin API).
@@ -61,7 +69,8 @@ class Applier {
   /// Adds the requested dead-letter replays to a prepared batch and commits
   /// it with the journal position. On failure the batch is left as it came.
   size_t commit(PreparedBatch& prepared);
-  void loop();          // applier thread: commits
+  void loop();  // applier thread: commits
+  void commit_loop();
   void prepare_loop();  // preparer thread: reads + transforms ahead
   void backoff(int failures);
   std::map<std::string, PipelinePtr> pipelines();
@@ -83,6 +92,9 @@ class Applier {
   std::atomic<uint64_t> applied_seq_{0};
   std::atomic<bool> stop_{false};
   std::atomic<bool> drain_{true};
+  std::atomic<int64_t> preparing_since_ns_{0};
+  std::atomic<uint64_t> preparing_after_{0};
+  int exited_ = 0;  // threads that returned (guarded by mu_)
   std::thread thread_;
   std::thread preparer_;
 };

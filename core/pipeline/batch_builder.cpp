@@ -46,7 +46,7 @@ void route(const PipelinePtr& pp, Record rec, const std::function<std::string()>
     d.record_id = rec.id;
     d.pipeline = p.name;
     d.step = p.steps[o.step_index].name;
-    d.error_class = "rejected";
+    d.error_class = o.code;
     d.reason = o.reason;
     d.payload = original();
     d.attempts = prior_attempts + 1;

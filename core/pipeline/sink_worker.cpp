@@ -8,17 +8,28 @@
 #include "util/log.hpp"
 
 namespace touchpoint::core {
+namespace {
 
-int64_t backoff_ms(const RetryPolicy& policy, int attempt, double random01) {
+constexpr int64_t kFailureLogIntervalMs = 10'000;
+
+double random01() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+}
+
+}  // namespace
+
+int64_t backoff_ms(const RetryPolicy& policy, int attempt, double r01) {
   double base = double(policy.initial_backoff_ms) * std::pow(2.0, std::max(0, attempt - 1));
   base = std::min(base, double(policy.max_backoff_ms));
-  double jittered = base * (1.0 + policy.jitter * (2.0 * random01 - 1.0));
+  double jittered = base * (1.0 + policy.jitter * (2.0 * r01 - 1.0));
   return std::max<int64_t>(1, static_cast<int64_t>(jittered));
 }
 
-SinkWorker::SinkWorker(std::shared_ptr<PluginInstance> instance, SinkUse sink, std::string pipeline, Store& store,
-                       Metrics& metrics)
+SinkWorker::SinkWorker(std::shared_ptr<PluginInstance> instance, Factory factory, SinkUse sink, std::string pipeline,
+                       Store& store, Metrics& metrics)
     : instance_(std::move(instance)),
+      factory_(std::move(factory)),
       sink_(std::move(sink)),
       pipeline_(std::move(pipeline)),
       store_(store),
@@ -35,6 +46,8 @@ void SinkWorker::stop() {
   stop_ = true;
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  if (instance_ && !instance_->close()) PluginInstance::abandon(instance_);
+  instance_.reset();
 }
 
 void SinkWorker::notify() {
@@ -45,11 +58,62 @@ void SinkWorker::notify() {
   cv_.notify_all();
 }
 
+SinkWorker::Health SinkWorker::health() const {
+  std::lock_guard<std::mutex> lk(health_mu_);
+  return health_;
+}
+
+void SinkWorker::note_failure(const std::string& error) {
+  {
+    std::lock_guard<std::mutex> lk(health_mu_);
+    ++health_.failed_writes;
+    health_.last_error = error;
+  }
+  metrics_.counter_add("touchpoint_sink_write_failures_total", "pipeline=" + pipeline_ + ",sink=" + name(), 1);
+  // One line per interval per sink: a sink failing every batch must not flood the journal.
+  const int64_t now = now_ms();
+  ++unlogged_failures_;
+  if (now - last_logged_ms_ < kFailureLogIntervalMs) return;
+  log::warn("sink",
+            name() + " (pipeline " + pipeline_ + "): write failed" +
+                (unlogged_failures_ > 1 ? " (" + std::to_string(unlogged_failures_) + " times since the last report)"
+                                        : std::string()) +
+                ": " + error);
+  last_logged_ms_ = now;
+  unlogged_failures_ = 0;
+}
+
+bool SinkWorker::ensure_instance() {
+  if (instance_ && !instance_->stuck()) return true;
+  if (instance_) {
+    PluginInstance::abandon(std::move(instance_));
+    instance_.reset();
+    std::lock_guard<std::mutex> lk(health_mu_);
+    ++health_.restarts;
+  }
+  const int64_t now = now_ms();
+  if (now < next_reopen_ms_) return false;
+  try {
+    auto fresh = factory_();
+    fresh->open();
+    instance_ = std::move(fresh);
+    reopen_failures_ = 0;
+    log::info("sink", name() + ": instance restarted");
+    metrics_.counter_add("touchpoint_plugin_restarts_total", "pipeline=" + pipeline_ + ",sink=" + name(), 1);
+    return true;
+  } catch (const std::exception& e) {
+    ++reopen_failures_;
+    next_reopen_ms_ = now + backoff_ms(sink_.retry, reopen_failures_, random01());
+    note_failure(std::string("cannot restart the instance: ") + e.what());
+    return false;
+  }
+}
+
 void SinkWorker::loop() {
   while (!stop_) {
     size_t n = 0;
     try {
-      n = deliver_once();
+      if (ensure_instance()) n = deliver_once();
     } catch (const std::exception& e) {
       log::error("sink", name() + ": delivery round failed: " + e.what());
     }
@@ -64,58 +128,29 @@ size_t SinkWorker::deliver_once() {
   std::vector<OutboxItem> items = store_.outbox_due(name(), now_ms(), sink_.batch_size);
   if (items.empty()) return 0;
 
-  // Parse envelopes; keep strings alive for the borrowed tp_records.
-  struct Owned {
-    std::string id, type, key, source, data, meta;
-    int64_t ts = 0;
-  };
-  std::vector<Owned> owned(items.size());
-  std::vector<tp_record> records(items.size());
+  std::vector<SinkBatch::Item> batch_items(items.size());
   std::vector<bool> parse_failed(items.size(), false);
   for (size_t i = 0; i < items.size(); ++i) {
     try {
       Record r = record_from_json(Json::parse(items[i].envelope));
-      owned[i] = Owned{r.id, r.type, r.key, r.source, r.data.dump(), r.meta.dump(), r.ts_ms};
+      batch_items[i] = SinkBatch::Item{r.id, r.type, r.key, r.source, r.data.dump(), r.meta.dump(), r.ts_ms};
     } catch (const std::exception&) {
       parse_failed[i] = true;
     }
-    tp_record& t = records[i];
-    t.size = sizeof(tp_record);
-    t.id = {owned[i].id.data(), owned[i].id.size()};
-    t.type = {owned[i].type.data(), owned[i].type.size()};
-    t.key = {owned[i].key.data(), owned[i].key.size()};
-    t.source = {owned[i].source.data(), owned[i].source.size()};
-    t.data = {owned[i].data.data(), owned[i].data.size()};
-    t.meta = {owned[i].meta.data(), owned[i].meta.size()};
-    t.ts_ms = owned[i].ts;
-    t.encoding = TP_ENCODING_JSON_UTF8;
   }
-
-  struct Reported {
-    std::vector<tp_status> status;
-    std::vector<std::string> message;
-    std::vector<bool> set;
-  } rep{std::vector<tp_status>(items.size(), TP_OK), std::vector<std::string>(items.size()),
-        std::vector<bool>(items.size(), false)};
-  tp_outcome_sink sink{sizeof(tp_outcome_sink), &rep, [](void* ctx, size_t i, tp_status st, tp_str m) {
-                         auto* r = static_cast<Reported*>(ctx);
-                         if (i >= r->status.size()) return;
-                         r->status[i] = st;
-                         r->message[i] = m.len && m.data ? std::string(m.data, m.len) : std::string();
-                         r->set[i] = true;
-                       }};
-  tp_batch batch{sizeof(tp_batch), records.data(), records.size()};
-  std::string error;
-  tp_status overall = instance_->write(batch, sink, error);
+  auto batch = std::make_shared<SinkBatch>(std::move(batch_items));
+  CallResult overall = instance_->write(batch);
+  if (overall.status != TP_OK)
+    note_failure(overall.error.empty() ? "status " + std::to_string(overall.status) : overall.error);
 
   OutboxSettlement s;
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  std::uniform_real_distribution<double> uni(0.0, 1.0);
   const int64_t now = now_ms();
   size_t ok = 0, retried = 0, dead = 0;
   for (size_t i = 0; i < items.size(); ++i) {
-    tp_status st = rep.set[i] ? rep.status[i] : overall;
-    std::string msg = rep.set[i] ? rep.message[i] : error;
+    // A call that missed its deadline has no trustworthy per-record outcomes.
+    auto reported = overall.timed_out ? std::nullopt : batch->reported(i);
+    tp_status st = reported ? reported->first : overall.status;
+    std::string msg = reported ? reported->second : overall.error;
     if (parse_failed[i]) {
       st = TP_STATUS_PERMANENT;
       msg = "outbox envelope is not a valid record";
@@ -144,7 +179,7 @@ size_t SinkWorker::deliver_once() {
       s.dead.emplace_back(it.id, std::move(d));
       ++dead;
     } else {
-      it.next_ms = now + backoff_ms(sink_.retry, it.attempts, uni(rng));
+      it.next_ms = now + backoff_ms(sink_.retry, it.attempts, random01());
       s.retry.push_back(it);
       ++retried;
     }

@@ -4,9 +4,14 @@
 // delivered (deleted), retry later (exponential backoff with jitter), or
 // dead-lettered (permanent error or attempts exhausted). Each sink has its
 // own worker, so one slow or failing sink never stalls another pipeline.
+//
+// The worker owns its plugin instance. A write() that misses its deadline
+// leaves the instance stuck: the worker abandons it, counts the batch as a
+// failed attempt, and opens a fresh instance (with backoff while that fails).
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -24,22 +29,37 @@ int64_t backoff_ms(const RetryPolicy& policy, int attempt, double random01);
 
 class SinkWorker {
  public:
-  SinkWorker(std::shared_ptr<PluginInstance> instance, SinkUse sink, std::string pipeline, Store& store,
-             Metrics& metrics);
+  using Factory = std::function<std::shared_ptr<PluginInstance>()>;
+
+  /// `instance` is open already; `factory` makes (unopened) replacements.
+  SinkWorker(std::shared_ptr<PluginInstance> instance, Factory factory, SinkUse sink, std::string pipeline,
+             Store& store, Metrics& metrics);
   ~SinkWorker();
 
   void start();
-  /// Finishes the batch in progress, then stops. Undelivered items stay in the outbox.
+  /// Finishes the batch in progress (bounded by the call deadline), closes
+  /// the instance, then stops. Undelivered items stay in the outbox.
   void stop();
   void notify();
 
   const std::string& name() const noexcept { return sink_.plugin.instance; }
+  /// For /status: restarts after a stuck instance, the last write error.
+  struct Health {
+    uint64_t restarts = 0;
+    uint64_t failed_writes = 0;
+    std::string last_error;
+  };
+  Health health() const;
 
  private:
   void loop();
   size_t deliver_once();
+  /// Replaces a stuck instance; false while the new one cannot open.
+  bool ensure_instance();
+  void note_failure(const std::string& error);
 
-  std::shared_ptr<PluginInstance> instance_;
+  std::shared_ptr<PluginInstance> instance_;  // worker thread only (and stop() after join)
+  Factory factory_;
   SinkUse sink_;
   std::string pipeline_;
   Store& store_;
@@ -49,6 +69,12 @@ class SinkWorker {
   bool pending_ = false;
   std::atomic<bool> stop_{false};
   std::thread thread_;
+  int reopen_failures_ = 0;
+  int64_t next_reopen_ms_ = 0;
+  mutable std::mutex health_mu_;
+  Health health_;
+  int64_t last_logged_ms_ = 0;
+  uint64_t unlogged_failures_ = 0;
 };
 
 }  // namespace touchpoint::core

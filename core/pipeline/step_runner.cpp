@@ -3,14 +3,28 @@
 namespace touchpoint::core {
 
 StepOutcome run_steps(const Pipeline& pipeline, Record& record) {
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point start = Clock::now();
   for (size_t i = 0; i < pipeline.steps.size(); ++i) {
     StepResult r;
     try {
       r = pipeline.steps[i].transform->apply(record);
     } catch (const std::exception& e) {
       r = StepResult::reject(std::string("step failed: ") + e.what());
+    } catch (...) {
+      r = StepResult::reject("step failed with an unknown exception");
     }
-    if (r.kind != StepResult::Kind::keep) return StepOutcome{r.kind, i, std::move(r.reason)};
+    if (r.kind != StepResult::Kind::keep) return StepOutcome{r.kind, i, std::move(r.reason), std::move(r.code)};
+    const auto spent = Clock::now() - start;
+    if (spent > pipeline.record_budget) {
+      const auto ms = [](auto d) {
+        return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
+      };
+      return StepOutcome{StepResult::Kind::reject, i,
+                         "the record spent " + ms(spent) + " ms in steps 1-" + std::to_string(i + 1) +
+                             ", over the per-record budget of " + ms(pipeline.record_budget) + " ms",
+                         "timeout"};
+    }
   }
   return {};
 }

@@ -1,6 +1,8 @@
 #include "plugin/plugin_loader.hpp"
 
 #include <elf.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -36,14 +38,11 @@ constexpr uint16_t kHostMachine = EM_NONE;  // unknown: let dlopen decide
 // Looks at the ELF header before dlopen, so an empty file, a text file or a
 // plugin built for another platform gets a message that says so instead of
 // whatever dlerror() makes of it.
-void check_elf(const fs::path& path) {
-  std::error_code ec;
-  if (!fs::is_regular_file(path, ec)) throw PluginError("plugin " + path.string() + " is not a regular file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw PluginError("cannot open plugin file " + path.string() + ": " + std::strerror(errno));
+void check_elf(const fs::path& path, int fd) {
   unsigned char h[EI_NIDENT + 4] = {};
-  in.read(reinterpret_cast<char*>(h), sizeof h);
-  const auto got = static_cast<size_t>(in.gcount());
+  const ssize_t n = ::pread(fd, h, sizeof h, 0);
+  if (n < 0) throw PluginError("cannot read plugin file " + path.string() + ": " + std::strerror(errno));
+  const auto got = static_cast<size_t>(n);
   if (got == 0) throw PluginError("plugin file " + path.string() + " is empty (0 bytes): not a shared library");
   if (got < sizeof h || std::memcmp(h, ELFMAG, SELFMAG) != 0)
     throw PluginError("plugin file " + path.string() + " is not a shared library (no ELF header; a text file, an " +
@@ -70,6 +69,49 @@ void check_elf(const fs::path& path) {
   }
 }
 
+/// Closes a descriptor on scope exit.
+struct Fd {
+  int fd = -1;
+  explicit Fd(int f) : fd(f) {}
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+};
+
+std::string sha256_hex(int fd) {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  if (ctx == nullptr || EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) != 1) {
+    EVP_MD_CTX_free(ctx);
+    throw PluginError("cannot compute SHA-256 (OpenSSL)");
+  }
+  std::vector<char> buf(1 << 16);
+  off_t off = 0;
+  for (;;) {
+    ssize_t n = ::pread(fd, buf.data(), buf.size(), off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      EVP_MD_CTX_free(ctx);
+      throw PluginError(std::string("cannot read plugin file for its SHA-256: ") + std::strerror(errno));
+    }
+    if (n == 0) break;
+    EVP_DigestUpdate(ctx, buf.data(), static_cast<size_t>(n));
+    off += n;
+  }
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx, md, &len);
+  EVP_MD_CTX_free(ctx);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < len; ++i) {
+    out += hex[md[i] >> 4];
+    out += hex[md[i] & 0xF];
+  }
+  return out;
+}
+
 // Boost.DLL reports "boost::dll::shared_library::load() failed (dlerror
 // system message: <path>: <reason>): Bad file descriptor"; the admin only
 // needs <reason> (e.g. "undefined symbol: foo", "libbar.so.2: cannot open
@@ -93,31 +135,39 @@ std::vector<boost::dll::shared_library>& keep_alive() {
 
 }  // namespace
 
-PluginLoader::PluginLoader(fs::path dir, std::string trusted_owner, const tp_host_api* host_api)
-    : dir_(std::move(dir)), trusted_owner_(std::move(trusted_owner)), host_api_(host_api) {}
+PluginLoader::PluginLoader(Options options, const tp_host_api* host_api)
+    : options_(std::move(options)), host_api_(host_api) {}
 
-void PluginLoader::check_trusted(const fs::path& path) const {
+void PluginLoader::check_trusted(const fs::path& path, int dir_fd, int file_fd) const {
   uid_t allowed = static_cast<uid_t>(-1);
-  if (!trusted_owner_.empty()) {
-    if (const passwd* pw = ::getpwnam(trusted_owner_.c_str())) allowed = pw->pw_uid;
+  if (!options_.trusted_owner.empty()) {
+    if (const passwd* pw = ::getpwnam(options_.trusted_owner.c_str())) allowed = pw->pw_uid;
   }
-  auto check_one = [&](const fs::path& p, const char* what) {
+  auto check_one = [&](int fd, const fs::path& p, const char* what) {
     struct stat st {};
-    if (::stat(p.c_str(), &st) != 0)
+    if (::fstat(fd, &st) != 0)
       throw PluginError(std::string("cannot stat ") + what + " " + p.string() + ": " + std::strerror(errno));
     if (st.st_mode & S_IWOTH)
       throw PluginError(std::string("refusing plugin: ") + what + " " + p.string() +
                         " is world-writable (anyone could replace the code the hub runs)");
+    if (st.st_mode & S_IWGRP)
+      throw PluginError(std::string("refusing plugin: ") + what + " " + p.string() +
+                        " is group-writable (every member of its group could replace the code the hub runs; "
+                        "chmod g-w)");
     if (st.st_uid != 0 && st.st_uid != ::geteuid() && st.st_uid != allowed)
       throw PluginError(std::string("refusing plugin: ") + what + " " + p.string() + " is owned by uid " +
                         std::to_string(st.st_uid) + ", not by root or the service user");
+    return st;
   };
-  check_one(path, "file");
+  const struct stat fst = check_one(file_fd, path, "file");
+  if (!S_ISREG(fst.st_mode)) throw PluginError("plugin " + path.string() + " is not a regular file");
   const fs::path dir = path.parent_path();
-  check_one(dir, "directory");
+  check_one(dir_fd, dir, "directory");
   // Every directory above: whoever can rename one of them can swap the whole
   // subtree. World-writable is fine only with the sticky bit (like /tmp),
-  // where nobody but the owner can rename an entry.
+  // where nobody but the owner can rename an entry. (Group-writable parents
+  // such as Debian's /usr/local, group staff, are accepted: that group is
+  // trusted to install software.)
   for (fs::path p = dir.parent_path(); !p.empty(); p = p.parent_path()) {
     struct stat st {};
     if (::stat(p.c_str(), &st) == 0 && (st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX))
@@ -125,6 +175,19 @@ void PluginLoader::check_trusted(const fs::path& path) const {
                         " is world-writable without the sticky bit (anyone could replace the plugin directory)");
     if (p == p.root_path()) break;
   }
+}
+
+void PluginLoader::check_pin(const fs::path& path, int file_fd) const {
+  // The pin is by file name (libtp_<name>.so), checked before any of the
+  // file's code runs (negotiation is code too).
+  std::string name = path.stem().string();
+  if (name.rfind("libtp_", 0) == 0) name.erase(0, 6);
+  auto it = options_.sha256.find(name);
+  if (it == options_.sha256.end()) return;
+  const std::string actual = sha256_hex(file_fd);
+  if (actual != it->second)
+    throw PluginError("refusing plugin " + path.string() + ": its SHA-256 is " + actual + ", but plugins.sha256." +
+                      name + " pins " + it->second);
 }
 
 std::shared_ptr<const LoadedPlugin> PluginLoader::load_file(const fs::path& file) {
@@ -139,14 +202,24 @@ std::shared_ptr<const LoadedPlugin> PluginLoader::load_file(const fs::path& file
     std::lock_guard<std::mutex> lk(mu_);
     if (auto it = cache_.find(path); it != cache_.end()) return it->second;
   }
-  check_trusted(path);
-  check_elf(path);
+  Fd dir(::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir.fd < 0)
+    throw PluginError("cannot open plugin directory " + path.parent_path().string() + ": " + std::strerror(errno));
+  Fd f(::openat(dir.fd, path.filename().c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
+  if (f.fd < 0)
+    throw PluginError("cannot open plugin file " + path.string() + ": " + std::strerror(errno) +
+                      (errno == ELOOP ? " (it was replaced by a symbolic link)" : ""));
+  check_trusted(path, dir.fd, f.fd);
+  check_elf(path, f.fd);
+  check_pin(path, f.fd);
+  // Load exactly the file that was checked, through its descriptor.
+  const std::string by_fd = "/proc/self/fd/" + std::to_string(f.fd);
 
   boost::dll::shared_library lib;
   try {
-    lib.load(path.string(), boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
+    lib.load(by_fd, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
   } catch (const std::exception& e) {
-    throw PluginError("cannot load " + path.string() + " as a shared library: " + dl_reason(e.what(), path));
+    throw PluginError("cannot load " + path.string() + " as a shared library: " + dl_reason(e.what(), by_fd));
   }
   if (!lib.has(TP_PLUGIN_ENTRY_SYMBOL))
     throw PluginError("not a Touchpoint plugin: " + path.string() + " does not export " TP_PLUGIN_ENTRY_SYMBOL +
@@ -210,7 +283,7 @@ std::shared_ptr<const LoadedPlugin> PluginLoader::load_file(const fs::path& file
 }
 
 std::shared_ptr<const LoadedPlugin> PluginLoader::get(const std::string& name) {
-  fs::path file = dir_ / ("libtp_" + name + ".so");
+  fs::path file = options_.dir / ("libtp_" + name + ".so");
   if (!fs::exists(file)) throw PluginError("plugin '" + name + "' not found: expected " + file.string());
   auto p = load_file(file);
   if (p->name != name)
@@ -221,9 +294,9 @@ std::shared_ptr<const LoadedPlugin> PluginLoader::get(const std::string& name) {
 std::vector<PluginLoader::ScanEntry> PluginLoader::scan() {
   std::vector<ScanEntry> out;
   std::error_code ec;
-  if (!fs::is_directory(dir_, ec)) return out;
+  if (!fs::is_directory(options_.dir, ec)) return out;
   std::vector<fs::path> files;
-  for (const auto& e : fs::directory_iterator(dir_)) {
+  for (const auto& e : fs::directory_iterator(options_.dir)) {
     std::string n = e.path().filename().string();
     if (n.rfind("libtp_", 0) == 0 && e.path().extension() == ".so") files.push_back(e.path());
   }

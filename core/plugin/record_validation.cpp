@@ -33,8 +33,9 @@ bool validate_record(const tp_record& r, std::string& problem) {
     return false;
   }
   std::string_view id = view_of(r.id), type = view_of(r.type), key = view_of(r.key);
-  if (id.size() > kMaxIdBytes || type.size() > 64 || key.size() > 1024) {
-    problem = "id, type or key too long (limits 256, 64, 1024 bytes)";
+  if (id.size() > TP_MAX_ID_BYTES || type.size() > TP_MAX_TYPE_BYTES || key.size() > TP_MAX_KEY_BYTES) {
+    problem = "id, type or key too long (limits " + std::to_string(TP_MAX_ID_BYTES) + ", " +
+              std::to_string(TP_MAX_TYPE_BYTES) + ", " + std::to_string(TP_MAX_KEY_BYTES) + " bytes)";
     return false;
   }
   for (std::string_view s : {id, type, key})
@@ -48,13 +49,77 @@ bool validate_record(const tp_record& r, std::string& problem) {
       return false;
     }
   std::string_view data = view_of(r.data), meta = view_of(r.meta);
-  if (data.size() + meta.size() > kMaxRecordBytes) {
-    problem = "record larger than 16 MiB";
+  if (data.size() + meta.size() > TP_MAX_RECORD_BYTES) {
+    problem = "data + meta of " + std::to_string(data.size() + meta.size()) + " bytes exceed TP_MAX_RECORD_BYTES (" +
+              std::to_string(TP_MAX_RECORD_BYTES) + ")";
     return false;
   }
   if (!is_object(data, problem, "data")) return false;
   if (!meta.empty() && !is_object(meta, problem, "meta")) return false;
   return true;
+}
+
+bool validate_unit_size(const tp_emit& unit, std::string& problem) {
+  const std::string_view cursor = view_of(unit.cursor);
+  if (cursor.size() > TP_MAX_CURSOR_BYTES) {
+    problem = "cursor of " + std::to_string(cursor.size()) + " bytes exceeds TP_MAX_CURSOR_BYTES (" +
+              std::to_string(TP_MAX_CURSOR_BYTES) + ")";
+    return false;
+  }
+  // Sums stay far below 2^64: every count was checked against UINT32_MAX/2
+  // and every string against the record or reject limit first.
+  uint64_t total = cursor.size();
+  for (size_t i = 0; i < unit.count; ++i) {
+    const tp_record& r = unit.records[i];
+    if (r.size < offsetof(tp_record, encoding) + sizeof(r.encoding)) {
+      problem = "record " + std::to_string(i) + ": tp_record.size is smaller than the v1.0 record";
+      return false;
+    }
+    uint64_t fields = uint64_t{r.id.len} + r.type.len + r.key.len;
+    uint64_t body = uint64_t{r.data.len} + r.meta.len;
+    if (fields > TP_MAX_ID_BYTES + TP_MAX_TYPE_BYTES + TP_MAX_KEY_BYTES || body > TP_MAX_RECORD_BYTES) {
+      problem = "record " + std::to_string(i) + ": larger than the record limits (data + meta " + std::to_string(body) +
+                " bytes, TP_MAX_RECORD_BYTES " + std::to_string(TP_MAX_RECORD_BYTES) + ")";
+      return false;
+    }
+    total += fields + body + TP_UNIT_RECORD_OVERHEAD;
+  }
+  for (size_t i = 0; i < unit.reject_count; ++i) {
+    const tp_reject& x = unit.rejects[i];
+    uint64_t n = uint64_t{x.raw.len} + x.reason.len + x.location.len;
+    if (n > TP_MAX_REJECT_BYTES) {
+      problem = "reject " + std::to_string(i) + ": raw + reason + location of " + std::to_string(n) +
+                " bytes exceed TP_MAX_REJECT_BYTES (" + std::to_string(TP_MAX_REJECT_BYTES) + "); cut the raw input";
+      return false;
+    }
+    total += n + TP_UNIT_RECORD_OVERHEAD;
+  }
+  if (total > TP_MAX_UNIT_BYTES) {
+    problem = "unit of about " + std::to_string(total) + " bytes exceeds TP_MAX_UNIT_BYTES (" +
+              std::to_string(TP_MAX_UNIT_BYTES) + "); split it into smaller units";
+    return false;
+  }
+  return true;
+}
+
+std::string sanitize_utf8(std::string_view s) {
+  if (simdjson::validate_utf8(s.data(), s.size())) return std::string(s);
+  // Keep every maximal valid prefix, replace each offending byte.
+  std::string out;
+  out.reserve(s.size() + 16);
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (len != 0 && i + len <= s.size() && simdjson::validate_utf8(s.data() + i, len)) {
+      out.append(s.substr(i, len));
+      i += len;
+    } else {
+      out.append("\xEF\xBF\xBD");
+      ++i;
+    }
+  }
+  return out;
 }
 
 }  // namespace touchpoint::core

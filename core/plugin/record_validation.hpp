@@ -1,6 +1,7 @@
 #pragma once
-// Checks a record a plugin hands to the host before it is journaled: the
-// journal must only ever hold records the applier can process.
+// Checks what a plugin hands to the host before it is journaled: the journal
+// must only ever hold units the applier can process, and every limit is
+// enforced here, before the source is acknowledged, never after.
 
 #include <touchpoint/abi.h>
 
@@ -13,11 +14,20 @@ inline std::string_view view_of(tp_str s) {
   return s.len && s.data ? std::string_view(s.data, s.len) : std::string_view();
 }
 
-inline constexpr size_t kMaxIdBytes = 256;
-inline constexpr size_t kMaxRecordBytes = 16u << 20;
+inline constexpr size_t kMaxIdBytes = TP_MAX_ID_BYTES;
+inline constexpr size_t kMaxRecordBytes = TP_MAX_RECORD_BYTES;
 
 /// data: one JSON object (valid UTF-8, depth-limited); meta: empty or a JSON
 /// object; id/type/key: bounded, valid UTF-8; encoding: JSON. Thread-safe.
 bool validate_record(const tp_record& r, std::string& problem);
+
+/// The size limits of a whole unit (TP_MAX_UNIT_BYTES, TP_MAX_REJECT_BYTES,
+/// TP_MAX_CURSOR_BYTES), checked before any record is parsed. `records` and
+/// `rejects` must be valid for their counts.
+bool validate_unit_size(const tp_emit& unit, std::string& problem);
+
+/// Replaces invalid UTF-8 sequences by U+FFFD. Rejects carry bad input by
+/// definition; they are kept (lossy where needed), never refused for it.
+std::string sanitize_utf8(std::string_view s);
 
 }  // namespace touchpoint::core

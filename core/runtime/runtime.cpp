@@ -8,20 +8,32 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cerrno>
-#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iostream>
-#include <mutex>
-#include <thread>
 
+#include "journal/unit_codec.hpp"
 #include "runtime/systemd_notify.hpp"
 #include "runtime/validation.hpp"
+#include "store/store_factory.hpp"
+#include "util/clock.hpp"
 #include "util/log.hpp"
 
 namespace touchpoint::core {
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
+
+namespace {
+
+constexpr auto kSuperviseInterval = std::chrono::seconds(1);
+/// After the drain deadline, how long the applier gets to notice it should stop.
+constexpr auto kAbandonGrace = std::chrono::seconds(2);
+/// A batch in preparation longer than this is reported as a stall in /status.
+constexpr auto kStallReport = std::chrono::seconds(10);
+
+}  // namespace
 
 Runtime::Runtime(HubConfig config) : config_(std::move(config)) {}
 
@@ -57,21 +69,43 @@ bool Runtime::lock_data_dir() {
   return true;
 }
 
-void Runtime::start_pipeline(const PipelinePtr& p, const std::map<std::string, std::string>& checkpoints) {
+std::shared_ptr<PluginInstance> Runtime::make_instance(const PluginUse& use, std::string checkpoint) {
   HostServices services{journal_.get(), &metrics_, &config_};
+  return std::make_shared<PluginInstance>(loader_->get(use.plugin), use, services, std::move(checkpoint));
+}
+
+std::string Runtime::resume_cursor(const std::string& instance) {
+  if (auto it = last_cursors_.find(instance); it != last_cursors_.end()) return it->second;
+  if (auto it = recovered_cursors_.find(instance); it != recovered_cursors_.end()) return it->second;
+  const auto cps = store_->checkpoints();
+  auto it = cps.find(instance);
+  return it == cps.end() ? std::string() : it->second;
+}
+
+void Runtime::start_pipeline(const PipelinePtr& p, const std::string& checkpoint) {
   Running r;
   r.def = p;
   try {
     for (const SinkUse& s : p->sinks) {
-      auto inst = std::make_shared<PluginInstance>(loader_->get(s.plugin.plugin), s.plugin, services, "");
-      inst->open();
-      r.sinks.push_back(inst);
-      r.workers.push_back(std::make_unique<SinkWorker>(inst, s, p->name, *store_, metrics_));
+      auto inst = make_instance(s.plugin, "");
+      try {
+        inst->open();
+      } catch (...) {
+        if (inst->stuck()) PluginInstance::abandon(inst);
+        throw;
+      }
+      PluginUse use = s.plugin;
+      r.workers.push_back(std::make_unique<SinkWorker>(
+          inst, [this, use] { return make_instance(use, ""); }, s, p->name, *store_, metrics_));
     }
-    auto cp = checkpoints.find(p->source.instance);
-    r.source = std::make_shared<PluginInstance>(loader_->get(p->source.plugin), p->source, services,
-                                                cp == checkpoints.end() ? std::string() : cp->second);
-    r.source->open();
+    r.source = make_instance(p->source, checkpoint);
+    try {
+      r.source->open();
+    } catch (...) {
+      if (r.source->stuck()) PluginInstance::abandon(r.source);
+      r.source.reset();
+      throw;
+    }
   } catch (...) {
     stop_pipeline(r);
     throw;
@@ -87,24 +121,26 @@ void Runtime::start_pipeline(const PipelinePtr& p, const std::map<std::string, s
   running_[p->name] = std::move(r);
 }
 
-void Runtime::stop_pipeline(Running& r) {
-  if (r.source) r.source->close();
-  for (auto& w : r.workers) w->stop();
-  for (auto& s : r.sinks) s->close();
+bool Runtime::stop_pipeline(Running& r) {
+  bool clean = true;
+  if (r.source) {
+    if (!r.source->close()) {
+      PluginInstance::abandon(r.source);
+      clean = false;
+    }
+    last_cursors_[r.source->name()] = r.source->durable_cursor();
+  }
+  for (auto& w : r.workers) w->stop();  // abandons a stuck sink instance itself
   r.source.reset();
   r.workers.clear();
-  r.sinks.clear();
+  return clean;
 }
 
 void Runtime::update_routes() {
   std::map<std::string, PipelinePtr> routes;
-  std::vector<SinkWorker*> workers;
   {
     std::lock_guard<std::mutex> lk(running_mu_);
-    for (auto& [name, r] : running_) {
-      routes[r.def->source.instance] = r.def;
-      for (auto& w : r.workers) workers.push_back(w.get());
-    }
+    for (auto& [name, r] : running_) routes[r.def->source.instance] = r.def;
   }
   applier_->set_pipelines(std::move(routes));
   applier_->set_outbox_listener([this] {
@@ -114,17 +150,101 @@ void Runtime::update_routes() {
   });
 }
 
+void Runtime::request_reload() {
+  {
+    std::lock_guard<std::mutex> lk(control_mu_);
+    reload_requested_ = true;
+  }
+  control_cv_.notify_all();
+}
+
+void Runtime::control_loop() {
+  for (;;) {
+    bool reload_now = false;
+    {
+      std::unique_lock<std::mutex> lk(control_mu_);
+      control_cv_.wait_for(lk, kSuperviseInterval, [&] { return control_stop_ || reload_requested_; });
+      if (control_stop_) return;
+      reload_now = reload_requested_;
+      reload_requested_ = false;
+    }
+    try {
+      if (reload_now) reload();
+      supervise();
+    } catch (const std::exception& e) {
+      log::error("runtime", std::string("control thread: ") + e.what());
+    }
+  }
+}
+
+void Runtime::supervise() {
+  // Sources: a read() (or commit) past its deadline isolates the instance;
+  // a replacement resumes at the newest durable cursor. Sinks heal
+  // themselves in their worker.
+  std::vector<std::string> names;
+  {
+    std::lock_guard<std::mutex> lk(running_mu_);
+    for (auto& [name, r] : running_) names.push_back(name);
+  }
+  for (const std::string& name : names) {
+    std::shared_ptr<PluginInstance> old;
+    PipelinePtr def;
+    {
+      std::lock_guard<std::mutex> lk(running_mu_);
+      auto it = running_.find(name);
+      if (it == running_.end()) continue;
+      Running& r = it->second;
+      def = r.def;
+      if (r.source && !r.source->check_deadline()) continue;
+      if (!r.source && now_ms() < r.next_restart_ms) continue;
+      old = std::move(r.source);
+    }
+    std::string cursor = old ? old->durable_cursor() : resume_cursor(def->source.instance);
+    if (old) {
+      last_cursors_[def->source.instance] = cursor;
+      PluginInstance::abandon(old);
+    }
+    std::shared_ptr<PluginInstance> fresh;
+    std::string error;
+    try {
+      fresh = make_instance(def->source, cursor);
+      fresh->open();
+      fresh->start_reading();
+      log::warn("runtime", "pipeline '" + name + "': source instance restarted");
+      metrics_.counter_add("touchpoint_plugin_restarts_total", "pipeline=" + name + ",source=" + def->source.plugin, 1);
+    } catch (const std::exception& e) {
+      if (fresh && fresh->stuck()) PluginInstance::abandon(fresh);
+      fresh.reset();
+      error = e.what();
+      log::error("runtime", "pipeline '" + name + "': source cannot be restarted yet: " + error);
+    }
+    std::lock_guard<std::mutex> lk(running_mu_);
+    auto it = running_.find(name);
+    if (it == running_.end()) continue;
+    Running& r = it->second;
+    ++r.source_restarts;
+    r.source = fresh;
+    r.source_error = error;
+    const int64_t delay = std::min<int64_t>(60'000, 1000LL << std::min<uint64_t>(r.source_restarts, 6));
+    r.next_restart_ms = now_ms() + delay;
+  }
+}
+
 int Runtime::run() {
   log::Level level;
   if (log::parse_level(config_.log_level, level)) log::set_level(level);
   // Take over SIGINT/SIGTERM/SIGHUP before anything else: a signal that
   // arrives during start-up (systemctl reload right after start, a stop
-  // during a long journal replay) is queued and handled once the loop runs,
+  // during a long recovery) is queued and handled once the loop runs,
   // instead of killing the process with the default action.
   asio::signal_set signals(io_, SIGINT, SIGTERM, SIGHUP);
   fs::create_directories(config_.data_dir);
 
-  loader_ = std::make_unique<PluginLoader>(config_.plugin_dir, config_.plugin_owner, PluginInstance::host_api());
+  PluginLoader::Options lo;
+  lo.dir = config_.plugin_dir;
+  lo.trusted_owner = config_.plugin_owner;
+  lo.sha256 = config_.plugin_sha256;
+  loader_ = std::make_unique<PluginLoader>(lo, PluginInstance::host_api());
   ValidationResult v = validate_pipelines(config_, *loader_);
   for (const std::string& w : v.warnings) log::warn("config", w);
   if (!v.ok()) {
@@ -140,15 +260,13 @@ int Runtime::run() {
   std::string token;
   try {
     token = load_or_create_token(config_.admin_token_file.string());
+    store_ = open_store(config_);
   } catch (const std::exception& e) {
     std::cerr << "touchpoint: " << e.what() << "\n";
     log::error("runtime", std::string("start-up failed: ") + e.what());
     return 1;
   }
-
-  store_ = std::make_unique<SqliteStore>(config_.store_path);
-  log::info("store", "sqlite store " + config_.store_path.string() + " at schema version " +
-                         std::to_string(store_->schema_version()));
+  log::info("store", store_->describe());
 
   journal::JournalOptions jo;
   jo.dir = config_.data_dir / "journal";
@@ -156,10 +274,37 @@ int Runtime::run() {
   jo.max_bytes = config_.journal_max_bytes;
   jo.fsync = config_.journal_fsync;
   jo.min_last_seq = store_->journal_position();
-  journal_ = std::make_unique<journal::Journal>(jo);
+  // The newest cursor of each source among the frames the store has not
+  // applied yet: sources resume there, not at the (older) store checkpoint.
+  jo.on_recovered_frame = [this, applied = jo.min_last_seq](uint64_t seq, std::string_view payload) {
+    if (seq <= applied) return;
+    try {
+      journal::UnitHeader h = journal::decode_unit_header(payload);
+      if (!h.cursor.empty()) recovered_cursors_[std::string(h.source)] = std::string(h.cursor);
+    } catch (const std::exception&) {
+      // An undecodable unit is dead-lettered by the applier; it has no cursor to offer.
+    }
+  };
+  jo.on_fatal = [this](const std::string& reason) {
+    log::error("journal", "FATAL: " + reason +
+                              "; no further records are acknowledged. The hub stops so that a restart recovers "
+                              "from what is on disk.");
+    metrics_.counter_add("touchpoint_journal_fatal_total", "", 1);
+    journal_failed_ = true;
+    asio::post(io_, [this] { io_.stop(); });
+  };
+  try {
+    journal_ = std::make_unique<journal::Journal>(jo);
+  } catch (const std::exception& e) {
+    std::cerr << "touchpoint: cannot open the journal: " << e.what() << "\n";
+    log::error("runtime", std::string("cannot open the journal: ") + e.what());
+    return 1;
+  }
   const auto& rec = journal_->recovery();
   log::info("journal", "recovered " + std::to_string(rec.entries) + " entries in " + std::to_string(rec.segments) +
-                           " segments (last seq " + std::to_string(rec.last_seq) + ")");
+                           " segments (last seq " + std::to_string(rec.last_seq) + "); " +
+                           std::to_string(rec.last_seq > jo.min_last_seq ? rec.last_seq - jo.min_last_seq : 0) +
+                           " to apply, in the background");
   if (rec.advanced_from)
     log::warn("journal", "journal ended at seq " + std::to_string(*rec.advanced_from) +
                              " but the store has applied up to " + std::to_string(jo.min_last_seq) +
@@ -176,22 +321,16 @@ int Runtime::run() {
     for (const PipelinePtr& p : v.pipelines) routes[p->source.instance] = p;
     applier_->set_pipelines(routes);
   }
-  // Replay before any source starts, so checkpoints match the journal.
-  systemd::status("replaying journal");
-  applier_->catch_up();
-  log::info("applier", "journal applied up to seq " + std::to_string(applier_->applied_seq()));
+  applier_->start();  // replays what the store has not applied yet, then follows the journal
 
-  const auto checkpoints = store_->checkpoints();
   try {
-    for (const PipelinePtr& p : v.pipelines) start_pipeline(p, checkpoints);
+    for (const PipelinePtr& p : v.pipelines) start_pipeline(p, resume_cursor(p->source.instance));
   } catch (const std::exception& e) {
     std::cerr << e.what() << "\n";
     log::error("runtime", std::string("start-up failed: ") + e.what());
-    shutdown();
-    return 1;
+    return shutdown() ? 1 : (std::fflush(nullptr), std::_Exit(1), 1);
   }
   update_routes();
-  applier_->start();
 
   AdminHandlers h;
   h.ready = [this] { return ready_.load(); };
@@ -206,7 +345,7 @@ int Runtime::run() {
     f.limit = limit;
     Json out = Json::array();
     for (const DeadLetter& d : store_->dlq_list(f)) out.push_back(dead_letter_json(d));
-    return out.dump();
+    return out.dump(-1, ' ', false, Json::error_handler_t::replace);
   };
   h.dlq_replay = [this](const std::string& id, const std::string& pipeline) {
     DlqFilter f;
@@ -216,14 +355,21 @@ int Runtime::run() {
     applier_->wake();
     return n;
   };
-  h.reload = [this] { asio::post(io_, [this] { reload(); }); };
+  h.reload = [this] { request_reload(); };
   try {
-    admin_ = std::make_unique<AdminServer>(config_.admin_listen, token, config_.admin_public_health, std::move(h));
+    AdminOptions ao;
+    ao.listen = config_.admin_listen;
+    ao.token = token;
+    ao.public_health = config_.admin_public_health;
+    ao.tls_cert_file = config_.admin_tls_cert_file;
+    ao.tls_key_file = config_.admin_tls_key_file;
+    ao.allow_insecure_remote = config_.admin_allow_insecure_remote;
+    admin_ = std::make_unique<AdminServer>(ao, std::move(h));
     admin_->start();
   } catch (const std::exception& e) {
     std::cerr << e.what() << "\n";
-    shutdown();
-    return 1;
+    log::error("runtime", std::string("start-up failed: ") + e.what());
+    return shutdown() ? 1 : (std::fflush(nullptr), std::_Exit(1), 1);
   }
   {
     // Written atomically: whoever polls for it never reads a partial address.
@@ -237,14 +383,15 @@ int Runtime::run() {
     fs::rename(tmp, addr_file, ec);
     if (ec) log::warn("runtime", "cannot write " + addr_file.string() + ": " + ec.message());
   }
+  control_ = std::thread([this] { control_loop(); });
   ready_ = true;
   const std::string summary = std::to_string(v.pipelines.size()) + " pipelines running";
   systemd::ready(summary);
-  log::info("runtime", "ready: " + summary + "; store " + config_.store_path.string() + "; admin http://" +
-                           admin_->address() + " (token in " + config_.admin_token_file.string() + ")");
+  log::info("runtime", "ready: " + summary + "; store " + config_.store_path.string() + "; admin " + admin_->url() +
+                           " (token in " + config_.admin_token_file.string() + ")");
   std::cerr << "\nTouchpoint is running.\n"
             << "  store:     " << config_.store_path.string() << "\n"
-            << "  admin:     http://" << admin_->address() << "/status  (Authorization: Bearer $(cat "
+            << "  admin:     " << admin_->url() << "/status  (Authorization: Bearer $(cat "
             << config_.admin_token_file.string() << "))\n"
             << "  pipelines: " << config_.pipelines_dir.string() << "\n"
             << "  stop:      Ctrl-C or kill -TERM " << ::getpid() << "\n\n";
@@ -253,7 +400,7 @@ int Runtime::run() {
                                                                              int sig) {
     if (ec) return;
     if (sig == SIGHUP) {
-      reload();
+      request_reload();
       signals.async_wait(on_signal);
       return;
     }
@@ -270,8 +417,9 @@ int Runtime::run() {
     if (ec) return;
     systemd::watchdog();
     publish_gauges();
-    systemd::status(summary + ", applied seq " + std::to_string(applier_->applied_seq()) + ", journal " +
-                    std::to_string(journal_->bytes_on_disk() >> 20) + " MiB");
+    const uint64_t lag = journal_->durable_seq() - std::min(journal_->durable_seq(), applier_->applied_seq());
+    systemd::status(summary + ", applied seq " + std::to_string(applier_->applied_seq()) + " (lag " +
+                    std::to_string(lag) + "), journal " + std::to_string(journal_->bytes_on_disk() >> 20) + " MiB");
     tick.expires_after(period);
     tick.async_wait(on_tick);
   };
@@ -279,9 +427,18 @@ int Runtime::run() {
   tick.async_wait(on_tick);
 
   io_.run();
-  shutdown();
-  log::info("runtime", "stopped cleanly");
-  return 0;
+  const bool clean = shutdown();
+  const int rc = journal_failed_ ? kExitJournalFailed : 0;
+  if (!clean) {
+    // A thread is still inside plugin or transform code: destroying what it
+    // uses would be undefined behaviour. Everything acknowledged is in the
+    // journal, and the store is transactional, so ending here loses nothing.
+    log::warn("runtime", "exiting without waiting for the abandoned threads");
+    std::fflush(nullptr);
+    std::_Exit(rc);
+  }
+  log::info("runtime", rc == 0 ? "stopped cleanly" : "stopped after a fatal journal error");
+  return rc;
 }
 
 void Runtime::reload() {
@@ -318,15 +475,14 @@ void Runtime::reload() {
       r = std::move(running_[name]);
       running_.erase(name);
     }
-    if (r.source) r.source->close();
-    uint64_t target = journal_->durable_seq();
-    for (int i = 0; i < 600 && applier_->applied_seq() < target; ++i)
+    if (r.source && !r.source->close()) PluginInstance::abandon(r.source);
+    const uint64_t target = journal_->durable_seq();
+    for (int i = 0; i < 600 && applier_->applied_seq() < target && !journal_failed_; ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     stop_pipeline(r);
     log::info("runtime", "pipeline '" + name + "' stopped for reload");
   }
   update_routes();
-  const auto checkpoints = store_->checkpoints();
   size_t started = 0, failed = 0;
   for (const auto& [name, p] : wanted) {
     {
@@ -334,7 +490,7 @@ void Runtime::reload() {
       if (running_.count(name)) continue;
     }
     try {
-      start_pipeline(p, checkpoints);
+      start_pipeline(p, resume_cursor(p->source.instance));
       ++started;
     } catch (const std::exception& e) {
       ++failed;
@@ -344,7 +500,7 @@ void Runtime::reload() {
       auto prev = previous.find(name);
       if (prev == previous.end()) continue;
       try {
-        start_pipeline(prev->second, checkpoints);
+        start_pipeline(prev->second, resume_cursor(prev->second->source.instance));
         log::warn("runtime", "pipeline '" + name + "' keeps running its previous configuration");
       } catch (const std::exception& e2) {
         log::error("runtime", "pipeline '" + name +
@@ -358,45 +514,65 @@ void Runtime::reload() {
                  " failed");
 }
 
-void Runtime::shutdown() {
+bool Runtime::shutdown() {
   ready_ = false;
   systemd::stopping();
+  {
+    std::lock_guard<std::mutex> lk(control_mu_);
+    control_stop_ = true;
+  }
+  control_cv_.notify_all();
+  if (control_.joinable()) control_.join();  // a reload in progress is bounded by the plugin call deadlines
+
   std::map<std::string, Running> running;
   {
     std::lock_guard<std::mutex> lk(running_mu_);
     running.swap(running_);
   }
+  std::vector<std::string> abandoned;
   // 1. Sources stop taking input; accepted emits become durable first.
   for (auto& [name, r] : running)
-    if (r.source) r.source->close();
+    if (r.source && !r.source->close()) {
+      PluginInstance::abandon(r.source);
+      abandoned.push_back("source of pipeline '" + name + "'");
+    }
   // 2. Apply everything durable, within apply.shutdown_timeout_ms. Whatever
   // is left stays in the journal and is applied at the next start.
+  bool applier_stopped = true;
   if (applier_) {
-    std::mutex mu;
-    std::condition_variable cv;
-    bool drained = false, abandoned = false;
-    std::thread deadline([&] {
-      std::unique_lock<std::mutex> lk(mu);
-      if (cv.wait_for(lk, std::chrono::milliseconds(config_.shutdown_timeout_ms), [&] { return drained; })) return;
-      abandoned = true;
+    if (!applier_->stop(true, std::chrono::milliseconds(config_.shutdown_timeout_ms))) {
       log::warn("runtime", "drain did not finish within apply.shutdown_timeout_ms (" +
                                std::to_string(config_.shutdown_timeout_ms) +
                                " ms); the rest stays in the journal for the next start");
       applier_->abandon_drain();
-    });
-    applier_->stop(true);
-    {
-      std::lock_guard<std::mutex> lk(mu);
-      drained = true;
+      applier_stopped = applier_->stop(false, kAbandonGrace);
+      if (!applier_stopped) {
+        const auto busy = applier_->preparing_for();
+        abandoned.push_back("the applier (busy " + std::to_string(busy.count()) +
+                            " ms on the batch after journal seq " + std::to_string(applier_->preparing_after()) + ")");
+      }
     }
-    cv.notify_all();
-    deadline.join();
-    if (!abandoned) applier_->catch_up();
+    const uint64_t left = journal_->durable_seq() - std::min(journal_->durable_seq(), applier_->applied_seq());
+    if (left > 0)
+      log::warn("runtime", std::to_string(left) + " journal entries not applied yet (applied up to seq " +
+                               std::to_string(applier_->applied_seq()) + "); they are applied at the next start");
   }
   // 3. Sinks finish their current batch; the rest stays in the outbox.
-  for (auto& [name, r] : running) stop_pipeline(r);
+  for (auto& [name, r] : running) {
+    for (auto& w : r.workers) w->stop();
+    r.workers.clear();
+    r.source.reset();
+  }
   if (admin_) admin_->stop();
   if (journal_) journal_->stop();
+  const size_t stuck = PluginInstance::abandoned_count();
+  if (stuck > 0) abandoned.push_back(std::to_string(stuck) + " stuck plugin instance(s)");
+  if (abandoned.empty()) return true;
+  std::string list;
+  for (const std::string& a : abandoned) list += (list.empty() ? "" : "; ") + a;
+  log::warn("runtime", "shutdown abandoned: " + list);
+  if (!applier_stopped) (void)applier_.release();  // its threads still use it: never destroy it
+  return false;
 }
 
 void Runtime::publish_gauges() {
@@ -416,29 +592,53 @@ std::string Runtime::status_json() {
     std::lock_guard<std::mutex> lk(running_mu_);
     for (const auto& [name, r] : running_) {
       Json sinks = Json::array();
-      for (const SinkUse& s : r.def->sinks) sinks.push_back(Json{{"name", s.name}, {"plugin", s.plugin.plugin}});
+      for (size_t i = 0; i < r.def->sinks.size(); ++i) {
+        const SinkUse& s = r.def->sinks[i];
+        Json sink{{"name", s.name}, {"plugin", s.plugin.plugin}};
+        if (i < r.workers.size()) {
+          SinkWorker::Health h = r.workers[i]->health();
+          sink["restarts"] = h.restarts;
+          sink["failed_writes"] = h.failed_writes;
+          if (!h.last_error.empty()) sink["last_error"] = h.last_error;
+        }
+        sinks.push_back(std::move(sink));
+      }
       Json steps = Json::array();
       for (const Step& s : r.def->steps) steps.push_back(s.name);
+      Json source{{"plugin", r.def->source.plugin}, {"running", r.source != nullptr}, {"restarts", r.source_restarts}};
+      if (!r.source_error.empty()) source["error"] = r.source_error;
+      if (r.source) {
+        if (auto b = r.source->busy(); b && b->second > std::chrono::seconds(1))
+          source["busy"] = Json{{"call", b->first}, {"ms", b->second.count()}};
+      }
       pipelines.push_back(Json{{"name", name},
                                {"file", r.def->file.string()},
-                               {"source", r.def->source.plugin},
+                               {"source", source},
                                {"steps", steps},
                                {"store", r.def->to_store},
                                {"sinks", sinks}});
     }
   }
   StoreStats s = store_->stats();
+  const uint64_t durable = journal_->durable_seq(), applied = applier_->applied_seq();
+  Json applier{{"applied_seq", applied}, {"lag_entries", durable - std::min(durable, applied)}};
+  if (auto busy = applier_->preparing_for(); busy > kStallReport)
+    applier["stalled"] = Json{{"ms", busy.count()}, {"after_seq", applier_->preparing_after()}};
+  Json journal{{"bytes", journal_->bytes_on_disk()}, {"durable_seq", durable}};
+  if (std::string f = journal_->failure(); !f.empty()) journal["failed"] = f;
   return Json{{"ready", ready_.load()},
               {"pipelines", pipelines},
-              {"journal", {{"bytes", journal_->bytes_on_disk()}, {"durable_seq", journal_->durable_seq()}}},
+              {"journal", journal},
+              {"applier", applier},
+              {"abandoned_plugin_instances", PluginInstance::abandoned_count()},
               {"store",
                {{"path", config_.store_path.string()},
-                {"applied_seq", applier_->applied_seq()},
+                {"applied_seq", applied},
                 {"profiles", s.profiles},
                 {"records", s.records},
                 {"dead_letters", s.dead_letters},
                 {"outbox", s.outbox}}}}
-      .dump();
+      .dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
 }  // namespace touchpoint::core

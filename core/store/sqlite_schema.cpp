@@ -86,6 +86,49 @@ CREATE TABLE outbox (
 );
 CREATE INDEX outbox_due ON outbox(sink, next_ms);
 )sql"},
+    // Idempotency per source: a record id names one delivery of one source, so
+    // two pipelines that both send id 1001 keep two records. And row counts
+    // kept by triggers, so /metrics never scans a table.
+    {2, R"sql(
+CREATE TABLE records_v2 (
+  seq        INTEGER PRIMARY KEY,
+  id         TEXT    NOT NULL,
+  profile_id INTEGER,
+  type       TEXT    NOT NULL,
+  source     TEXT    NOT NULL,
+  pipeline   TEXT    NOT NULL,
+  key        TEXT    NOT NULL,
+  ts_ms      INTEGER NOT NULL,
+  applied_ms INTEGER NOT NULL,
+  data       TEXT    NOT NULL,
+  meta       TEXT    NOT NULL,
+  UNIQUE (source, id)
+);
+INSERT INTO records_v2 SELECT seq, id, profile_id, type, source, pipeline, key, ts_ms, applied_ms, data, meta FROM records;
+DROP TABLE records;
+ALTER TABLE records_v2 RENAME TO records;
+CREATE INDEX records_by_profile ON records(profile_id, ts_ms);
+CREATE TABLE store_counters (
+  name  TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO store_counters(name, value) VALUES
+  ('profiles', (SELECT COUNT(*) FROM profiles)),
+  ('dead_letters', (SELECT COUNT(*) FROM dead_letters)),
+  ('outbox', (SELECT COUNT(*) FROM outbox));
+CREATE TRIGGER profiles_counted_insert AFTER INSERT ON profiles
+  BEGIN UPDATE store_counters SET value = value + 1 WHERE name = 'profiles'; END;
+CREATE TRIGGER profiles_counted_delete AFTER DELETE ON profiles
+  BEGIN UPDATE store_counters SET value = value - 1 WHERE name = 'profiles'; END;
+CREATE TRIGGER dead_letters_counted_insert AFTER INSERT ON dead_letters
+  BEGIN UPDATE store_counters SET value = value + 1 WHERE name = 'dead_letters'; END;
+CREATE TRIGGER dead_letters_counted_delete AFTER DELETE ON dead_letters
+  BEGIN UPDATE store_counters SET value = value - 1 WHERE name = 'dead_letters'; END;
+CREATE TRIGGER outbox_counted_insert AFTER INSERT ON outbox
+  BEGIN UPDATE store_counters SET value = value + 1 WHERE name = 'outbox'; END;
+CREATE TRIGGER outbox_counted_delete AFTER DELETE ON outbox
+  BEGIN UPDATE store_counters SET value = value - 1 WHERE name = 'outbox'; END;
+)sql"},
 };
 
 }  // namespace

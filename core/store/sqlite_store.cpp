@@ -1,5 +1,6 @@
 #include "store/sqlite_store.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "store/identity.hpp"
@@ -49,7 +50,7 @@ struct SqliteStore::Writer {
   explicit Writer(sqlite::Database& db)
       : insert_record(db,
                       "INSERT INTO records(id, profile_id, type, source, pipeline, key, ts_ms, applied_ms, data, meta) "
-                      "VALUES(?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING"),
+                      "VALUES(?,?,?,?,?,?,?,?,?,?) ON CONFLICT(source, id) DO NOTHING"),
         find_identity(db, "SELECT profile_id FROM identities WHERE kind=? AND value=?"),
         insert_identity(db,
                         "INSERT INTO identities(kind, value, profile_id, source, first_seen_ms) VALUES(?,?,?,?,?) "
@@ -433,15 +434,21 @@ std::optional<ProfileView> SqliteStore::profile_find(const std::string& query, s
 StoreStats SqliteStore::stats() {
   std::lock_guard<std::mutex> lk(read_mu_);
   StoreStats s;
-  auto count = [&](const char* sql) {
-    sqlite::Statement q(*rdb_, sql);
-    return q.step() ? static_cast<uint64_t>(q.column_int(0)) : 0;
-  };
-  s.profiles = count("SELECT COUNT(*) FROM profiles");
-  s.records = count("SELECT COALESCE(MAX(seq), 0) FROM records");  // never deleted: MAX is COUNT
-  s.dead_letters = count("SELECT COUNT(*) FROM dead_letters");
-  s.outbox = count("SELECT COUNT(*) FROM outbox");
+  sqlite::Statement q(*rdb_, "SELECT name, value FROM store_counters");
+  while (q.step()) {
+    const std::string name = q.column_text(0);
+    const auto value = static_cast<uint64_t>(std::max<int64_t>(0, q.column_int(1)));
+    if (name == "profiles") s.profiles = value;
+    if (name == "dead_letters") s.dead_letters = value;
+    if (name == "outbox") s.outbox = value;
+  }
+  sqlite::Statement records(*rdb_, "SELECT COALESCE(MAX(seq), 0) FROM records");  // never deleted: MAX is COUNT
+  if (records.step()) s.records = static_cast<uint64_t>(records.column_int(0));
   return s;
+}
+
+std::string SqliteStore::describe() {
+  return "sqlite store " + path_.string() + " at schema version " + std::to_string(schema_version_);
 }
 
 }  // namespace touchpoint::core

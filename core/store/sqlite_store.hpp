@@ -37,6 +37,7 @@ class SqliteStore final : public Store {
 
   std::optional<ProfileView> profile_find(const std::string& query, size_t recent) override;
   StoreStats stats() override;
+  std::string describe() override;
 
   int schema_version() const noexcept { return schema_version_; }
 

@@ -132,7 +132,10 @@ class Store {
   /// Finds a profile by numeric id, e-mail, or "kind:value" identity.
   virtual std::optional<ProfileView> profile_find(const std::string& query, size_t recent) = 0;
 
+  /// Row counts kept by the store itself (no table scans): cheap enough for every scrape.
   virtual StoreStats stats() = 0;
+  /// One line for the log: backend, location, schema version.
+  virtual std::string describe() = 0;
 };
 
 }  // namespace touchpoint::core

@@ -16,10 +16,16 @@ struct StepResult {
   enum class Kind { keep, drop, reject };
   Kind kind = Kind::keep;
   std::string reason;  ///< for reject (and drop, for metrics/debugging)
+  /// Why a reject happened, as the dead letter's error class: "rejected" (the
+  /// value is invalid), "too_large" (over an input limit, refused without
+  /// being processed) or "timeout" (over the per-record budget).
+  std::string code = "rejected";
 
   static StepResult keep() { return {}; }
   static StepResult drop(std::string why) { return {Kind::drop, std::move(why)}; }
   static StepResult reject(std::string why) { return {Kind::reject, std::move(why)}; }
+  static StepResult too_large(std::string why) { return {Kind::reject, std::move(why), "too_large"}; }
+  static StepResult timeout(std::string why) { return {Kind::reject, std::move(why), "timeout"}; }
 };
 
 class Transform {

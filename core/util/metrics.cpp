@@ -83,29 +83,57 @@ std::string join_labels(std::string_view a, std::string_view b) {
 
 Metrics::Family* Metrics::family(std::string_view name, Kind kind) {
   auto it = families_.find(name);
-  if (it == families_.end()) it = families_.emplace(std::string(name), Family{kind, {}, {}}).first;
+  if (it == families_.end()) {
+    if (families_.size() >= kMaxFamilies) return nullptr;
+    it = families_.emplace(std::string(name), Family{kind, {}, {}}).first;
+  }
   // One name, one type: a counter cannot also be a gauge or a histogram.
   return it->second.kind == kind ? &it->second : nullptr;
 }
 
+template <typename Map>
+typename Map::mapped_type* Metrics::series(Map& map, std::string_view labels) {
+  if (labels.size() > kMaxLabelBytes) return nullptr;
+  auto it = map.find(std::string(labels));
+  if (it != map.end()) return &it->second;
+  if (map.size() >= kMaxSeriesPerFamily) return nullptr;
+  return &map[std::string(labels)];
+}
+
 void Metrics::counter_add(std::string_view name, std::string_view labels, double delta) {
-  if (!valid_metric_name(name) || !(delta >= 0)) return;
+  if (!valid_metric_name(name) || name.size() > kMaxNameBytes || !(delta >= 0)) return;
   std::lock_guard<std::mutex> lk(mu_);
-  if (Family* f = family(name, Kind::counter)) f->values[std::string(labels)] += delta;
+  Family* f = family(name, Kind::counter);
+  double* v = f ? series(f->values, labels) : nullptr;
+  if (v == nullptr) {
+    ++dropped_;
+    return;
+  }
+  *v += delta;
 }
 
 void Metrics::gauge_set(std::string_view name, std::string_view labels, double value) {
-  if (!valid_metric_name(name)) return;
+  if (!valid_metric_name(name) || name.size() > kMaxNameBytes) return;
   std::lock_guard<std::mutex> lk(mu_);
-  if (Family* f = family(name, Kind::gauge)) f->values[std::string(labels)] = value;
+  Family* f = family(name, Kind::gauge);
+  double* v = f ? series(f->values, labels) : nullptr;
+  if (v == nullptr) {
+    ++dropped_;
+    return;
+  }
+  *v = value;
 }
 
 void Metrics::observe(std::string_view name, std::string_view labels, double seconds) {
-  if (!valid_metric_name(name)) return;
+  if (!valid_metric_name(name) || name.size() > kMaxNameBytes) return;
   std::lock_guard<std::mutex> lk(mu_);
   Family* f = family(name, Kind::histogram);
-  if (f == nullptr) return;
-  Histogram& h = f->histograms[std::string(labels)];
+  Histogram* hp = f ? series(f->histograms, labels) : nullptr;
+  if (hp == nullptr) {
+    ++dropped_;
+    return;
+  }
+  Histogram& h = *hp;
   if (h.buckets.empty()) h.buckets.assign(std::size(kBuckets), 0);
   for (size_t i = 0; i < std::size(kBuckets); ++i)
     if (seconds <= kBuckets[i]) ++h.buckets[i];
@@ -146,7 +174,17 @@ std::string Metrics::render() const {
       out += name + "_count" + prom_labels(labels) + " " + std::to_string(h.count) + "\n";
     }
   }
+  if (dropped_ > 0)
+    out +=
+        "# HELP touchpoint_metrics_dropped_total Updates dropped because a metric limit was reached\n"
+        "# TYPE touchpoint_metrics_dropped_total counter\ntouchpoint_metrics_dropped_total " +
+        std::to_string(dropped_) + "\n";
   return out;
+}
+
+uint64_t Metrics::dropped() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  return dropped_;
 }
 
 }  // namespace touchpoint::core

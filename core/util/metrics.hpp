@@ -16,6 +16,14 @@ namespace touchpoint::core {
 
 class Metrics {
  public:
+  /// Bounds, so that a plugin cannot grow memory without limit through
+  /// metric names or label sets: updates beyond them are dropped and
+  /// counted in touchpoint_metrics_dropped_total.
+  static constexpr size_t kMaxFamilies = 1000;
+  static constexpr size_t kMaxSeriesPerFamily = 1000;
+  static constexpr size_t kMaxLabelBytes = 1024;
+  static constexpr size_t kMaxNameBytes = 200;
+
   void counter_add(std::string_view name, std::string_view labels, double delta);
   void gauge_set(std::string_view name, std::string_view labels, double value);
   /// Records a duration in seconds into a histogram with fixed buckets.
@@ -24,6 +32,8 @@ class Metrics {
   void describe(std::string_view name, std::string_view help);
 
   double value(std::string_view name, std::string_view labels = {}) const;
+  /// Updates dropped at the limits so far.
+  uint64_t dropped() const;
   std::string render() const;
 
  private:
@@ -38,11 +48,14 @@ class Metrics {
     std::map<std::string, double> values;  // labels -> value
     std::map<std::string, Histogram> histograms;
   };
-  Family* family(std::string_view name, Kind kind);  // null if `name` has another kind
+  Family* family(std::string_view name, Kind kind);  // null if `name` has another kind, or at the limit
+  template <typename Map>
+  typename Map::mapped_type* series(Map& map, std::string_view labels);  // null at the limit
 
   mutable std::mutex mu_;
   std::map<std::string, Family, std::less<>> families_;
   std::map<std::string, std::string, std::less<>> help_;
+  uint64_t dropped_ = 0;
 };
 
 /// "a=b,c=d" + extra "x=y" -> "a=b,c=d,x=y"

@@ -120,6 +120,26 @@ typedef struct tp_record {
                                 to a sink, ignored on emit (the host knows the emitter) */
 } tp_record;
 
+/* Limits the host enforces before it accepts a unit (emit), as numbers a
+ * plugin can check against before emitting (v1.0 limits, named as macros
+ * since hub 0.2). The values never shrink within ABI 1.x.
+ *  - TP_MAX_ID_BYTES, TP_MAX_TYPE_BYTES, TP_MAX_KEY_BYTES: per record field.
+ *  - TP_MAX_RECORD_BYTES: data + meta of one record.
+ *  - TP_MAX_REJECT_BYTES: raw + reason + location of one reject.
+ *  - TP_MAX_CURSOR_BYTES: the unit's cursor.
+ *  - TP_MAX_UNIT_BYTES: the whole unit as the host journals it: every string
+ *    of every record and reject plus TP_UNIT_RECORD_OVERHEAD bytes per record
+ *    and per reject, plus the cursor. A larger unit is refused with
+ *    TP_STATUS_PERMANENT before anything is acknowledged: split it. */
+#define TP_MAX_ID_BYTES 256u
+#define TP_MAX_TYPE_BYTES 64u
+#define TP_MAX_KEY_BYTES 1024u
+#define TP_MAX_RECORD_BYTES (16u * 1024u * 1024u)
+#define TP_MAX_REJECT_BYTES (1024u * 1024u)
+#define TP_MAX_CURSOR_BYTES (64u * 1024u)
+#define TP_MAX_UNIT_BYTES (64u * 1024u * 1024u)
+#define TP_UNIT_RECORD_OVERHEAD 64u
+
 typedef struct tp_batch {
   size_t size;              /* v1.0 */
   const tp_record* records; /* v1.0 */

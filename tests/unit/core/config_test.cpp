@@ -80,6 +80,7 @@ sinks:
   retry: { max_attempts: 3, initial_backoff_ms: 10, max_backoff_ms: 1000, jitter: 0.5 }
 admin:
   listen: 0.0.0.0:9000
+  allow_insecure_remote: true
   token_file: secrets/admin.token
   public_health: false
 plugins:
@@ -107,6 +108,7 @@ plugins:
   EXPECT_EQ(c.admin_listen, "0.0.0.0:9000");
   EXPECT_EQ(c.admin_token_file, etc / "secrets" / "admin.token");
   EXPECT_FALSE(c.admin_public_health);
+  EXPECT_TRUE(c.admin_allow_insecure_remote);
   EXPECT_EQ(c.plugin_owner, "touchpoint");
 }
 
@@ -279,7 +281,8 @@ TEST_F(ConfigTest, PipelineErrorsArePositioned) {
   EXPECT_EQ(pipeline_error("source: { plugin: csv }\nsinks:\n  - plugin: crm\n"),
             at("p.yaml", 3, 5) + "missing key 'name'");
   EXPECT_EQ(pipeline_error("source: { plugin: csv, confg: {} }\n"),
-            at("p.yaml", 1, 24) + "unknown key 'confg' in source (allowed: plugin, config, poll_interval_ms)");
+            at("p.yaml", 1, 24) +
+                "unknown key 'confg' in source (allowed: plugin, config, poll_interval_ms, call_timeout_ms)");
   EXPECT_EQ(pipeline_error("source: { plugin: csv }\nstore: yes\n"),
             at("p.yaml", 2, 8) + "store must be true or false");
   EXPECT_EQ(pipeline_error("source: { plugin: csv }\ntransforms: { rename: {} }\n"),
@@ -472,6 +475,52 @@ TEST_F(ConfigTest, BinaryGarbageIsAnErrorNotACrash) {
   // UTF-16 (with its BOM) is refused at the first byte.
   EXPECT_EQ(hub_error(std::string("\xFF\xFEl\0o\0g\0\n\0", 10)),
             at("hub.yaml", 1, 1) + "invalid UTF-8 byte 0xFF (config files must be UTF-8)");
+}
+
+TEST_F(ConfigTest, RemoteAdminListenerNeedsTlsOrAnExplicitOptIn) {
+  EXPECT_EQ(hub_error("admin:\n  listen: 0.0.0.0:8079\n"),
+            at("hub.yaml", 2, 11) +
+                "admin.listen 0.0.0.0:8079 is not a loopback address and admin.tls is not configured: the bearer "
+                "token would travel in clear text (set admin.tls, or admin.allow_insecure_remote: true behind a TLS "
+                "proxy)");
+  EXPECT_EQ(hub_error("admin:\n  listen: 10.1.2.3:8079\n  tls: { cert_file: c.pem }\n"),
+            at("hub.yaml", 3, 8) + "admin.tls needs both cert_file and key_file");
+  for (const char* loopback : {"127.0.0.1:1", "127.9.9.9:1", "localhost:1", "[::1]:1"}) {
+    fs::path p = file("hub.yaml", std::string("admin:\n  listen: \"") + loopback + "\"\n");
+    EXPECT_EQ(load_hub_config(p).admin_listen, loopback);
+  }
+  fs::path p = file("hub.yaml", "admin:\n  listen: 0.0.0.0:8079\n  tls: { cert_file: c.pem, key_file: k.pem }\n");
+  HubConfig c = load_hub_config(p);
+  EXPECT_EQ(c.admin_tls_cert_file, (tmp_ / "c.pem").string());
+  EXPECT_EQ(c.admin_tls_key_file, (tmp_ / "k.pem").string());
+}
+
+TEST_F(ConfigTest, PluginPinsDeadlinesAndBudgets) {
+  fs::path p = file("hub.yaml",
+                    "apply: { record_budget_ms: 250 }\n"
+                    "plugins:\n  call_timeout_ms: 5000\n  sha256:\n    webhook: "
+                    "ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef0123456789\n");
+  HubConfig c = load_hub_config(p);
+  EXPECT_EQ(c.record_budget_ms, 250);
+  EXPECT_EQ(c.plugin_call_timeout_ms, 5000);
+  EXPECT_EQ(c.plugin_sha256.at("webhook"), "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789");
+  EXPECT_EQ(hub_error("plugins:\n  sha256: { csv: 1234 }\n"),
+            at("hub.yaml", 2, 18) + "plugins.sha256.csv must be 64 hexadecimal digits (sha256sum of the .so)");
+  EXPECT_EQ(hub_error("plugins:\n  call_timeout_ms: 5\n"),
+            at("hub.yaml", 2, 20) + "plugins.call_timeout_ms must be between 100 and 3600000");
+  EXPECT_EQ(hub_error("apply:\n  record_budget_ms: 0\n"),
+            at("hub.yaml", 2, 21) + "apply.record_budget_ms must be between 1 and 600000");
+
+  // A pipeline takes the hub's defaults and may override the deadline per plugin.
+  HubConfig h = hub();
+  h.record_budget_ms = 250;
+  h.plugin_call_timeout_ms = 5000;
+  fs::path pf =
+      file("p.yaml", "source: { plugin: csv, call_timeout_ms: 1500 }\nsinks:\n  - { name: out, plugin: csv }\n");
+  PipelinePtr pl = load_pipeline(pf, h);
+  EXPECT_EQ(pl->record_budget, std::chrono::milliseconds(250));
+  EXPECT_EQ(pl->source.call_timeout_ms, 1500);
+  EXPECT_EQ(pl->sinks.at(0).plugin.call_timeout_ms, 5000);
 }
 
 }  // namespace

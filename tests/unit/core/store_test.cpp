@@ -476,5 +476,93 @@ TEST(StoreSchema, NotADatabaseIsAClearError) {
   EXPECT_THROW(SqliteStore s(tmp / "junk.db"), std::runtime_error);
 }
 
+TEST_F(StoreTest, RecordIdsAreIdempotentPerSourceNotGlobally) {
+  // Two pipelines that both number their records from 1001 keep both records.
+  ApplyStats st = store().apply(batch_of(1, {rec("1001", "crm", "K-1", {{"email", "anna@example.de"}}),
+                                             rec("1001", "web", "W-9", {{"email", "ben@example.de"}})}));
+  EXPECT_EQ(st.applied, 2u);
+  EXPECT_EQ(st.duplicates, 0u);
+  EXPECT_EQ(scalar(path(), "SELECT COUNT(*) FROM records WHERE id='1001'"), "2");
+  EXPECT_EQ(store().profile_find("ben@example.de", 1)->attributes.value("email", ""), "ben@example.de");
+  // The same id from the same source again is the same delivery: a duplicate.
+  st = store().apply(batch_of(2, {rec("1001", "web", "W-9", {{"email", "ben@example.de"}, {"x", 1}})}));
+  EXPECT_EQ(st.applied, 0u);
+  EXPECT_EQ(st.duplicates, 1u);
+}
+
+TEST_F(StoreTest, StatsComeFromCountersThatStayExact) {
+  ApplyBatch b =
+      batch_of(1, {rec("a", "crm", "1", {{"email", "a@x.de"}}), rec("b", "crm", "2", {{"email", "b@x.de"}})});
+  b.dead_letters.push_back(dead("c", "p", "1:require"));
+  b.dead_letters.push_back(dead("d", "p", "1:require"));
+  b.outbox.push_back(outbox("p.out", "a", 0));
+  store().apply(b);
+  StoreStats s = store().stats();
+  EXPECT_EQ(s.profiles, 2u);
+  EXPECT_EQ(s.dead_letters, 2u);
+  EXPECT_EQ(s.outbox, 1u);
+  DlqFilter one;
+  one.id = store().dlq_list({}).front().id;
+  EXPECT_EQ(store().dlq_purge(one), 1u);
+  OutboxSettlement settle;
+  settle.delivered.push_back(store().outbox_due("p.out", 10, 10).front().id);
+  store().outbox_settle(settle);
+  s = store().stats();
+  EXPECT_EQ(s.dead_letters, 1u);
+  EXPECT_EQ(s.outbox, 0u);
+  // Another process (the CLI) changing the file is counted too.
+  exec_raw(path(), "DELETE FROM dead_letters");
+  EXPECT_EQ(store().stats().dead_letters, 0u);
+  EXPECT_EQ(scalar(path(), "SELECT value FROM store_counters WHERE name='profiles'"),
+            scalar(path(), "SELECT COUNT(*) FROM profiles"));
+}
+
+TEST(StoreSchema, VersionOneStoreIsMigratedWithItsData) {
+  TempDir tmp;
+  const fs::path db = tmp / "v1.db";
+  // The version 1 schema as shipped, with data in it.
+  exec_raw(db, R"sql(
+CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_ms INTEGER NOT NULL);
+INSERT INTO schema_migrations VALUES (1, 0);
+CREATE TABLE profiles (id INTEGER PRIMARY KEY, created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL,
+  attributes TEXT NOT NULL DEFAULT '{}', merged_into INTEGER);
+CREATE TABLE identities (kind TEXT NOT NULL, value TEXT NOT NULL, profile_id INTEGER NOT NULL, source TEXT NOT NULL,
+  first_seen_ms INTEGER NOT NULL, PRIMARY KEY (kind, value)) WITHOUT ROWID;
+CREATE INDEX identities_by_profile ON identities(profile_id);
+CREATE TABLE records (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, profile_id INTEGER, type TEXT NOT NULL,
+  source TEXT NOT NULL, pipeline TEXT NOT NULL, key TEXT NOT NULL, ts_ms INTEGER NOT NULL, applied_ms INTEGER NOT NULL,
+  data TEXT NOT NULL, meta TEXT NOT NULL);
+CREATE INDEX records_by_profile ON records(profile_id, ts_ms);
+CREATE TABLE journal_position (consumer TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+CREATE TABLE checkpoints (instance TEXT PRIMARY KEY, cursor TEXT NOT NULL, updated_ms INTEGER NOT NULL);
+CREATE TABLE dead_letters (id INTEGER PRIMARY KEY, record_id TEXT NOT NULL, pipeline TEXT NOT NULL, step TEXT NOT NULL,
+  error_class TEXT NOT NULL, reason TEXT NOT NULL, location TEXT NOT NULL, payload TEXT NOT NULL,
+  attempts INTEGER NOT NULL, first_ms INTEGER NOT NULL, last_ms INTEGER NOT NULL, state TEXT NOT NULL DEFAULT 'new');
+CREATE INDEX dead_letters_by_state ON dead_letters(state, id);
+CREATE TABLE outbox (id INTEGER PRIMARY KEY, sink TEXT NOT NULL, pipeline TEXT NOT NULL, record_id TEXT NOT NULL,
+  envelope TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_ms INTEGER NOT NULL, first_ms INTEGER NOT NULL,
+  last_error TEXT NOT NULL DEFAULT '');
+CREATE INDEX outbox_due ON outbox(sink, next_ms);
+INSERT INTO profiles VALUES (1, 1, 1, '{"email":"a@x.de"}', NULL);
+INSERT INTO identities VALUES ('email', 'a@x.de', 1, 'crm', 1);
+INSERT INTO records VALUES (1, '1001', 1, 'profile', 'crm', 'crm', '', 1, 1, '{"email":"a@x.de"}', '{}');
+INSERT INTO journal_position VALUES ('store', 5);
+INSERT INTO dead_letters VALUES (1, 'x', 'crm', 'source', 'malformed', 'bad', '', '', 1, 1, 1, 'new');
+)sql");
+  SqliteStore store(db);
+  EXPECT_EQ(store.schema_version(), sqlite::latest_schema_version());
+  EXPECT_EQ(store.journal_position(), 5u);
+  StoreStats s = store.stats();
+  EXPECT_EQ(s.profiles, 1u);
+  EXPECT_EQ(s.records, 1u);
+  EXPECT_EQ(s.dead_letters, 1u);
+  EXPECT_EQ(s.outbox, 0u);
+  // The old record is still a duplicate for its source, but not for another one.
+  ApplyStats st = store.apply(
+      batch_of(6, {rec("1001", "crm", "", {{"email", "a@x.de"}}), rec("1001", "web", "", {{"email", "a@x.de"}})}));
+  EXPECT_EQ(st.duplicates, 1u);
+  EXPECT_EQ(st.applied, 1u);
+}
+
 }  // namespace
 }  // namespace touchpoint::core
