@@ -552,7 +552,7 @@ int run(const Options& o) {
       "    path: /ingest\n"
       "    type: profile\n"
       "    key_field: customer_id\n"
-      "    max_body_bytes: 268435456\n"
+      "    max_body_bytes: 67108864\n"
       "transforms:\n"
       "  - rename: { mail: email, tel: phone }\n"
       "  - normalize_email: { field: email }\n"

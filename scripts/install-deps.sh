@@ -10,6 +10,7 @@ packages=(
   libphonenumber-dev libsystemd-dev libcurl4-openssl-dev libssl-dev
   libgtest-dev libgmock-dev nlohmann-json3-dev zlib1g-dev binutils curl ccache abigail-tools clang-format
   libre2-dev clang libclang-rt-14-dev util-linux
+  libhowardhinnant-date-dev tzdata faketime
 )
 
 missing=()

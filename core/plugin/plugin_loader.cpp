@@ -212,7 +212,10 @@ std::shared_ptr<const LoadedPlugin> PluginLoader::load_file(const fs::path& file
   check_trusted(path, dir.fd, f.fd);
   check_elf(path, f.fd);
   check_pin(path, f.fd);
-  // Load exactly the file that was checked, through its descriptor.
+  // Load exactly the file that was checked, through its descriptor. The
+  // descriptor stays open for the life of the process (like the library):
+  // the dynamic loader knows libraries by name first, so a later plugin
+  // opened under the same, reused fd number would be taken for this one.
   const std::string by_fd = "/proc/self/fd/" + std::to_string(f.fd);
 
   boost::dll::shared_library lib;
@@ -278,6 +281,7 @@ std::shared_ptr<const LoadedPlugin> PluginLoader::load_file(const fs::path& file
 
   std::lock_guard<std::mutex> lk(mu_);
   keep_alive().push_back(std::move(lib));
+  f.fd = -1;  // kept open on purpose (see above)
   cache_[path] = p;
   return p;
 }

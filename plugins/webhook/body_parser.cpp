@@ -2,12 +2,14 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <charconv>
 #include <limits>
 #include <new>
 
 #include "json_diagnostics.hpp"
 #include "rfc3339.hpp"
+#include "sha256.hpp"
 
 namespace touchpoint::webhook {
 
@@ -41,6 +43,13 @@ struct Members {
 
 }  // namespace
 
+bool is_valid_record_type(std::string_view type, size_t max_bytes) noexcept {
+  if (type.empty() || type.size() > max_bytes) return false;
+  return std::all_of(type.begin(), type.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+  });
+}
+
 struct BodyParser::Impl {
   simdjson::dom::parser parser;
   simdjson::internal::string_builder<> builder;  // what simdjson::to_string uses, kept for reuse
@@ -50,6 +59,10 @@ struct BodyParser::Impl {
   const ParseOptions* options = nullptr;
   ParsedBatch* out = nullptr;
   Slice default_type;
+  std::string_view whole_body;  // for its hash
+  std::string body_hash;        // computed when the first record needs it
+  std::string key_hash;         // SHA-256 of the idempotency key, when needed
+  bool key_printable = true;
 
   void prepare(const ParseOptions& opts, ParsedBatch& batch) {
     if (depth != opts.max_depth || parser.capacity() > kRetainedCapacity) {
@@ -61,6 +74,10 @@ struct BodyParser::Impl {
     out = &batch;
     batch.clear();
     default_type = append(opts.default_type);
+    body_hash.clear();
+    key_hash.clear();
+    key_printable = std::all_of(opts.idempotency_key.begin(), opts.idempotency_key.end(),
+                                [](char c) { return c >= 0x20 && c <= 0x7e; });
   }
 
   Slice append(std::string_view s) {
@@ -69,11 +86,12 @@ struct BodyParser::Impl {
     return slice;
   }
 
+  // The minified JSON of `value`, valid until the next call.
   template <typename Value>  // dom::element or dom::object
-  Slice append_minified(Value value) {
+  std::string_view minify(Value value) {
     builder.clear();
     builder.append(value);
-    return append(builder.str());
+    return builder.str();
   }
 
   // A string or integer member as text; false for other types.
@@ -128,21 +146,66 @@ struct BodyParser::Impl {
     return m;
   }
 
-  // Appends the record for `obj`; returns an error message when it is unusable.
-  std::optional<std::string> add_record(object obj) {
-    if (out->records.size() >= options->max_records)
-      return "too many records in one request (max " + std::to_string(options->max_records) + ")";
+  struct RecordProblem {
+    std::string message;
+    bool too_large = false;
+  };
+
+  static RecordProblem over_limit(size_t index, std::string_view what, size_t bytes, size_t limit,
+                                  std::string_view macro) {
+    return RecordProblem{"record " + std::to_string(index) + ": " + std::string(what) + " is " + std::to_string(bytes) +
+                         " bytes; the host accepts at most " + std::to_string(limit) + " (" + std::string(macro) + ")"};
+  }
+
+  static std::string field_name(std::string_view what, std::string_view field) {
+    return std::string(what) + " (field '" + std::string(field) + "')";
+  }
+
+  // "<base>:<index>" for a record without an explicit id (see ParseOptions).
+  Slice derived_id(size_t index) {
+    char digits[24];
+    auto res = std::to_chars(digits, digits + sizeof(digits), index);
+    const std::string_view number(digits, static_cast<size_t>(res.ptr - digits));
+    const std::string_view key = options->idempotency_key;
+    std::string_view base;
+    if (key.empty()) {
+      if (body_hash.empty()) body_hash = sha256_hex(whole_body).substr(0, 32);
+      base = body_hash;
+    } else if (key_printable && key.size() + 1 + number.size() <= options->max_id_bytes) {
+      base = key;
+    } else {
+      if (key_hash.empty()) key_hash = sha256_hex(key);
+      base = key_hash;
+    }
+    Slice slice{out->arena.size(), base.size() + 1 + number.size()};
+    out->arena.append(base);
+    out->arena.push_back(':');
+    out->arena.append(number);
+    return slice;
+  }
+
+  // Appends the record for `obj`; returns the problem when it is unusable.
+  std::optional<RecordProblem> add_record(object obj) {
+    const ParseOptions& o = *options;
+    const size_t index = out->records.size();
+    if (index >= o.max_records)
+      return RecordProblem{"too many records in one request (max " + std::to_string(o.max_records) + ")"};
     Members m = collect(obj);
     ParsedRecord r;
     r.type = default_type;
+    std::string_view id_from = "id", key_from = "key";  // the member each came from, for messages
     if (m.has_data) {
-      if (m.has_id && !append_text(m.id, r.id)) return std::string("envelope 'id' must be a string");
+      if (m.has_id && !append_text(m.id, r.id)) return RecordProblem{"envelope 'id' must be a string"};
       if (m.has_type) {
         std::string_view t;
-        if (m.type.get_string().get(t) != simdjson::SUCCESS) return std::string("envelope 'type' must be a string");
+        if (m.type.get_string().get(t) != simdjson::SUCCESS) return RecordProblem{"envelope 'type' must be a string"};
+        if (t.size() > o.max_type_bytes)
+          return over_limit(index, "'type'", t.size(), o.max_type_bytes, "TP_MAX_TYPE_BYTES");
+        if (!t.empty() && !is_valid_record_type(t, o.max_type_bytes))
+          return RecordProblem{"record " + std::to_string(index) + ": 'type' must use only a-z, 0-9, '_', '.', '-'"};
         if (!t.empty()) r.type = append(t);
       }
-      if (m.has_key && !append_text(m.key, r.key)) return std::string("envelope 'key' must be a string");
+      if (m.has_key && !append_text(m.key, r.key)) return RecordProblem{"envelope 'key' must be a string"};
       if (m.has_ts) {
         std::optional<int64_t> ts;
         std::string_view text;
@@ -151,22 +214,58 @@ struct BodyParser::Impl {
         } else if (m.ts.get_string().get(text) == simdjson::SUCCESS) {
           ts = parse_rfc3339_ms(text);
         }
-        if (!ts) return std::string("envelope 'ts' must be integer milliseconds or an RFC 3339 date-time");
+        if (!ts) return RecordProblem{"envelope 'ts' must be integer milliseconds or an RFC 3339 date-time"};
         r.ts_ms = *ts;
       }
-      if (m.has_meta) {
-        if (!m.meta.is_object()) return std::string("envelope 'meta' must be an object");
-        r.meta = append_minified(m.meta);
-      }
-      r.data = append_minified(m.data);
+      if (m.has_meta && !m.meta.is_object()) return RecordProblem{"envelope 'meta' must be an object"};
     } else {
-      if (!(m.has_flat_id && append_text(m.flat_id, r.id)) && m.has_message_id) {
+      if (m.has_flat_id && append_text(m.flat_id, r.id)) {
+        id_from = o.id_field;
+      } else if (m.has_message_id) {
         std::string_view mid;
-        if (m.message_id.get_string().get(mid) == simdjson::SUCCESS) r.id = append(mid);
+        if (m.message_id.get_string().get(mid) == simdjson::SUCCESS) {
+          r.id = append(mid);
+          id_from = "messageId";
+        }
       }
-      if (m.has_flat_key) (void)append_text(m.flat_key, r.key);
-      r.data = append_minified(obj);
+      if (m.has_flat_key) {
+        (void)append_text(m.flat_key, r.key);
+        key_from = o.key_field;
+      }
     }
+    const bool derived = r.id.length == 0;
+    if (derived) r.id = derived_id(index);
+    if (r.id.length > o.max_id_bytes)  // a derived id only with lowered limits
+      return over_limit(index, derived ? std::string("the derived id") : field_name("the id", id_from), r.id.length,
+                        o.max_id_bytes, "TP_MAX_ID_BYTES");
+    if (r.key.length > o.max_key_bytes)
+      return over_limit(index, field_name("the key", key_from), r.key.length, o.max_key_bytes, "TP_MAX_KEY_BYTES");
+
+    // Payloads are checked against the record limit before they are copied
+    // into the arena.
+    auto too_big = [&](size_t bytes) {
+      RecordProblem p = over_limit(index, "data + meta", bytes, o.max_record_bytes, "TP_MAX_RECORD_BYTES");
+      p.too_large = true;
+      return p;
+    };
+    if (m.has_data && m.has_meta) {
+      std::string_view meta = minify(m.meta);
+      if (meta.size() > o.max_record_bytes) return too_big(meta.size());
+      r.meta = append(meta);
+    }
+    std::string_view data = m.has_data ? minify(m.data) : minify(obj);
+    if (data.size() > o.max_record_bytes - r.meta.length) return too_big(data.size() + r.meta.length);
+    r.data = append(data);
+
+    out->unit_bytes +=
+        r.id.length + r.type.length + r.key.length + r.data.length + r.meta.length + TP_UNIT_RECORD_OVERHEAD;
+    if (out->unit_bytes > o.max_unit_bytes)
+      return RecordProblem{"the records of this body are more than " + std::to_string(o.max_unit_bytes) +
+                               " bytes as one unit (reached at record " + std::to_string(index) +
+                               "), over the host's limit (TP_MAX_UNIT_BYTES: all record fields plus " +
+                               std::to_string(TP_UNIT_RECORD_OVERHEAD) +
+                               " bytes per record); split it into smaller requests",
+                           true};
     out->records.push_back(r);
     return std::nullopt;
   }
@@ -184,7 +283,8 @@ struct BodyParser::Impl {
     if (err != simdjson::SUCCESS) return document_error(err, body, 0);
     if (root.is_object()) {
       out->format = BodyFormat::json;
-      if (auto e = add_record(root.get_object().value_unsafe())) return ParseError{*e, first, false};
+      if (auto e = add_record(root.get_object().value_unsafe()))
+        return ParseError{std::move(e->message), first, false, e->too_large};
       return std::nullopt;
     }
     if (!root.is_array()) {
@@ -195,15 +295,15 @@ struct BodyParser::Impl {
     out->records.reserve(array.size() < options->max_records ? array.size() : options->max_records);
     size_t index = 0;
     for (element item : array) {
-      std::optional<std::string> e;
+      std::optional<RecordProblem> e;
       if (!item.is_object()) {
-        e = "array element " + std::to_string(index) + " is not a JSON object";
+        e = RecordProblem{"array element " + std::to_string(index) + " is not a JSON object"};
       } else {
         e = add_record(item.get_object().value_unsafe());
       }
       if (e) {
         size_t at = array_element_offset(body, first, index);
-        return ParseError{*e, at == std::string_view::npos ? first : at, false};
+        return ParseError{std::move(e->message), at == std::string_view::npos ? first : at, false, e->too_large};
       }
       ++index;
     }
@@ -221,8 +321,8 @@ struct BodyParser::Impl {
       std::string_view line = body.substr(pos, end - pos);
       pos = end + 1;
       if (skip_ws(line, 0) == line.size()) continue;
-      auto line_error = [&](const std::string& what) {
-        return ParseError{"line " + std::to_string(line_no) + ": " + what, line_no, true};
+      auto line_error = [&](const std::string& what, bool too_large = false) {
+        return ParseError{"line " + std::to_string(line_no) + ": " + what, line_no, true, too_large};
       };
       element value;
       // The line is followed by the rest of the body and its padding, so it
@@ -233,12 +333,13 @@ struct BodyParser::Impl {
         return line_error(e.message + " at column " + std::to_string(e.position + 1));
       }
       if (!value.is_object()) return line_error("expected a JSON object");
-      if (auto e = add_record(value.get_object().value_unsafe())) return line_error(*e);
+      if (auto e = add_record(value.get_object().value_unsafe())) return line_error(e->message, e->too_large);
     }
     return std::nullopt;
   }
 
   std::optional<ParseError> run(std::string_view body) {
+    whole_body = body;
     size_t first = skip_ws(body, 0);
     if (first == body.size()) return ParseError{"empty body", 0, false};
     if (body[first] == '{') {

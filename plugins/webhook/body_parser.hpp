@@ -11,8 +11,15 @@
 //    value of the configured key field.
 // Record payloads are re-serialized (minified) by simdjson, so each holds
 // exactly one JSON object.
+//
+// A record without an explicit id gets a deterministic one (see
+// ParseOptions::idempotency_key), so a retried request yields the same ids.
+// Every record is checked against the host's limits (touchpoint/abi.h) while
+// the batch is built, so a batch that parses is one the host accepts.
 #ifndef TOUCHPOINT_WEBHOOK_BODY_PARSER_HPP
 #define TOUCHPOINT_WEBHOOK_BODY_PARSER_HPP
+
+#include <touchpoint/abi.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -46,18 +53,23 @@ struct ParsedBatch {
   BodyFormat format = BodyFormat::json;
   std::string arena;
   std::vector<ParsedRecord> records;
+  /// The unit's size as the host counts it against TP_MAX_UNIT_BYTES: every
+  /// record string plus TP_UNIT_RECORD_OVERHEAD per record.
+  size_t unit_bytes = 0;
 
   void clear() noexcept {
     arena.clear();
     records.clear();
+    unit_bytes = 0;
   }
   std::string_view view(Slice s) const noexcept { return std::string_view(arena.data() + s.offset, s.length); }
 };
 
 struct ParseError {
   std::string message;
-  size_t position = 0;  ///< byte offset into the body, or the 1-based line number when `line`
-  bool line = false;    ///< true for NDJSON bodies
+  size_t position = 0;     ///< byte offset into the body, or the 1-based line number when `line`
+  bool line = false;       ///< true for NDJSON bodies
+  bool too_large = false;  ///< a record or the whole unit is over the host's size limit (HTTP 413, else 400)
 };
 
 struct ParseOptions {
@@ -66,7 +78,23 @@ struct ParseOptions {
   std::string_view key_field;  ///< empty: records get no key (unless an envelope says so)
   size_t max_records = 100000;
   size_t max_depth = 64;  ///< nesting levels of objects/arrays allowed in a document
+  /// Ids of records without an explicit id (envelope id, id_field,
+  /// messageId) are "<idempotency_key>:<index>", index being the record's
+  /// 0-based position in the body. The key is replaced by its SHA-256 (64 hex
+  /// digits) when it holds bytes outside printable ASCII or the id would be
+  /// longer than max_id_bytes. Empty: "<first 32 hex digits of the body's
+  /// SHA-256>:<index>".
+  std::string_view idempotency_key;
+  /// The host's limits; only tests lower them.
+  size_t max_id_bytes = TP_MAX_ID_BYTES;
+  size_t max_type_bytes = TP_MAX_TYPE_BYTES;
+  size_t max_key_bytes = TP_MAX_KEY_BYTES;
+  size_t max_record_bytes = TP_MAX_RECORD_BYTES;  ///< data + meta of one record
+  size_t max_unit_bytes = TP_MAX_UNIT_BYTES;      ///< see ParsedBatch::unit_bytes
 };
+
+/// True when `type` is 1 to max_bytes bytes of [a-z0-9_.-] (what the host accepts).
+bool is_valid_record_type(std::string_view type, size_t max_bytes = TP_MAX_TYPE_BYTES) noexcept;
 
 /// Holds simdjson's reusable parser state: use one per thread.
 class BodyParser {

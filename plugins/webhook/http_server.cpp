@@ -17,11 +17,14 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "body_parser.hpp"
+#include "content_type.hpp"
 #include "padded_body.hpp"
 #include "record_emitter.hpp"
+#include "replay_cache.hpp"
 #include "responses.hpp"
 #include "signature.hpp"
 
@@ -44,6 +47,15 @@ constexpr std::size_t kLingerMaxBytes = 1024 * 1024;
 constexpr auto kStopDrainTimeout = std::chrono::seconds(10);
 // Per-thread scratch above this size is released after a request.
 constexpr std::size_t kRetainedScratchBytes = 16 * 1024 * 1024;
+// Connections over max_connections get a 503 from a short-lived session;
+// beyond this many of those at once they are closed without an answer.
+constexpr std::size_t kMaxRefusingSessions = 64;
+// Bytes read at once while a keep-alive connection waits for its next request.
+constexpr std::size_t kIdleReadBytes = 4096;
+// Beast reads into the free capacity of the connection's buffer (at least
+// 512 bytes, at most 64 KiB per read): give it room while a body arrives, so
+// a 10 MiB body takes 160 reads instead of 20,000.
+constexpr std::size_t kBodyReadBytes = 64 * 1024;
 constexpr char kServerName[] = "touchpoint-webhook";
 
 int64_t unix_now() {
@@ -108,9 +120,104 @@ class InflightToken {
   std::shared_ptr<InflightTracker> tracker_;
 };
 
+// Open connections, bounded by max_connections; mirrored in the gauge
+// webhook_connections.
+class ConnectionGate {
+ public:
+  ConnectionGate(uint64_t limit, const Host& host) : limit_(limit), host_(host) {}
+
+  bool try_enter() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (open_ >= limit_) return false;
+    ++open_;
+    publish();
+    return true;
+  }
+  void leave() noexcept {
+    std::lock_guard<std::mutex> lock(mu_);
+    --open_;
+    publish();
+  }
+  // Sessions destroyed after stop() (with the io_context) must not call the host.
+  void silence() noexcept {
+    std::lock_guard<std::mutex> lock(mu_);
+    silent_ = true;
+  }
+
+ private:
+  void publish() noexcept {
+    if (silent_) return;
+    try {
+      host_.gauge_set("webhook_connections", "", static_cast<double>(open_));
+    } catch (...) {
+    }
+  }
+
+  std::mutex mu_;
+  const uint64_t limit_;
+  const Host host_;
+  uint64_t open_ = 0;
+  bool silent_ = false;
+};
+
+// The global budget for request bodies being received or parsed
+// (max_inflight_bytes), shared by all connections.
+class ByteBudget {
+ public:
+  explicit ByteBudget(uint64_t limit) : limit_(limit) {}
+  bool try_reserve(uint64_t n) noexcept {
+    uint64_t used = used_.load(std::memory_order_relaxed);
+    do {
+      if (n > limit_ - used) return false;
+    } while (!used_.compare_exchange_weak(used, used + n, std::memory_order_relaxed));
+    return true;
+  }
+  void release(uint64_t n) noexcept { used_.fetch_sub(n, std::memory_order_relaxed); }
+
+ private:
+  const uint64_t limit_;
+  std::atomic<uint64_t> used_{0};
+};
+
+// A reservation in a ByteBudget, released on destruction.
+class BudgetReservation {
+ public:
+  BudgetReservation() = default;
+  BudgetReservation(ByteBudget& budget, uint64_t bytes) : budget_(&budget), bytes_(bytes) {}
+  BudgetReservation(BudgetReservation&& other) noexcept
+      : budget_(std::exchange(other.budget_, nullptr)), bytes_(other.bytes_) {}
+  BudgetReservation& operator=(BudgetReservation&& other) noexcept {
+    if (this != &other) {
+      reset();
+      budget_ = std::exchange(other.budget_, nullptr);
+      bytes_ = other.bytes_;
+    }
+    return *this;
+  }
+  BudgetReservation(const BudgetReservation&) = delete;
+  BudgetReservation& operator=(const BudgetReservation&) = delete;
+  ~BudgetReservation() { reset(); }
+  void reset() noexcept {
+    if (budget_ != nullptr) budget_->release(bytes_);
+    budget_ = nullptr;
+  }
+
+ private:
+  ByteBudget* budget_ = nullptr;
+  uint64_t bytes_ = 0;
+};
+
 // Everything sessions share. Built once; never moved (parse_options views config).
 struct ServerContext {
-  ServerContext(const Config& cfg, Host h) : config(cfg), host(h), timeout(cfg.read_timeout_seconds) {
+  ServerContext(const Config& cfg, Host h)
+      : config(cfg),
+        host(h),
+        timeout(cfg.read_timeout_seconds),
+        header_timeout(cfg.header_timeout_seconds),
+        idle_timeout(cfg.idle_timeout_seconds),
+        connections(cfg.max_connections, h),
+        budget(cfg.max_inflight_bytes),
+        replay(cfg.replay_cache_size) {
     if (!config.secret.empty()) verifier = std::make_unique<SignatureVerifier>(config.secret, config.tolerance_seconds);
     parse_options.default_type = config.type;
     parse_options.id_field = config.id_field;
@@ -126,8 +233,14 @@ struct ServerContext {
 
   const Config config;
   const Host host;
-  const std::chrono::seconds timeout;
+  const std::chrono::seconds timeout;         // one request body; writing a response
+  const std::chrono::seconds header_timeout;  // one request header
+  const std::chrono::seconds idle_timeout;    // keep-alive: until the next request's first byte
   std::unique_ptr<SignatureVerifier> verifier;
+  ConnectionGate connections;
+  std::atomic<size_t> refusing{0};  // sessions answering 503 for max_connections
+  ByteBudget budget;
+  ReplayCache replay;
   ParseOptions parse_options;
   // Emitted requests whose response is not written yet (for a graceful stop).
   const std::shared_ptr<InflightTracker> responses = std::make_shared<InflightTracker>();
@@ -161,12 +274,39 @@ SignatureHeaders signature_headers(const Request& req) {
 
 enum ExtraHeaders : unsigned { kNoExtra = 0, kRetryAfter = 1, kAllowPost = 2 };
 
+// Expiry (Unix seconds) of a webhook-id in the replay cache: the tolerance
+// window after the request was accepted, or after its webhook-timestamp when
+// that lies in the future (its signature stays valid until then).
+int64_t replay_expiry(std::string_view timestamp, int64_t now, int64_t tolerance) {
+  int64_t ts = 0;
+  auto [ptr, ec] = std::from_chars(timestamp.data(), timestamp.data() + timestamp.size(), ts);
+  const bool valid = ec == std::errc() && ptr == timestamp.data() + timestamp.size() && ts < (int64_t{1} << 40);
+  return (valid && ts > now ? ts : now) + tolerance;
+}
+
 // One connection. All its handlers run on its strand.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket&& socket, ServerContext& ctx) : stream_(std::move(socket)), ctx_(ctx) {}
+  enum class Role { serve, refuse };
+
+  // A serving session holds one slot of ctx.connections (taken by the
+  // acceptor); a refusing one counts in ctx.refusing.
+  Session(tcp::socket&& socket, ServerContext& ctx, Role role) : stream_(std::move(socket)), ctx_(ctx), role_(role) {}
+  ~Session() {
+    if (role_ == Role::serve) {
+      ctx_.connections.leave();
+    } else {
+      ctx_.refusing.fetch_sub(1);
+    }
+  }
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
 
   void start() {
+    if (role_ == Role::refuse)
+      return net::dispatch(stream_.get_executor(),
+                           beast::bind_front_handler(&Session::refuse_connection, shared_from_this()));
+    // A new connection's header deadline runs from the accept.
     net::dispatch(stream_.get_executor(), beast::bind_front_handler(&Session::read_header, shared_from_this()));
   }
 
@@ -196,13 +336,43 @@ class Session : public std::enable_shared_from_this<Session> {
     size_t count = 0;
   };
 
+  void refuse_connection() {
+    respond(http::status::service_unavailable, error_body("too many connections; retry later"), true, kRetryAfter);
+  }
+
+  // Keep-alive: waits up to idle_timeout for the first byte of the next
+  // request; the header deadline starts when it arrives.
+  void await_request() {
+    if (buffer_.size() > 0) return read_header();  // pipelined: already here
+    buffer_.shrink_to_fit();                       // an idle connection keeps no body-sized buffer
+    stream_.expires_after(ctx_.idle_timeout);
+    stream_.async_read_some(buffer_.prepare(kIdleReadBytes),
+                            beast::bind_front_handler(&Session::on_idle_read, shared_from_this()));
+  }
+
+  void on_idle_read(beast::error_code ec, std::size_t bytes) {
+    buffer_.commit(bytes);
+    if (bytes > 0) return read_header();
+    if (ec == net::error::eof) {  // the client closed between requests
+      beast::error_code ignored;
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      return;
+    }
+    if (ec) return close_socket();  // idle timeout, reset
+    await_request();
+  }
+
+  // beast::tcp_stream::expires_after sets one absolute deadline that every
+  // read started afterwards shares (each read_some waits on the same timer
+  // and leaves its expiry alone), so the deadline is total for the whole
+  // composed async_read_header / async_read, however slowly the bytes trickle in.
   void read_header() {
     version_ = 11;
     keep_alive_ = false;
     parser_.emplace();
     parser_->header_limit(kHeaderLimit);
     parser_->body_limit(ctx_.config.max_body_bytes);
-    stream_.expires_after(ctx_.timeout);
+    stream_.expires_after(ctx_.header_timeout);
     http::async_read_header(stream_, buffer_, *parser_,
                             beast::bind_front_handler(&Session::on_header, shared_from_this()));
   }
@@ -224,6 +394,26 @@ class Session : public std::enable_shared_from_this<Session> {
       if (status != SignatureStatus::ok)
         return respond(http::status::unauthorized, error_body(describe(status)), body_pending);
     }
+    if (!is_accepted_content_type(sv(req[http::field::content_type])))
+      return respond(http::status::unsupported_media_type,
+                     error_body("unsupported Content-Type: send JSON or NDJSON (application/json, "
+                                "application/x-ndjson, text/plain or none)"),
+                     body_pending);
+    // Reserve the body's memory in the global budget before reading it. A
+    // chunked body's size is unknown: it may take up to max_body_bytes.
+    uint64_t need = 0;
+    if (auto length = parser_->content_length()) {
+      need = *length;
+    } else if (parser_->chunked()) {
+      need = ctx_.config.max_body_bytes;
+    }
+    if (!ctx_.budget.try_reserve(need)) {
+      ctx_.host.counter_add("webhook_inflight_refused_total", "", 1);
+      return respond(http::status::service_unavailable,
+                     error_body("too many request bodies in flight (max_inflight_bytes); retry later"), body_pending,
+                     kRetryAfter);
+    }
+    budget_ = BudgetReservation(ctx_.budget, need);
     if (!body_pending) return handle_request();
     if (version_ >= 11 && beast::iequals(req[http::field::expect], "100-continue")) {
       continue_ = http::response<http::empty_body>(http::status::continue_, version_);
@@ -240,6 +430,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void read_body() {
+    if (buffer_.capacity() < kBodyReadBytes) buffer_.reserve(kBodyReadBytes);
     stream_.expires_after(ctx_.timeout);
     http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_body, shared_from_this()));
   }
@@ -272,25 +463,74 @@ class Session : public std::enable_shared_from_this<Session> {
     try {
       process_request();
     } catch (const std::exception& e) {
-      ctx_.host.error(std::string("webhook: request failed: ") + e.what());
-      respond(http::status::internal_server_error, error_body("internal error"), true);
+      budget_.reset();
+      internal_error(std::string("webhook: request failed: ") + e.what(), true);
+      return;
     }
+    budget_.reset();  // the body is parsed and, if emitted, copied by the host
+  }
+
+  // A 500 never carries exception texts or host messages (paths, internals):
+  // the detail goes to the hub's log.
+  void internal_error(const std::string& detail, bool close_after) {
+    try {
+      ctx_.host.error(detail);
+    } catch (...) {
+    }
+    respond(http::status::internal_server_error, error_body("internal error; the details are in the hub's log"),
+            close_after);
+  }
+
+  // The replay-cache entry of this request (webhook-id header), if any.
+  void note_replay_key(const http::request<PaddedBody>& req, int64_t now) {
+    replay_key_.reset();
+    std::string_view id = sv(req["webhook-id"]);
+    if (!ctx_.replay.enabled() || id.empty()) return;
+    replay_key_ = ReplayCache::key_of(id);
+    replay_expiry_ = replay_expiry(sv(req["webhook-timestamp"]), now, ctx_.config.tolerance_seconds);
+  }
+
+  void remember_accepted() {
+    if (replay_key_) ctx_.replay.remember(*replay_key_, replay_expiry_, unix_now());
+    replay_key_.reset();
   }
 
   void process_request() {
+    const http::request<PaddedBody>& req = parser_->get();
     std::string& body = parser_->get().body();
     if (body.capacity() < body.size() + kBodyPadding) body.reserve(body.size() + kBodyPadding);
+    const int64_t now = unix_now();
     if (ctx_.verifier) {
-      SignatureStatus status = ctx_.verifier->verify(signature_headers(parser_->get()), body, unix_now());
+      SignatureStatus status = ctx_.verifier->verify(signature_headers(req), body, now);
       if (status != SignatureStatus::ok)
         return respond(http::status::unauthorized, error_body(describe(status)), false);
     }
+    note_replay_key(req, now);
+    if (replay_key_ && ctx_.replay.contains(*replay_key_, now)) {
+      // Already acknowledged: a 2xx, because senders retry any other status.
+      replay_key_.reset();
+      parser_.reset();
+      ctx_.host.counter_add("webhook_duplicates_total", "", 1);
+      return respond(http::status::accepted, duplicate_body(), false);
+    }
+    // Records without an id get "<key>:<index>": a retried request yields the same ids.
+    ParseOptions options = ctx_.parse_options;
+    options.idempotency_key = sv(req["webhook-id"]);
+    if (options.idempotency_key.empty()) options.idempotency_key = sv(req["idempotency-key"]);
     ThreadScratch& scratch = thread_scratch();
-    std::optional<ParseError> error = scratch.parser.parse_padded(body, ctx_.parse_options, scratch.batch);
+    std::optional<ParseError> error = scratch.parser.parse_padded(body, options, scratch.batch);
     parser_.reset();  // the request and its body are no longer needed
-    if (error) return respond(http::status::bad_request, error_body(error->message, error->position), false);
+    if (error) {
+      replay_key_.reset();
+      scratch.trim();
+      return respond(error->too_large ? http::status::payload_too_large : http::status::bad_request,
+                     error_body(error->message, error->position), false);
+    }
     const size_t count = scratch.batch.records.size();
-    if (count == 0) return respond(http::status::accepted, accepted_body(0), false);
+    if (count == 0) {
+      remember_accepted();
+      return respond(http::status::accepted, accepted_body(0), false);
+    }
 
     auto pending = std::make_unique<PendingEmit>();
     pending->session = shared_from_this();
@@ -305,6 +545,7 @@ class Session : public std::enable_shared_from_this<Session> {
     pending.reset(user);
     pending->session.reset();  // `this` stays alive: the caller's handler holds a reference
     pending.reset();
+    replay_key_.reset();
     respond_refused(status, message);
   }
 
@@ -316,22 +557,29 @@ class Session : public std::enable_shared_from_this<Session> {
       case TP_STATUS_SHUTTING_DOWN:
         return respond(http::status::service_unavailable, error_body("the hub is shutting down"), false);
       case TP_STATUS_RETRYABLE:
-        return respond(http::status::service_unavailable, error_body("temporarily unavailable: " + message), false,
-                       kRetryAfter);
+        ctx_.host.warn("webhook: the hub refused a request's records for now: " + message);
+        return respond(http::status::service_unavailable, error_body("the hub is temporarily unavailable; retry later"),
+                       false, kRetryAfter);
       case TP_STATUS_PERMANENT:
+        // The plugin checks the host's limits first, so this is rare; the
+        // host's message describes the input.
         return respond(http::status::bad_request, error_body("rejected by the hub: " + message), false);
       default:
-        return respond(http::status::internal_server_error, error_body("emit failed: " + message), false);
+        return internal_error("webhook: emit failed with status " + std::to_string(status) + ": " + message, false);
     }
   }
 
   void finish_emit(tp_status status, size_t count, const std::string& message, InflightToken token) {
     inflight_ = std::move(token);  // released once the response is written
     if (status == TP_OK) {
+      remember_accepted();
       ctx_.host.counter_add("webhook_records_total", "", static_cast<double>(count));
       return respond(http::status::accepted, accepted_body(count), false);
     }
-    respond(http::status::internal_server_error, error_body("the hub could not store the records: " + message), false);
+    replay_key_.reset();
+    internal_error("webhook: the hub could not store a request's " + std::to_string(count) + " records (status " +
+                       std::to_string(status) + "): " + message,
+                   false);
   }
 
   void respond(http::status status, std::string body, bool close_after, unsigned extra = kNoExtra) {
@@ -356,7 +604,7 @@ class Session : public std::enable_shared_from_this<Session> {
     inflight_.reset();
     if (ec) return close_socket();
     if (close_after) return linger();
-    read_header();
+    await_request();
   }
 
   void linger() {
@@ -385,6 +633,10 @@ class Session : public std::enable_shared_from_this<Session> {
 
   beast::tcp_stream stream_;
   ServerContext& ctx_;
+  const Role role_;
+  BudgetReservation budget_;                // of the current request's body
+  std::optional<Sha256Digest> replay_key_;  // the current request's webhook-id, remembered on 202
+  int64_t replay_expiry_ = 0;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<PaddedBody>> parser_;
   http::response<http::empty_body> continue_;
@@ -463,7 +715,32 @@ struct HttpServer::Impl {
     beast::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
     try {
-      std::make_shared<Session>(std::move(socket), ctx)->start();
+      if (ctx.connections.try_enter()) {
+        std::shared_ptr<Session> session;
+        try {
+          session = std::make_shared<Session>(std::move(socket), ctx, Session::Role::serve);
+        } catch (...) {
+          ctx.connections.leave();
+          throw;
+        }
+        session->start();
+      } else {
+        // Over max_connections: answer 503 and close; the others keep being served.
+        ctx.host.counter_add("webhook_connections_refused_total", "", 1);
+        if (ctx.refusing.fetch_add(1) < kMaxRefusingSessions) {
+          std::shared_ptr<Session> session;
+          try {
+            session = std::make_shared<Session>(std::move(socket), ctx, Session::Role::refuse);
+          } catch (...) {
+            ctx.refusing.fetch_sub(1);
+            throw;
+          }
+          session->start();
+        } else {
+          ctx.refusing.fetch_sub(1);
+          socket.close(ignored);
+        }
+      }
     } catch (const std::exception&) {
       // Out of memory: drop this connection, keep accepting.
     }
@@ -487,6 +764,9 @@ struct HttpServer::Impl {
     for (std::thread& t : threads)
       if (t.joinable()) t.join();
     threads.clear();
+    // Sessions left in the io_context are destroyed with it, after stop()
+    // returned: they must not call the host then.
+    ctx.connections.silence();
     // No new emits can start now; done() callbacks still owed post into the
     // io_context, so it must not be destroyed before they have returned.
     if (!ctx.callbacks->wait_idle(kStopDrainTimeout)) {

@@ -68,6 +68,8 @@ void append_json_string(std::string& out, std::string_view text) {
 
 std::string accepted_body(size_t count) { return "{\"accepted\":" + std::to_string(count) + "}"; }
 
+std::string duplicate_body() { return "{\"accepted\":0,\"duplicate\":true}"; }
+
 std::string error_body(std::string_view message) {
   std::string out = "{\"error\":";
   append_json_string(out, message);

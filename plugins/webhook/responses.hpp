@@ -14,6 +14,8 @@ void append_json_string(std::string& out, std::string_view text);
 
 /// {"accepted":N}
 std::string accepted_body(size_t count);
+/// {"accepted":0,"duplicate":true}: a replayed webhook-id.
+std::string duplicate_body();
 /// {"error":"..."}
 std::string error_body(std::string_view message);
 /// {"error":"...","position":N}

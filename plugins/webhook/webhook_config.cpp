@@ -2,19 +2,23 @@
 
 #include <arpa/inet.h>
 #include <simdjson.h>
+#include <touchpoint/abi.h>
 
 #include <charconv>
 #include <stdexcept>
 #include <touchpoint/plugin.hpp>
 
+#include "body_parser.hpp"
 #include "signature.hpp"
 
 namespace touchpoint::webhook {
 
 namespace {
 
-constexpr uint64_t kMaxBodyLimit = 1024ull * 1024u * 1024u;  // 1 GiB
+// One request is one unit: a body may not be larger than the host accepts.
+constexpr uint64_t kMaxBodyLimit = TP_MAX_UNIT_BYTES;
 constexpr uint64_t kMaxThreads = 64;
+constexpr uint64_t kMaxInflightLimit = 1ull << 40;  // 1 TiB
 
 [[noreturn]] void fail(std::string_view key, std::string_view what) {
   throw ConfigError("webhook config: '" + std::string(key) + "' " + std::string(what));
@@ -28,7 +32,8 @@ std::string get_string(std::string_view key, simdjson::dom::element value) {
 
 // Integers may arrive as JSON numbers or, after ${env:...} substitution, as
 // strings of digits.
-uint64_t get_uint(std::string_view key, simdjson::dom::element value, uint64_t min, uint64_t max) {
+uint64_t get_uint(std::string_view key, simdjson::dom::element value, uint64_t min, uint64_t max,
+                  std::string_view max_note = {}) {
   uint64_t n = 0;
   std::string_view s;
   if (value.is_uint64()) {
@@ -39,7 +44,8 @@ uint64_t get_uint(std::string_view key, simdjson::dom::element value, uint64_t m
   } else {
     fail(key, "must be a non-negative integer");
   }
-  if (n < min || n > max) fail(key, "must be between " + std::to_string(min) + " and " + std::to_string(max));
+  if (n < min || n > max)
+    fail(key, "must be between " + std::to_string(min) + " and " + std::to_string(max) + std::string(max_note));
   return n;
 }
 
@@ -90,7 +96,7 @@ Config parse_config(std::string_view json) {
       if (c.path.empty() || c.path.front() != '/') fail(key, "must start with '/'");
       if (c.path.find_first_of("?# \t\r\n") != std::string::npos) fail(key, "must not contain '?', '#' or whitespace");
     } else if (key == "max_body_bytes") {
-      c.max_body_bytes = get_uint(key, v, 1, kMaxBodyLimit);
+      c.max_body_bytes = get_uint(key, v, 1, kMaxBodyLimit, " (TP_MAX_UNIT_BYTES, the host's limit for one unit)");
     } else if (key == "secret") {
       c.secret = get_string(key, v);
       try {
@@ -103,6 +109,8 @@ Config parse_config(std::string_view json) {
     } else if (key == "type") {
       c.type = get_string(key, v);
       if (c.type.empty()) fail(key, "must not be empty");
+      if (!is_valid_record_type(c.type))
+        fail(key, "must be at most " + std::to_string(TP_MAX_TYPE_BYTES) + " bytes of a-z, 0-9, '_', '.', '-'");
     } else if (key == "id_field") {
       c.id_field = get_string(key, v);
     } else if (key == "key_field") {
@@ -116,10 +124,24 @@ Config parse_config(std::string_view json) {
       if (c.port_file.empty()) fail(key, "must not be empty");
     } else if (key == "read_timeout_seconds") {
       c.read_timeout_seconds = static_cast<unsigned>(get_uint(key, v, 1, 3600));
+    } else if (key == "header_timeout_seconds") {
+      c.header_timeout_seconds = static_cast<unsigned>(get_uint(key, v, 1, 3600));
+    } else if (key == "idle_timeout_seconds") {
+      c.idle_timeout_seconds = static_cast<unsigned>(get_uint(key, v, 1, 86400));
+    } else if (key == "max_connections") {
+      c.max_connections = get_uint(key, v, 1, 1'000'000);
+    } else if (key == "max_inflight_bytes") {
+      c.max_inflight_bytes = get_uint(key, v, 1, kMaxInflightLimit);
+    } else if (key == "replay_cache_size") {
+      c.replay_cache_size = get_uint(key, v, 0, 100'000'000);
     } else {
       throw ConfigError("webhook config: unknown key '" + std::string(key) + "'");
     }
   }
+  // A chunked request reserves max_body_bytes of the budget, so a smaller
+  // budget could never admit one.
+  if (c.max_inflight_bytes < c.max_body_bytes)
+    fail("max_inflight_bytes", "must be at least max_body_bytes (" + std::to_string(c.max_body_bytes) + ")");
   return c;
 }
 

@@ -24,7 +24,12 @@ struct Config {
   unsigned threads = 2;
   uint64_t max_records_per_request = 100000;
   std::string port_file;
-  unsigned read_timeout_seconds = 30;
+  unsigned read_timeout_seconds = 30;                  ///< total time for one request body (and for writing a response)
+  unsigned header_timeout_seconds = 10;                ///< total time for one request header
+  unsigned idle_timeout_seconds = 60;                  ///< keep-alive: time until the next request's first byte
+  uint64_t max_connections = 1024;                     ///< open connections; more get 503
+  uint64_t max_inflight_bytes = 256u * 1024u * 1024u;  ///< bodies being received or parsed, all connections
+  uint64_t replay_cache_size = 100000;                 ///< webhook-ids remembered; 0 disables replay protection
 };
 
 /// Parses and validates `json` (an object; empty input means all defaults).

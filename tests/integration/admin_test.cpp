@@ -79,7 +79,9 @@ TEST_F(AdminTest, TokenProtectsEverythingButTheProbesAndListensOnLoopbackOnly) {
   EXPECT_EQ(s["ready"], true);
   ASSERT_EQ(s["pipelines"].size(), 1u) << s.dump();
   EXPECT_EQ(s["pipelines"][0]["name"], "web");
-  EXPECT_EQ(s["pipelines"][0]["source"], "webhook");
+  EXPECT_EQ(s["pipelines"][0]["source"]["plugin"], "webhook");
+  EXPECT_EQ(s["pipelines"][0]["source"]["running"], true);
+  EXPECT_EQ(s["applier"]["lag_entries"], 0) << s.dump();
   EXPECT_EQ(fs::path(s["store"]["path"].get<std::string>()), data_ / "touchpoint.db");
   EXPECT_TRUE(s["journal"].contains("durable_seq")) << s.dump();
 
@@ -158,9 +160,25 @@ TEST_F(AdminTest, ATooShortTokenFileStopsStartUp) {
   write_hub_config();
   write_webhook_pipeline("web");
   write_file(data_ / "admin.token", "short\n");
+  fs::permissions(data_ / "admin.token", fs::perms::owner_read | fs::perms::owner_write);
   hub_->start();
   EXPECT_EQ(hub_->wait_exit(20s), 1);
   EXPECT_NE(hub_->log().find("shorter than 16 characters"), std::string::npos) << hub_->log();
+}
+
+TEST_F(AdminTest, ATokenFileOthersCanReadStopsStartUp) {
+  write_hub_config();
+  write_webhook_pipeline("web");
+  write_file(data_ / "admin.token", std::string(64, 'a') + "\n");
+  fs::permissions(data_ / "admin.token",
+                  fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read);
+  hub_->start();
+  EXPECT_EQ(hub_->wait_exit(20s), 1);
+  EXPECT_NE(hub_->log().find("is accessible by group or others (mode 0644); run: chmod 600"), std::string::npos)
+      << hub_->log();
+  fs::permissions(data_ / "admin.token", fs::perms::owner_read | fs::perms::owner_write);
+  hub_->start();
+  EXPECT_TRUE(hub_->wait_ready(20s)) << hub_->log();
 }
 
 }  // namespace

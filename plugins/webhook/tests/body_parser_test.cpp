@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "sha256.hpp"
+
 namespace touchpoint::webhook {
 namespace {
 
@@ -37,14 +39,20 @@ TEST_F(BodyParserTest, StringsAreReEscaped) {
   EXPECT_EQ(data(0), "{\"s\":\"a\\\"b\\\\c\\n\xc3\xa9\xf0\x9f\x98\x80\\u0001\"}");
 }
 
+// The id of a record without one and without an idempotency header.
+std::string body_id(std::string_view body, size_t index) {
+  return sha256_hex(body).substr(0, 32) + ":" + std::to_string(index);
+}
+
 TEST_F(BodyParserTest, ArrayOfObjects) {
-  ASSERT_FALSE(parse(R"([{"id":"a"}, {"id":7}, {"messageId":"m"}, {}])"));
+  const std::string body = R"([{"id":"a"}, {"id":7}, {"messageId":"m"}, {}])";
+  ASSERT_FALSE(parse(body));
   EXPECT_EQ(batch_.format, BodyFormat::json_array);
   ASSERT_EQ(batch_.records.size(), 4u);
   EXPECT_EQ(id(0), "a");
   EXPECT_EQ(id(1), "7");
   EXPECT_EQ(id(2), "m");
-  EXPECT_EQ(id(3), "");
+  EXPECT_EQ(id(3), body_id(body, 3));
   EXPECT_EQ(data(3), "{}");
 }
 
@@ -88,10 +96,11 @@ TEST_F(BodyParserTest, Envelope) {
 }
 
 TEST_F(BodyParserTest, EnvelopeDefaultsAndRfc3339) {
-  ASSERT_FALSE(
-      parse(R"([{"data":{}}, {"type":"","ts":"2024-01-02T03:04:05+01:00","data":{"x":1}}, {"ts":null,"data":{}}])"));
+  const std::string body =
+      R"([{"data":{}}, {"type":"","ts":"2024-01-02T03:04:05+01:00","data":{"x":1}}, {"ts":null,"data":{}}])";
+  ASSERT_FALSE(parse(body));
   ASSERT_EQ(batch_.records.size(), 3u);
-  EXPECT_EQ(id(0), "");
+  EXPECT_EQ(id(0), body_id(body, 0));
   EXPECT_EQ(type(0), "event");
   EXPECT_EQ(type(1), "event");
   EXPECT_EQ(batch_.records[1].ts_ms, 1704161045000);
@@ -143,7 +152,7 @@ TEST_F(BodyParserTest, NonStringIdIsIgnoredInFlatObjects) {
   ASSERT_FALSE(parse(R"({"id":{"nested":1},"messageId":"fallback"})"));
   EXPECT_EQ(id(0), "fallback");
   ASSERT_FALSE(parse(R"({"id":1.5})"));
-  EXPECT_EQ(id(0), "");
+  EXPECT_EQ(id(0), body_id(R"({"id":1.5})", 0));
 }
 
 TEST_F(BodyParserTest, MalformedJsonReportsByteOffset) {
@@ -257,6 +266,165 @@ TEST_F(BodyParserTest, ParserIsReusableAndParsePaddedAvoidsCopies) {
   EXPECT_EQ(id(19999), "19999");
   ASSERT_FALSE(parse(R"({"small":true})"));
   EXPECT_EQ(batch_.records.size(), 1u);
+}
+
+// ------------------------------------------------ deterministic record ids
+
+TEST_F(BodyParserTest, RecordsWithoutAnIdGetOneFromTheBodyHash) {
+  const std::string body = "{\"a\":1}\n\n{\"id\":\"x\"}\n{\"a\":2}\n";
+  ASSERT_FALSE(parse(body));
+  ASSERT_EQ(batch_.records.size(), 3u);
+  EXPECT_EQ(id(0), body_id(body, 0));
+  EXPECT_EQ(id(1), "x");
+  EXPECT_EQ(id(2), body_id(body, 2)) << "the index counts records, not lines";
+  EXPECT_EQ(id(0).size(), 34u);
+  const std::string first = std::string(id(0));
+  ASSERT_FALSE(parse(body));
+  EXPECT_EQ(id(0), first) << "the same body yields the same ids";
+  ASSERT_FALSE(parse(body + " "));
+  EXPECT_NE(id(0), first) << "another body yields other ids";
+}
+
+TEST_F(BodyParserTest, ExplicitIdsWinOverDerivedOnes) {
+  options_.idempotency_key = "msg_1";
+  options_.id_field = "uid";
+  ASSERT_FALSE(parse(R"([{"id":"env","data":{}}, {"uid":"flat"}, {"messageId":"seg"}, {"id":"","data":{}},
+                         {"uid":""}, {}])"));
+  ASSERT_EQ(batch_.records.size(), 6u);
+  EXPECT_EQ(id(0), "env");
+  EXPECT_EQ(id(1), "flat");
+  EXPECT_EQ(id(2), "seg");
+  EXPECT_EQ(id(3), "msg_1:3") << "an empty id counts as none";
+  EXPECT_EQ(id(4), "msg_1:4");
+  EXPECT_EQ(id(5), "msg_1:5");
+}
+
+TEST_F(BodyParserTest, IdempotencyKeyIsHashedWhenTooLongOrNotPrintable) {
+  const std::string long_key(250, 'k');  // "<key>:0" is 252 bytes, "<key>:12345" 256
+  options_.idempotency_key = long_key;
+  ASSERT_FALSE(parse("{}"));
+  EXPECT_EQ(id(0), long_key + ":0");
+
+  const std::string longer(256, 'k');  // "<key>:0" would be 258 bytes
+  options_.idempotency_key = longer;
+  ASSERT_FALSE(parse("{}"));
+  EXPECT_EQ(id(0), sha256_hex(longer) + ":0");
+
+  for (std::string key :
+       {std::string("caf\xc3\xa9"), std::string("a\tb"), std::string("nul\0x", 5), std::string("del\x7f")}) {
+    options_.idempotency_key = key;
+    ASSERT_FALSE(parse("[{},{}]"));
+    EXPECT_EQ(id(1), sha256_hex(key) + ":1");
+  }
+  options_.idempotency_key = "with space and :colon";
+  ASSERT_FALSE(parse("{}"));
+  EXPECT_EQ(id(0), "with space and :colon:0");
+}
+
+// ------------------------------------------------------------ host limits
+
+TEST_F(BodyParserTest, UnitBytesAreCountedLikeTheHost) {
+  options_.idempotency_key = "k";
+  ASSERT_FALSE(parse(R"([{"id":"ab","type":"t1","key":"kk","data":{"x":1},"meta":{"m":2}}, {"y":2}])"));
+  // record 0: id 2 + type 2 + key 2 + data 7 + meta 7; record 1: "k:1" 3 + "event" 5 + data 7.
+  EXPECT_EQ(batch_.unit_bytes, (2u + 2 + 2 + 7 + 7) + (3u + 5 + 7) + 2 * TP_UNIT_RECORD_OVERHEAD);
+}
+
+TEST_F(BodyParserTest, FieldsAtTheHostsLimitsAreAccepted) {
+  const std::string body = R"({"id":")" + std::string(TP_MAX_ID_BYTES, 'i') + R"(","type":")" +
+                           std::string(TP_MAX_TYPE_BYTES, 't') + R"(","key":")" + std::string(TP_MAX_KEY_BYTES, 'k') +
+                           R"(","data":{}})";
+  ASSERT_FALSE(parse(body));
+  EXPECT_EQ(id(0).size(), TP_MAX_ID_BYTES);
+  EXPECT_EQ(type(0).size(), TP_MAX_TYPE_BYTES);
+  EXPECT_EQ(key(0).size(), TP_MAX_KEY_BYTES);
+}
+
+TEST_F(BodyParserTest, FieldsOverTheHostsLimitsAre400NamingRecordAndField) {
+  auto e = parse(R"([{"id":"ok"}, {"id":")" + std::string(TP_MAX_ID_BYTES + 1, 'i') + R"("}])");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->message, "record 1: the id (field 'id') is 257 bytes; the host accepts at most 256 (TP_MAX_ID_BYTES)");
+  EXPECT_EQ(e->position, 14u);
+  EXPECT_FALSE(e->too_large);
+
+  options_.id_field = "uid";
+  options_.key_field = "email";
+  e = parse(R"({"uid":"u","email":")" + std::string(TP_MAX_KEY_BYTES + 1, 'k') + R"("})");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->message,
+            "record 0: the key (field 'email') is 1025 bytes; the host accepts at most 1024 (TP_MAX_KEY_BYTES)");
+  e = parse(R"({"messageId":")" + std::string(300, 'm') + R"("})");
+  ASSERT_TRUE(e);
+  EXPECT_NE(e->message.find("the id (field 'messageId') is 300 bytes"), std::string::npos) << e->message;
+
+  e = parse(R"({"data":{},"type":")" + std::string(TP_MAX_TYPE_BYTES + 1, 't') + R"("})");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->message, "record 0: 'type' is 65 bytes; the host accepts at most 64 (TP_MAX_TYPE_BYTES)");
+  for (const char* bad : {"Profile", "a b", "caf\\u00e9", "caf\xc3\xa9", "x/y", "a\\u0000", "\\u0041"}) {
+    e = parse("\n{\"data\":{}}\n{\"data\":{},\"type\":\"" + std::string(bad) + "\"}\n");
+    ASSERT_TRUE(e) << bad;
+    EXPECT_EQ(e->message, "line 3: record 1: 'type' must use only a-z, 0-9, '_', '.', '-'") << bad;
+    EXPECT_EQ(e->position, 3u);
+    EXPECT_TRUE(e->line);
+    EXPECT_FALSE(e->too_large);
+  }
+}
+
+TEST_F(BodyParserTest, RecordOverTheRecordLimitIs413NamingTheRecord) {
+  options_.max_record_bytes = 100;
+  const std::string fits = R"({"s":")" + std::string(92, 'x') + R"("})";  // exactly 100 bytes
+  ASSERT_EQ(fits.size(), 100u);
+  EXPECT_FALSE(parse("[" + fits + "]"));
+  auto e = parse("[" + fits + R"(,{"s":")" + std::string(93, 'x') + R"("}])");
+  ASSERT_TRUE(e);
+  EXPECT_TRUE(e->too_large);
+  EXPECT_EQ(e->message, "record 1: data + meta is 101 bytes; the host accepts at most 100 (TP_MAX_RECORD_BYTES)");
+  EXPECT_EQ(e->position, 102u);
+  // data and meta count together.
+  e = parse(R"({"data":{"s":")" + std::string(50, 'x') + R"("},"meta":{"s":")" + std::string(50, 'x') + R"("}})");
+  ASSERT_TRUE(e);
+  EXPECT_TRUE(e->too_large);
+  EXPECT_NE(e->message.find("record 0: data + meta is 116 bytes"), std::string::npos) << e->message;
+}
+
+TEST_F(BodyParserTest, UnitOverTheUnitLimitIs413) {
+  options_.idempotency_key = "k";
+  // Each {} costs "k:N" (3) + "event" (5) + "{}" (2) + the per-record overhead.
+  const size_t per_record = 3 + 5 + 2 + TP_UNIT_RECORD_OVERHEAD;
+  options_.max_unit_bytes = 3 * per_record;
+  EXPECT_FALSE(parse("[{},{},{}]"));
+  EXPECT_EQ(batch_.unit_bytes, 3 * per_record);
+  auto e = parse("[{},{},{},{}]");
+  ASSERT_TRUE(e);
+  EXPECT_TRUE(e->too_large);
+  EXPECT_NE(e->message.find("TP_MAX_UNIT_BYTES"), std::string::npos) << e->message;
+  EXPECT_NE(e->message.find("at record 3"), std::string::npos) << e->message;
+  EXPECT_NE(e->message.find("split it"), std::string::npos) << e->message;
+}
+
+TEST_F(BodyParserTest, ReSerializationCanGrowADocumentPastTheLimits) {
+  // simdjson writes 1e5 as 100000.0: a record's data can be longer than its
+  // text in the body, so the limit is checked on what is emitted.
+  options_.idempotency_key = "k";
+  const std::string object = R"({"n":[1e5,1e5]})";
+  ASSERT_FALSE(parse(object));
+  ASSERT_GT(data(0).size(), object.size()) << data(0);
+  std::string body = "[";
+  for (int i = 0; i < 8; ++i) body += std::string(i ? "," : "") + object;
+  body += "]";
+  options_.max_unit_bytes = 8 * (3 + 5 + object.size() + TP_UNIT_RECORD_OVERHEAD);  // as long as in the body
+  auto e = parse(body);
+  ASSERT_TRUE(e);
+  EXPECT_TRUE(e->too_large) << e->message;
+}
+
+TEST(RecordType, Charset) {
+  EXPECT_TRUE(is_valid_record_type("event"));
+  EXPECT_TRUE(is_valid_record_type("a.b_c-9"));
+  EXPECT_FALSE(is_valid_record_type(""));
+  EXPECT_FALSE(is_valid_record_type("Event"));
+  EXPECT_FALSE(is_valid_record_type(std::string(65, 'a')));
+  EXPECT_TRUE(is_valid_record_type(std::string(64, 'a')));
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <touchpoint/abi.h>
 
 #include <touchpoint/plugin.hpp>
 
@@ -33,13 +34,20 @@ TEST(WebhookConfig, Defaults) {
     EXPECT_EQ(c.max_records_per_request, 100000u);
     EXPECT_EQ(c.port_file, "");
     EXPECT_EQ(c.read_timeout_seconds, 30u);
+    EXPECT_EQ(c.header_timeout_seconds, 10u);
+    EXPECT_EQ(c.idle_timeout_seconds, 60u);
+    EXPECT_EQ(c.max_connections, 1024u);
+    EXPECT_EQ(c.max_inflight_bytes, 256u * 1024 * 1024);
+    EXPECT_EQ(c.replay_cache_size, 100000u);
   }
 }
 
 TEST(WebhookConfig, AllKeys) {
   Config c = parse_config(R"({"listen":"0.0.0.0:0","path":"/hooks/a","max_body_bytes":1024,
       "secret":"whsec_c2VjcmV0","tolerance_seconds":60,"type":"profile","id_field":"uid","key_field":"email",
-      "threads":"4","max_records_per_request":10,"port_file":"/tmp/p","read_timeout_seconds":5})");
+      "threads":"4","max_records_per_request":10,"port_file":"/tmp/p","read_timeout_seconds":5,
+      "header_timeout_seconds":3,"idle_timeout_seconds":"7","max_connections":9,"max_inflight_bytes":2048,
+      "replay_cache_size":0})");
   EXPECT_EQ(c.host, "0.0.0.0");
   EXPECT_EQ(c.port, 0);
   EXPECT_EQ(c.path, "/hooks/a");
@@ -53,6 +61,38 @@ TEST(WebhookConfig, AllKeys) {
   EXPECT_EQ(c.max_records_per_request, 10u);
   EXPECT_EQ(c.port_file, "/tmp/p");
   EXPECT_EQ(c.read_timeout_seconds, 5u);
+  EXPECT_EQ(c.header_timeout_seconds, 3u);
+  EXPECT_EQ(c.idle_timeout_seconds, 7u);
+  EXPECT_EQ(c.max_connections, 9u);
+  EXPECT_EQ(c.max_inflight_bytes, 2048u);
+  EXPECT_EQ(c.replay_cache_size, 0u) << "0 disables replay protection";
+}
+
+TEST(WebhookConfig, BodyLimitIsBoundByTheHostsUnitLimit) {
+  EXPECT_EQ(parse_config(R"({"max_body_bytes":67108864})").max_body_bytes, uint64_t{TP_MAX_UNIT_BYTES});
+  const std::string e = error_of(R"({"max_body_bytes":67108865})");
+  EXPECT_NE(e.find("'max_body_bytes'"), std::string::npos) << e;
+  EXPECT_NE(e.find("67108864"), std::string::npos) << e;
+  EXPECT_NE(e.find("TP_MAX_UNIT_BYTES"), std::string::npos) << e;
+  EXPECT_NE(error_of(R"({"max_body_bytes":1073741824})").find("'max_body_bytes'"), std::string::npos);
+}
+
+TEST(WebhookConfig, TypeMustBeOneTheHostAccepts) {
+  EXPECT_EQ(parse_config(R"({"type":"crm.contact_v2-x"})").type, "crm.contact_v2-x");
+  for (const char* bad : {R"({"type":"Profile"})", R"({"type":"a b"})", R"({"type":"café"})",
+                          R"({"type":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"})"}) {
+    const std::string e = error_of(bad);
+    EXPECT_NE(e.find("'type'"), std::string::npos) << bad << ": " << e;
+  }
+}
+
+TEST(WebhookConfig, InflightBudgetMustHoldOneBody) {
+  EXPECT_EQ(parse_config(R"({"max_body_bytes":1000,"max_inflight_bytes":1000})").max_inflight_bytes, 1000u);
+  const std::string e = error_of(R"({"max_body_bytes":1000,"max_inflight_bytes":999})");
+  EXPECT_NE(e.find("'max_inflight_bytes'"), std::string::npos) << e;
+  EXPECT_NE(e.find("max_body_bytes (1000)"), std::string::npos) << e;
+  EXPECT_NE(error_of(R"({"max_inflight_bytes":1000})").find("'max_inflight_bytes'"), std::string::npos)
+      << "the default max_body_bytes (10 MiB) does not fit";
 }
 
 TEST(WebhookConfig, NullKeepsTheDefault) {
@@ -91,6 +131,10 @@ TEST(WebhookConfig, ErrorsNameTheKey) {
   EXPECT_NE(error_of(R"({"max_records_per_request":0})").find("'max_records_per_request'"), std::string::npos);
   EXPECT_NE(error_of(R"({"port_file":""})").find("'port_file'"), std::string::npos);
   EXPECT_NE(error_of(R"({"read_timeout_seconds":0})").find("'read_timeout_seconds'"), std::string::npos);
+  EXPECT_NE(error_of(R"({"header_timeout_seconds":0})").find("'header_timeout_seconds'"), std::string::npos);
+  EXPECT_NE(error_of(R"({"idle_timeout_seconds":0})").find("'idle_timeout_seconds'"), std::string::npos);
+  EXPECT_NE(error_of(R"({"max_connections":0})").find("'max_connections'"), std::string::npos);
+  EXPECT_NE(error_of(R"({"replay_cache_size":-1})").find("'replay_cache_size'"), std::string::npos);
 }
 
 TEST(WebhookConfig, MustBeAnObject) {

@@ -5,8 +5,10 @@
 #include <gtest/gtest.h>
 #include <touchpoint/abi.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
 #include <future>
 #include <mutex>
 #include <thread>
@@ -31,14 +33,24 @@ class ManualHost {
     api_.size = sizeof(api_);
     api_.abi_version = TP_ABI_VERSION;
     api_.host_version = tp_str{"manual-host", 11};
-    api_.log = [](tp_host_ctx*, int32_t, tp_str) {};
+    api_.log = [](tp_host_ctx* c, int32_t, tp_str m) {
+      ManualHost* h = self(c);
+      std::lock_guard<std::mutex> lock(h->mu_);
+      h->logs_.emplace_back(m.data, m.len);
+    };
     api_.config_get = [](tp_host_ctx*, tp_str, tp_str*) -> tp_status { return TP_STATUS_PERMANENT; };
     api_.counter_add = [](tp_host_ctx*, tp_str, tp_str, double) {};
     api_.gauge_set = [](tp_host_ctx* c, tp_str name, tp_str, double v) {
       if (std::string_view(name.data, name.len) == "webhook_listening_port") self(c)->port_ = static_cast<uint16_t>(v);
     };
-    api_.emit = [](tp_host_ctx* c, const tp_emit* unit, tp_emit_done_fn done, void* user, tp_error*) -> tp_status {
+    api_.emit = [](tp_host_ctx* c, const tp_emit* unit, tp_emit_done_fn done, void* user, tp_error* err) -> tp_status {
       ManualHost* h = self(c);
+      if (h->refuse_ != TP_OK) {
+        size_t n = std::min(h->refuse_message_.size(), err->capacity);
+        std::memcpy(err->message, h->refuse_message_.data(), n);
+        err->len = n;
+        return h->refuse_;
+      }
       if (h->done_inline_) {
         done(user, TP_OK, tp_str{nullptr, 0});  // completion before emit even returns
         return TP_OK;
@@ -87,6 +99,19 @@ class ManualHost {
 
   uint16_t port() const { return port_.load(); }
 
+  /// Makes emit() refuse with `status` and `message` (TP_OK: accept again).
+  void refuse_emits(tp_status status, std::string message) {
+    refuse_ = status;
+    refuse_message_ = std::move(message);
+  }
+
+  std::string logs() {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::string all;
+    for (const std::string& line : logs_) all += line + "\n";
+    return all;
+  }
+
   void close() {
     if (instance_ != nullptr) info_.vtable->close(instance_);
     instance_ = nullptr;
@@ -113,9 +138,12 @@ class ManualHost {
   tp_instance* instance_ = nullptr;
   std::atomic<uint16_t> port_{0};
   bool done_inline_ = false;
+  std::atomic<tp_status> refuse_{TP_OK};
+  std::string refuse_message_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<Owed> owed_;
+  std::vector<std::string> logs_;
 };
 
 std::future<HttpResponse> post_async(const std::string& url, const std::string& body) {
@@ -162,16 +190,38 @@ TEST(WebhookManualHost, ResponseWaitsForDurability) {
   EXPECT_EQ(res.body, R"({"accepted":2})");
 }
 
-TEST(WebhookManualHost, DoneErrorIs500WithTheMessage) {
+TEST(WebhookManualHost, DoneErrorIs500WithoutTheHostsMessage) {
   ManualHost host;
   host.open();
   auto response = post_async(host.url(), R"({"a":1})");
   ASSERT_TRUE(host.wait_owed(1));
   ManualHost::Owed owed = host.take();
-  owed.done(owed.user, TP_STATUS_RETRYABLE, tp_str{"journal full", 12});
+  const std::string detail = "journal full: /var/lib/touchpoint/journal/000017.seg: No space left on device";
+  owed.done(owed.user, TP_STATUS_RETRYABLE, tp_str{detail.data(), detail.size()});
   HttpResponse res = response.get();
   EXPECT_EQ(res.status, 500);
-  EXPECT_NE(res.body.find("journal full"), std::string::npos) << res.body;
+  EXPECT_EQ(res.body.find("journal"), std::string::npos) << res.body;
+  EXPECT_NE(res.body.find("internal error"), std::string::npos) << res.body;
+  EXPECT_NE(host.logs().find(detail), std::string::npos) << "the detail goes to the hub's log: " << host.logs();
+}
+
+TEST(WebhookManualHost, UnexpectedEmitStatusIs500WithoutTheHostsMessage) {
+  ManualHost host;
+  host.open();
+  const std::string detail = "std::bad_alloc in /srv/hub/secret-path";
+  host.refuse_emits(TP_STATUS_INTERNAL, detail);
+  HttpClient client;
+  HttpResponse res = client.post(host.url(), R"({"a":1})");
+  EXPECT_EQ(res.status, 500);
+  EXPECT_EQ(res.body.find("bad_alloc"), std::string::npos) << res.body;
+  EXPECT_EQ(res.body.find("secret"), std::string::npos) << res.body;
+  EXPECT_NE(host.logs().find(detail), std::string::npos) << host.logs();
+  // A transient refusal is a 503 with a retry hint, again without the detail.
+  host.refuse_emits(TP_STATUS_RETRYABLE, detail);
+  res = client.post(host.url(), R"({"a":1})");
+  EXPECT_EQ(res.status, 503);
+  EXPECT_EQ(res.headers["retry-after"], "1");
+  EXPECT_EQ(res.body.find("secret"), std::string::npos) << res.body;
 }
 
 TEST(WebhookManualHost, DoneInsideEmitIsFine) {

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -18,14 +19,29 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <touchpoint/testing.hpp>
 #include <vector>
 
 namespace touchpoint::webhook::test {
+
+/// Waits until `done()` holds, checking every few milliseconds, for at most
+/// `timeout`. For state the harness exposes without a notification
+/// (counters, gauges); returns the last result.
+inline bool wait_until(const std::function<bool()>& done,
+                       std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (done()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+}
 
 struct HttpResponse {
   long status = 0;
@@ -68,7 +84,11 @@ class HttpClient {
       }
     }
     curl_slist* list = nullptr;
-    list = curl_slist_append(list, "Content-Type: application/json");
+    // JSON unless the caller sets a Content-Type ("Content-Type:" sends none).
+    const bool own_type = std::any_of(headers.begin(), headers.end(), [](const std::string& h) {
+      return h.size() >= 13 && strncasecmp(h.c_str(), "content-type:", 13) == 0;
+    });
+    if (!own_type) list = curl_slist_append(list, "Content-Type: application/json");
     for (const std::string& h : headers) list = curl_slist_append(list, h.c_str());
     curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, list);
     curl_easy_setopt(curl_, CURLOPT_WRITEFUNCTION, &HttpClient::on_body);
@@ -157,6 +177,23 @@ class RawSocket {
       out.append(buf, static_cast<size_t>(n));
     }
     if (closed) *closed = false;
+    return out;
+  }
+
+  /// Reads until the received bytes contain `needle`, the peer closes, or the timeout.
+  std::string read_until(std::string_view needle, std::chrono::milliseconds timeout) {
+    std::string out;
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (out.find(needle) == std::string::npos) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) break;
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
+      char buf[4096];
+      ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
+      if (n <= 0) break;
+      out.append(buf, static_cast<size_t>(n));
+    }
     return out;
   }
 

@@ -4,6 +4,7 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <iostream>
 #include <string>
 
@@ -198,6 +199,55 @@ TEST_F(BadPlugin, FileOwnedBySomeoneElse) {
   if (pw == nullptr) GTEST_SKIP() << "no user with uid 65534 to test the trusted owner";
   PluginLoader trusting(dir.path(), pw->pw_name, PluginInstance::host_api());
   expect_good_plugin_loads(trusting, f);
+}
+
+TEST_F(BadPlugin, GroupWritableFileOrDirectory) {
+  ScratchDir dir;
+  auto f = copy_to(kFrozenPlugin, dir / "libtp_frozen_v1_0.so", fs::perms(0775));  // g+w
+  EXPECT_TRUE(refused_with(loader, f, {"refusing plugin: file", "is group-writable", "chmod g-w"}));
+  fs::permissions(f, fs::perms(0755));
+  fs::permissions(dir.path(), fs::perms(0775));
+  EXPECT_TRUE(refused_with(loader, f, {"refusing plugin: directory", dir.path().string(), "is group-writable"}));
+  fs::permissions(dir.path(), fs::perms(0755));
+  expect_good_plugin_loads(loader, f);
+}
+
+TEST(PluginPin, Sha256PinMustMatchBeforeAnyCodeRuns) {
+  ScratchDir dir;
+  auto f = copy_to(kFrozenPlugin, dir / "libtp_frozen_v1_0.so");
+  PluginLoader::Options o;
+  o.dir = dir.path();
+  o.sha256["frozen_v1_0"] = std::string(64, '0');
+  PluginLoader pinned(o, PluginInstance::host_api());
+  try {
+    pinned.get("frozen_v1_0");
+    ADD_FAILURE() << "a plugin with the wrong SHA-256 loaded";
+  } catch (const PluginError& e) {
+    EXPECT_NE(std::string(e.what()).find("but plugins.sha256.frozen_v1_0 pins 0000"), std::string::npos) << e.what();
+  }
+  // The right digest (what sha256sum prints) loads it.
+  std::string digest;
+  {
+    FILE* p = ::popen(("sha256sum " + f.string()).c_str(), "r");
+    ASSERT_NE(p, nullptr);
+    char buf[128] = {};
+    ASSERT_NE(std::fgets(buf, sizeof buf, p), nullptr);
+    ::pclose(p);
+    digest.assign(buf, 64);
+  }
+  o.sha256["frozen_v1_0"] = digest;
+  PluginLoader right(o, PluginInstance::host_api());
+  EXPECT_EQ(right.get("frozen_v1_0")->name, "frozen_v1_0");
+}
+
+TEST(PluginLoad, SeveralPluginsLoadedThroughDescriptorsStayApart) {
+  // Loading goes through /proc/self/fd/N; each plugin must still be itself.
+  PluginLoader in_tree(kPluginDir, "", PluginInstance::host_api());
+  EXPECT_EQ(in_tree.get("csv")->name, "csv");
+  EXPECT_EQ(in_tree.get("webhook")->name, "webhook");
+  PluginLoader again(kPluginDir, "", PluginInstance::host_api());
+  EXPECT_EQ(again.get("webhook")->name, "webhook");
+  EXPECT_EQ(again.get("csv")->name, "csv");
 }
 
 // Everything at once through scan(): each bad file gets its own error, the

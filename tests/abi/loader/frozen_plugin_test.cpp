@@ -170,13 +170,17 @@ TEST(FrozenPlugin, DrivenByTheRealHostThroughPluginInstance) {
       records[i].encoding = TP_ENCODING_JSON_UTF8;
       records[i].source = str("abi.frozen");
     }
-    tp_batch batch{sizeof(tp_batch), records, 3};
+    std::vector<core::SinkBatch::Item> items;
+    for (const tp_record& r : records)
+      items.push_back({std::string(r.id.data, r.id.len), std::string(r.type.data, r.type.len),
+                       std::string(r.key.data, r.key.len), std::string(r.source.data, r.source.len),
+                       std::string(r.data.data, r.data.len), std::string(), 0});
+    auto batch = std::make_shared<core::SinkBatch>(std::move(items));
+    core::CallResult written = inst.write(batch);
+    EXPECT_EQ(written.status, TP_OK) << written.error;
     std::vector<Outcome> outcomes;
-    tp_outcome_sink sink{sizeof(tp_outcome_sink), &outcomes, [](void* ctx, size_t index, tp_status st, tp_str m) {
-                           static_cast<std::vector<Outcome>*>(ctx)->push_back({index, st, std::string(m.data, m.len)});
-                         }};
-    std::string error;
-    EXPECT_EQ(inst.write(batch, sink, error), TP_OK) << error;
+    for (size_t i = 0; i < batch->size(); ++i)
+      if (auto o = batch->reported(i)) outcomes.push_back({i, o->first, o->second});
     ASSERT_EQ(outcomes.size(), 1u);
     EXPECT_EQ(outcomes[0].index, 1u);
     EXPECT_EQ(outcomes[0].status, TP_STATUS_PERMANENT);
