@@ -125,7 +125,11 @@ void SinkWorker::loop() {
 }
 
 size_t SinkWorker::deliver_once() {
-  std::vector<OutboxItem> items = store_.outbox_due(name(), now_ms(), sink_.batch_size);
+  const int64_t now = now_ms();
+  // The furthest any backoff schedules an item; beyond it the clock jumped back.
+  const int64_t latest =
+      now + static_cast<int64_t>(double(sink_.retry.max_backoff_ms) * (1.0 + sink_.retry.jitter)) + 1000;
+  std::vector<OutboxItem> items = store_.outbox_due(name(), now, latest, sink_.batch_size);
   if (items.empty()) return 0;
 
   std::vector<SinkBatch::Item> batch_items(items.size());
@@ -144,7 +148,6 @@ size_t SinkWorker::deliver_once() {
     note_failure(overall.error.empty() ? "status " + std::to_string(overall.status) : overall.error);
 
   OutboxSettlement s;
-  const int64_t now = now_ms();
   size_t ok = 0, retried = 0, dead = 0;
   for (size_t i = 0; i < items.size(); ++i) {
     // A call that missed its deadline has no trustworthy per-record outcomes.

@@ -327,12 +327,12 @@ size_t SqliteStore::dlq_purge(const DlqFilter& f) {
   return static_cast<size_t>(wdb_->changes());
 }
 
-std::vector<OutboxItem> SqliteStore::outbox_due(const std::string& sink, int64_t now, size_t limit) {
+std::vector<OutboxItem> SqliteStore::outbox_due(const std::string& sink, int64_t now, int64_t latest, size_t limit) {
   std::lock_guard<std::mutex> lk(read_mu_);
   sqlite::Statement q(*rdb_,
                       "SELECT id, sink, pipeline, record_id, envelope, attempts, next_ms, first_ms, last_error "
-                      "FROM outbox WHERE sink=? AND next_ms<=? ORDER BY next_ms, id LIMIT ?");
-  q.bind(1, sink).bind(2, now).bind(3, static_cast<int64_t>(limit));
+                      "FROM outbox WHERE sink=?1 AND (next_ms<=?2 OR next_ms>?3) ORDER BY next_ms, id LIMIT ?4");
+  q.bind(1, sink).bind(2, now).bind(3, latest).bind(4, static_cast<int64_t>(limit));
   std::vector<OutboxItem> out;
   while (q.step()) {
     OutboxItem o;

@@ -31,7 +31,7 @@ class SqliteStore final : public Store {
   std::vector<DeadLetter> dlq_replay_requests(size_t limit) override;
   size_t dlq_purge(const DlqFilter& filter) override;
 
-  std::vector<OutboxItem> outbox_due(const std::string& sink, int64_t now_ms, size_t limit) override;
+  std::vector<OutboxItem> outbox_due(const std::string& sink, int64_t now_ms, int64_t latest_ms, size_t limit) override;
   void outbox_settle(const OutboxSettlement& settlement) override;
   uint64_t outbox_depth(const std::string& sink) override;
 

@@ -125,7 +125,12 @@ class Store {
   virtual std::vector<DeadLetter> dlq_replay_requests(size_t limit) = 0;
   virtual size_t dlq_purge(const DlqFilter& filter) = 0;
 
-  virtual std::vector<OutboxItem> outbox_due(const std::string& sink, int64_t now_ms, size_t limit) = 0;
+  /// Items due at now_ms, oldest first. Items scheduled after latest_ms are
+  /// due too: no backoff reaches that far, so the wall clock went backwards
+  /// since they were scheduled, and waiting for it to catch up would stall
+  /// the sink for as long as the jump.
+  virtual std::vector<OutboxItem> outbox_due(const std::string& sink, int64_t now_ms, int64_t latest_ms,
+                                             size_t limit) = 0;
   virtual void outbox_settle(const OutboxSettlement& settlement) = 0;
   virtual uint64_t outbox_depth(const std::string& sink) = 0;
 

@@ -17,6 +17,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using test::TempDir;
+constexpr int64_t kNever = INT64_MAX;
 
 Record rec(std::string id, std::string source, std::string key, Json data, std::string type = "profile") {
   Record r;
@@ -387,13 +388,13 @@ TEST_F(StoreTest, OutboxDueSettleRetryAndDead) {
   EXPECT_EQ(store().outbox_depth("p.mail"), 1u);
   EXPECT_EQ(store().outbox_depth("nope"), 0u);
 
-  auto due = store().outbox_due("p.crm", 1000, 10);
+  auto due = store().outbox_due("p.crm", 1000, kNever, 10);
   ASSERT_EQ(due.size(), 2u);  // r3 is not due yet, p.mail is another sink
   EXPECT_EQ(due[0].record_id, "r1");
   EXPECT_EQ(due[1].record_id, "r2");
   EXPECT_EQ(due[0].envelope, R"({"id":"r1"})");
   EXPECT_EQ(due[0].attempts, 0);
-  EXPECT_EQ(store().outbox_due("p.crm", 1000, 1).size(), 1u);
+  EXPECT_EQ(store().outbox_due("p.crm", 1000, kNever, 1).size(), 1u);
 
   OutboxSettlement s;
   s.delivered.push_back(due[0].id);
@@ -405,8 +406,8 @@ TEST_F(StoreTest, OutboxDueSettleRetryAndDead) {
   store().outbox_settle(s);
 
   EXPECT_EQ(store().outbox_depth("p.crm"), 2u);
-  EXPECT_TRUE(store().outbox_due("p.crm", 1000, 10).empty());  // r2 backs off until 3000
-  auto later = store().outbox_due("p.crm", 3000, 10);
+  EXPECT_TRUE(store().outbox_due("p.crm", 1000, kNever, 10).empty());  // r2 backs off until 3000
+  auto later = store().outbox_due("p.crm", 3000, kNever, 10);
   ASSERT_EQ(later.size(), 1u);
   EXPECT_EQ(later[0].record_id, "r2");
   EXPECT_EQ(later[0].attempts, 1);
@@ -476,6 +477,18 @@ TEST(StoreSchema, NotADatabaseIsAClearError) {
   EXPECT_THROW(SqliteStore s(tmp / "junk.db"), std::runtime_error);
 }
 
+TEST_F(StoreTest, OutboxItemsScheduledBeyondAnyBackoffAreDueAfterTheClockWentBack) {
+  ApplyBatch b = batch_of(1, {});
+  b.outbox.push_back(outbox("p.crm", "soon", 5'000));
+  b.outbox.push_back(outbox("p.crm", "far", 3'600'000));  // scheduled "an hour ahead": the clock went back
+  store().apply(b);
+  // At t=1000 with backoffs of at most 10 s, "soon" waits, "far" cannot be a real backoff.
+  auto due = store().outbox_due("p.crm", 1'000, 1'000 + 10'000, 10);
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].record_id, "far");
+  EXPECT_EQ(store().outbox_due("p.crm", 6'000, 6'000 + 10'000'000, 10).size(), 1u);  // only "soon" is due
+}
+
 TEST_F(StoreTest, RecordIdsAreIdempotentPerSourceNotGlobally) {
   // Two pipelines that both number their records from 1001 keep both records.
   ApplyStats st = store().apply(batch_of(1, {rec("1001", "crm", "K-1", {{"email", "anna@example.de"}}),
@@ -505,7 +518,7 @@ TEST_F(StoreTest, StatsComeFromCountersThatStayExact) {
   one.id = store().dlq_list({}).front().id;
   EXPECT_EQ(store().dlq_purge(one), 1u);
   OutboxSettlement settle;
-  settle.delivered.push_back(store().outbox_due("p.out", 10, 10).front().id);
+  settle.delivered.push_back(store().outbox_due("p.out", 10, kNever, 10).front().id);
   store().outbox_settle(settle);
   s = store().stats();
   EXPECT_EQ(s.dead_letters, 1u);
