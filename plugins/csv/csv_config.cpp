@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <cstdint>
 #include <set>
 
 #include "encoding.hpp"
@@ -115,6 +116,13 @@ Config parse_config(std::string_view json) {
       c.only_mapped = get_bool(value, key);
     } else if (key == "type") {
       c.type = get_string(value, key);
+      // The hub refuses a whole unit for one record with another type: check it once here.
+      bool ok = c.type.size() <= TP_MAX_TYPE_BYTES;
+      for (char ch : c.type)
+        ok = ok && ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-' || ch == '.');
+      if (!ok)
+        fail(key, "must be at most " + std::to_string(TP_MAX_TYPE_BYTES) +
+                      " characters of a-z, 0-9, '_', '-', '.' (the hub refuses other record types)");
     } else if (key == "key_column") {
       c.key_column = get_string(value, key);
     } else if (key == "id_column") {
@@ -126,7 +134,13 @@ Config parse_config(std::string_view json) {
     } else if (key == "trim") {
       c.trim = get_bool(value, key);
     } else if (key == "max_row_bytes") {
-      c.max_row_bytes = static_cast<size_t>(get_int(value, key, 1024, int64_t{1} << 30));
+      // Larger rows could not become records within the hub's TP_MAX_RECORD_BYTES.
+      const int64_t n = get_int(value, key, INT64_MIN, INT64_MAX);
+      if (n < static_cast<int64_t>(kMinRowBytes) || n > static_cast<int64_t>(kMaxRowBytesLimit))
+        fail(key, "must be between " + std::to_string(kMinRowBytes) + " and " + std::to_string(kMaxRowBytesLimit) +
+                      " (8 MiB, half the hub's record limit TP_MAX_RECORD_BYTES of " +
+                      std::to_string(TP_MAX_RECORD_BYTES) + " bytes: a row must still fit once it is JSON)");
+      c.max_row_bytes = static_cast<size_t>(n);
     } else {
       throw ConfigError("unknown config key '" + std::string(key) + "'");
     }

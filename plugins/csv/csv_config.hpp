@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "limits.hpp"
+
 namespace touchpoint::csv {
 
 struct ColumnMapping {
@@ -25,13 +27,14 @@ struct Config {
   bool header = true;
   std::vector<ColumnMapping> columns;
   bool only_mapped = false;
-  std::string type = "profile";
+  std::string type = "profile";  ///< at most TP_MAX_TYPE_BYTES of a-z, 0-9, '_', '-', '.'
+
   std::string key_column;  ///< empty: records have no key
   std::string id_column;   ///< empty: deterministic ids
   size_t batch_rows = 1000;
   int64_t settle_ms = 1000;
   bool trim = true;
-  size_t max_row_bytes = size_t{64} << 20;
+  size_t max_row_bytes = kDefaultMaxRowBytes;  ///< kMinRowBytes to kMaxRowBytesLimit
 };
 
 /// Parses and validates `json`. Throws touchpoint::ConfigError naming the offending key.

@@ -86,7 +86,7 @@ void CsvConnector::rewind_after_failure() {
   if (seq < epoch_) return;
   host().warn("csv: the host did not keep an emitted unit (" + message +
               "); continuing from the last durable checkpoint");
-  pending_.reset();
+  pending_.clear();
   current_.reset();
   resume_.reset();
   for (auto it = awaiting_.begin(); it != awaiting_.end();)
@@ -128,7 +128,8 @@ void CsvConnector::retry_moves() {
 }
 
 bool CsvConnector::busy_with(const std::string& file) const {
-  return (current_ && current_->file().name == file) || (pending_ && pending_->end.file == file);
+  return (current_ && current_->file().name == file) ||
+         std::any_of(pending_.begin(), pending_.end(), [&](const Batch& b) { return b.end.file == file; });
 }
 
 bool CsvConnector::open_next_file() {
@@ -151,38 +152,76 @@ bool CsvConnector::open_next_file() {
     }
     // Files go strictly in name order: a file still being written holds back the ones after it.
     if (!settle_.settled(f, now, wall)) return false;
-    uint64_t offset = 0;
-    uint64_t line = 1;
+    ReadPosition from;
     if (resume_ && resume_->file == f.name) {
       if (resume_->size == f.size && resume_->mtime == f.mtime) {
-        offset = resume_->offset;
-        line = resume_->line;
+        from = ReadPosition{resume_->offset, resume_->line, resume_->horizon, resume_->strict};
       } else {
         host().warn("csv: " + f.name + " changed since the checkpoint; reading it from the start");
       }
       resume_.reset();
     }
     try {
-      current_ = std::make_unique<FileSource>(config_, decoder_, f, offset, line);
+      current_ = std::make_unique<FileSource>(config_, decoder_, f, from);
     } catch (const std::system_error& e) {
       if (e.code().value() == EAGAIN) return false;  // changed under our feet: let it settle again
       host().error(std::string("csv: ") + e.what() + "; skipping " + f.name + " until it changes");
       unreadable_[f.name] = Stamp{f.size, f.mtime};
       continue;
     }
-    for (const std::string& w : current_->warnings()) host().warn("csv: " + f.name + ": " + w);
+    const std::string name = display_name(f.name);
+    for (const std::string& w : current_->warnings()) host().warn("csv: " + name + ": " + w);
     if (!current_->file_error().empty())
-      host().error("csv: " + f.name + ": " + current_->file_error() + "; the file is rejected");
+      host().error("csv: " + name + ": " + current_->file_error() + "; the file is rejected");
     const Cursor at = current_->position();
-    host().info("csv: reading " + f.name + " (" + std::to_string(f.size) + " bytes" +
-                (offset > 0 ? ", resuming at line " + std::to_string(at.line) : std::string()) + ")");
+    host().info("csv: reading " + name + " (" + std::to_string(f.size) + " bytes" +
+                (from.offset > 0 ? ", resuming at line " + std::to_string(at.line) : std::string()) + ")");
     return true;
   }
   return false;
 }
 
+std::deque<Batch> CsvConnector::fallback_units(Batch refused, std::string_view host_message) {
+  std::string why(host_message.empty() ? std::string_view("no message") : host_message);
+  cut_message(why, kMaxHostMessage);
+  const std::string reason = "the hub refused the unit holding this row as permanent: " + why;
+  std::string file = display_name(refused.start.file);
+  cut_message(file, kMaxRejectLocation - 32);  // room for ":<line>"
+  std::vector<Reject> rejects = std::move(refused.unit.rejects);
+  for (size_t i = 0; i < refused.unit.records.size(); ++i) {
+    std::string raw = std::move(refused.unit.records[i].data);  // built by us: valid UTF-8
+    cut_utf8(raw, kMaxRejectRaw);
+    const uint64_t line = i < refused.record_lines.size() ? refused.record_lines[i] : refused.start.line;
+    rejects.push_back(Reject{std::move(raw), reason, file + ":" + std::to_string(line)});
+  }
+  // Rejects cost more than the records they replace when those were small: split as needed.
+  std::deque<Batch> parts;
+  auto part = [&] {
+    Batch b;
+    b.fallback = true;
+    b.start = refused.start;
+    b.end = refused.start;  // no cursor: the position moves with the last part only
+    return b;
+  };
+  Batch current = part();
+  for (Reject& r : rejects) {
+    const size_t cost = unit_cost(r);
+    if (!current.unit.rejects.empty() && current.bytes + cost > kMaxBatchBytes) {
+      parts.push_back(std::move(current));
+      current = part();
+    }
+    current.bytes += cost;
+    current.unit.rejects.push_back(std::move(r));
+  }
+  current.end = refused.end;
+  current.unit.cursor = std::move(refused.unit.cursor);
+  current.skipped = refused.skipped;
+  parts.push_back(std::move(current));
+  return parts;
+}
+
 bool CsvConnector::emit_pending() {
-  Batch& batch = *pending_;
+  Batch& batch = pending_.front();
   const uint64_t seq = next_seq_;
   std::string error;
   auto failures = failures_;
@@ -193,36 +232,52 @@ bool CsvConnector::emit_pending() {
       },
       &error);
   if (status == TP_STATUS_BACKPRESSURE || status == TP_STATUS_SHUTTING_DOWN) return false;  // kept for the next read()
-  if (status != TP_OK) throw Error(status, "csv: the host refused a unit of " + batch.end.file + ": " + error);
+  if (status == TP_STATUS_PERMANENT && !batch.fallback) {
+    // Every limit the hub documents was checked while the unit was built, so this should not
+    // happen. If it does, emitting the unit again would fail forever: its records become
+    // dead letters carrying the hub's message instead, and the file goes on.
+    host().error("csv: the hub refused a unit of " + display_name(batch.end.file) + " (" +
+                 std::to_string(batch.unit.records.size()) + " records from line " + std::to_string(batch.start.line) +
+                 ") as permanent: " + error + "; its records become dead letters");
+    host().counter_add("csv_refused_units_total", "", 1);
+    std::deque<Batch> parts = fallback_units(std::move(batch), error);
+    pending_.pop_front();
+    pending_.insert(pending_.begin(), std::make_move_iterator(parts.begin()), std::make_move_iterator(parts.end()));
+    return emit_pending();
+  }
+  // Kept for the next read() after the poll interval, so this does not spin either.
+  if (status != TP_OK)
+    throw Error(status, "csv: the host refused a unit of " + display_name(batch.end.file) + ": " + error);
   ++next_seq_;
   if (!batch.unit.records.empty())
     host().counter_add("csv_rows_total", "", static_cast<double>(batch.unit.records.size()));
   if (!batch.unit.rejects.empty())
     host().counter_add("csv_rejects_total", "", static_cast<double>(batch.unit.rejects.size()));
-  if (batch.end.eof) awaiting_[batch.end.file] = Awaiting{seq, batch.end.size, batch.end.mtime};
-  pending_.reset();
+  if (batch.end.eof && !batch.unit.cursor.empty())
+    awaiting_[batch.end.file] = Awaiting{seq, batch.end.size, batch.end.mtime};
+  pending_.pop_front();
   return true;
 }
 
 void CsvConnector::read() {
   rewind_after_failure();
   retry_moves();
-  if (pending_) {
+  if (!pending_.empty()) {
     emit_pending();
     return;
   }
   for (;;) {
     if (!current_ && !open_next_file()) return;
     try {
-      pending_ = current_->next_batch(config_.batch_rows);
+      pending_.push_back(current_->next_batch(config_.batch_rows));
     } catch (const std::system_error& e) {
       const FileInfo& f = current_->file();
-      host().error(std::string("csv: ") + e.what() + "; skipping " + f.name + " until it changes");
+      host().error(std::string("csv: ") + e.what() + "; skipping " + display_name(f.name) + " until it changes");
       unreadable_[f.name] = Stamp{f.size, f.mtime};
       current_.reset();
       continue;
     }
-    if (pending_->end.eof) current_.reset();
+    if (pending_.back().end.eof) current_.reset();
     emit_pending();
     return;
   }
@@ -253,8 +308,8 @@ std::string CsvConnector::discover() {
   for (const FileInfo& f : files) {
     if (awaiting_.count(f.name) != 0) continue;
     try {
-      FileSource source(config_, decoder_, f, 0, 1);
-      std::string out = "{\"streams\":[{\"name\":" + json_string(f.name) + ",\"fields\":[";
+      FileSource source(config_, decoder_, f);
+      std::string out = "{\"streams\":[{\"name\":" + json_string(display_name(f.name)) + ",\"fields\":[";
       for (size_t i = 0; i < source.columns().size(); ++i) {
         if (i > 0) out += ',';
         append_json_string(out, source.columns()[i]);
@@ -282,7 +337,7 @@ void CsvConnector::check() {
 }
 
 void CsvConnector::close() {
-  pending_.reset();
+  pending_.clear();
   current_.reset();
 }
 

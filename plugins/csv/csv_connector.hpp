@@ -5,6 +5,7 @@
 #define TOUCHPOINT_CSV_CSV_CONNECTOR_HPP
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -59,6 +60,9 @@ class CsvConnector : public Connector {
   void retry_moves();
   bool open_next_file();
   bool emit_pending();
+  /// The rejects that replace a unit the host refused as permanent, in units within the
+  /// limits: every record becomes a reject with the host's message, its rejects stay.
+  static std::deque<Batch> fallback_units(Batch refused, std::string_view host_message);
   bool busy_with(const std::string& file) const;
   /// Moves a finished file to done_dir if it is unchanged since `size`/`mtime`. Returns false
   /// when the move failed (and should be retried).
@@ -69,7 +73,7 @@ class CsvConnector : public Connector {
   SettleTracker settle_;
   std::shared_ptr<Failures> failures_ = std::make_shared<Failures>();
   std::unique_ptr<FileSource> current_;
-  std::optional<Batch> pending_;  // built but not yet accepted by the host
+  std::deque<Batch> pending_;     // built but not yet accepted by the host, in emit order
   std::optional<Cursor> resume_;  // where to continue a file (checkpoint or rewind)
   std::map<std::string, Awaiting> awaiting_;
   std::map<std::string, Stamp> unreadable_;  // skipped until they change

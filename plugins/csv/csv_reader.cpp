@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 
 namespace touchpoint::csv {
 namespace {
@@ -14,8 +15,24 @@ bool is_break(char c) { return c == '\r' || c == '\n'; }
 
 }  // namespace
 
-RowReader::RowReader(ReaderOptions options, uint64_t offset, uint64_t line)
-    : options_(options), base_(offset), line_(line), bom_checked_(offset != 0) {}
+RowReader::RowReader(ReaderOptions options, uint64_t offset, uint64_t line, uint64_t horizon, bool strict)
+    : options_(options),
+      base_(offset),
+      line_(line),
+      bom_checked_(offset != 0),
+      horizon_(horizon > offset ? horizon : 0),
+      strict_(horizon > offset && strict) {}
+
+void RowReader::note_failure(uint64_t start, uint64_t scanned) {
+  if (horizon_ > start) {
+    // The second failure inside the span of an earlier one: no more rescans up to there.
+    strict_ = true;
+    horizon_ = std::max(horizon_, scanned);
+  } else {
+    horizon_ = scanned;
+    strict_ = false;
+  }
+}
 
 void RowReader::compact() {
   // Drop consumed bytes once they dominate the buffer (keeps memory bounded and erase cheap).
@@ -114,11 +131,24 @@ RowReader::Status RowReader::continue_skip(Row& row) {
 
 RowReader::Parse RowReader::parse_row(Row& row) {
   const char* b = buf_.data();
-  const size_t n = buf_.size();
   const size_t start = pos_;
   const char d = options_.delimiter;
   const bool trim = options_.trim;
+  const size_t max = options_.max_row_bytes;
+  // Look at no more than max + 2 bytes (a row of the limit, plus one byte to see it is longer,
+  // plus one to tell CRLF from CR): a row that does not end there is over the limit, so a
+  // failed row costs O(max_row_bytes), however much input is buffered.
+  const size_t avail = buf_.size() - start;
+  const size_t n = max < SIZE_MAX - 2 && avail > max + 2 ? start + max + 2 : buf_.size();
+  const bool finished = finished_ && n == buf_.size();
   auto blank = [d](char c) { return (c == ' ' || c == '\t') && c != d; };
+
+  const uint64_t row_start = base_ + start;
+  if (horizon_ != 0 && horizon_ <= row_start) {  // past the span of the last failed row
+    horizon_ = 0;
+    strict_ = false;
+  }
+  const bool line_local = strict_;  // quoted fields may not span lines
 
   constexpr size_t npos = std::string::npos;
   uint64_t breaks = 0;        // line breaks inside quoted fields
@@ -127,29 +157,46 @@ RowReader::Parse RowReader::parse_row(Row& row) {
   size_t nf = 0;
   std::string error;
 
+  auto oversize_reason = [&] {
+    return "row exceeds max_row_bytes (" + std::to_string(max) + " bytes); unterminated quote or missing line break?";
+  };
+  // Rejects the row's first physical line (the rest of the input when it has no line break)
+  // and resumes after it. A non-zero `horizon` (absolute) records a failed row for the
+  // recovery state. It depends on the input only, never on how it was chunked.
+  auto reject_first_line = [&](std::string reason, uint64_t horizon) -> Parse {
+    const size_t content_end = first_break != npos ? first_break : n;
+    const size_t next = first_break != npos ? first_break_end : n;
+    row.fields.clear();
+    row.raw.assign(b + start, content_end - start);
+    row.raw_cut = false;
+    row.offset = row_start;
+    row.end_offset = base_ + next;
+    row.line = line_;
+    row.next_line = line_ + 1;
+    row.error = std::move(reason);
+    if (horizon != 0) note_failure(row_start, horizon);
+    pos_ = next;
+    line_ = row.next_line;
+    return Parse::complete;
+  };
+  // A multi-line row longer than max_row_bytes. When its first line alone is longer, the
+  // outcome equals the single-line case (skipping to the line break): no failure is noted.
+  auto reject_oversize = [&]() -> Parse {
+    const uint64_t horizon = first_break_end - start <= max ? row_start + max + 1 : 0;
+    return reject_first_line(oversize_reason(), horizon);
+  };
+
   // Input ran out before the row was complete.
   auto incomplete = [&]() -> Parse {
-    if (n - start <= options_.max_row_bytes) return Parse::need_more;
-    std::string reason = "row exceeds max_row_bytes (" + std::to_string(options_.max_row_bytes) +
-                         " bytes); unterminated quote or missing line break?";
-    if (first_break != npos) {
-      row.fields.clear();
-      row.raw.assign(b + start, first_break - start);
-      row.offset = base_ + start;
-      row.end_offset = base_ + first_break_end;
-      row.line = line_;
-      row.next_line = line_ + 1;
-      row.error = std::move(reason);
-      pos_ = first_break_end;
-      line_ = row.next_line;
-      return Parse::complete;
-    }
+    if (n - start <= max) return Parse::need_more;
+    if (first_break != npos) return reject_oversize();
     // One physical line longer than the limit: drop bytes until its line break.
     skip_row_ = Row{};
     skip_row_.raw.assign(b + start, std::min(n - start, kMaxSkippedRawPrefix));
-    skip_row_.offset = base_ + start;
+    skip_row_.raw_cut = true;
+    skip_row_.offset = row_start;
     skip_row_.line = line_;
-    skip_row_.error = std::move(reason);
+    skip_row_.error = oversize_reason();
     skipping_ = true;
     pos_ = n;
     return Parse::oversize;
@@ -169,7 +216,7 @@ RowReader::Parse RowReader::parse_row(Row& row) {
   auto terminate_at = [&](size_t t) -> bool {
     size_t len = 1;
     if (b[t] == '\r') {
-      if (t + 1 >= n && !finished_) return false;
+      if (t + 1 >= n && !finished) return false;
       if (t + 1 < n && b[t + 1] == '\n') len = 2;
     }
     content_end = t;
@@ -193,22 +240,12 @@ RowReader::Parse RowReader::parse_row(Row& row) {
         f.append(b + i, k - i);
         i = k;
         if (i >= n) {
-          if (!finished_) return incomplete();
+          if (!finished || n - start > max) return incomplete();
           // Quote still open at end of input: only the first physical line is malformed.
-          row.fields.clear();
-          size_t end = first_break != npos ? first_break_end : n;
-          row.raw.assign(b + start, (first_break != npos ? first_break : n) - start);
-          row.offset = base_ + start;
-          row.end_offset = base_ + end;
-          row.line = line_;
-          row.next_line = line_ + 1;
-          row.error = "unterminated quoted field";
-          pos_ = end;
-          line_ = row.next_line;
-          return Parse::complete;
+          return reject_first_line("unterminated quoted field", base_ + n);
         }
         if (b[i] == '"') {
-          if (i + 1 >= n && !finished_) return incomplete();
+          if (i + 1 >= n && !finished) return incomplete();
           if (i + 1 < n && b[i + 1] == '"') {
             f.push_back('"');
             i += 2;
@@ -219,13 +256,19 @@ RowReader::Parse RowReader::parse_row(Row& row) {
         } else {  // line break inside the quotes
           size_t len = 1;
           if (b[i] == '\r') {
-            if (i + 1 >= n && !finished_) return incomplete();
+            if (i + 1 >= n && !finished) return incomplete();
             if (i + 1 < n && b[i + 1] == '\n') len = 2;
           }
           if (first_break == npos) {
             first_break = i;
             first_break_end = i + len;
           }
+          if (line_local)
+            return reject_first_line(
+                "unterminated quoted field (after earlier malformed rows, a quoted field may "
+                "not span lines until byte " +
+                    std::to_string(horizon_) + ")",
+                0);
           ++breaks;
           f.append(b + i, len);
           i += len;
@@ -235,7 +278,7 @@ RowReader::Parse RowReader::parse_row(Row& row) {
         while (i < n && blank(b[i])) ++i;
       }
       if (i >= n) {
-        if (!finished_) return incomplete();
+        if (!finished) return incomplete();
         break;  // row ends at end of input
       }
       if (b[i] == d) {
@@ -251,7 +294,7 @@ RowReader::Parse RowReader::parse_row(Row& row) {
       size_t k = i;
       while (k < n && !is_break(b[k])) ++k;
       if (k >= n) {
-        if (!finished_) return incomplete();
+        if (!finished) return incomplete();
         break;
       }
       if (!terminate_at(k)) return incomplete();
@@ -260,7 +303,7 @@ RowReader::Parse RowReader::parse_row(Row& row) {
     // Unquoted field: a '"' inside it is kept literally.
     size_t k = i;
     while (k < n && b[k] != d && !is_break(b[k])) ++k;
-    if (k >= n && !finished_) return incomplete();
+    if (k >= n && !finished) return incomplete();
     size_t s = i;
     size_t e = k;
     if (trim) {
@@ -277,10 +320,28 @@ RowReader::Parse RowReader::parse_row(Row& row) {
     break;
   }
 
+  // A complete row over the limit is malformed exactly like one still incomplete at the limit,
+  // so the outcome does not depend on how the input was chunked (or where a resume started).
+  if (row_end - start > max) {
+    if (first_break != npos) return reject_oversize();
+    row.fields.clear();
+    row.raw.assign(b + start, std::min(content_end - start, kMaxSkippedRawPrefix));
+    row.raw_cut = content_end - start > kMaxSkippedRawPrefix;
+    row.offset = row_start;
+    row.end_offset = base_ + row_end;
+    row.line = line_;
+    row.next_line = line_ + 1;
+    row.error = oversize_reason();
+    pos_ = row_end;
+    line_ = row.next_line;
+    return Parse::complete;
+  }
+
   row.fields.resize(nf);
   if (!error.empty()) row.fields.clear();
   row.raw.assign(b + start, content_end - start);
-  row.offset = base_ + start;
+  row.raw_cut = false;
+  row.offset = row_start;
   row.end_offset = base_ + row_end;
   row.line = line_;
   row.next_line = line_ + breaks + 1;

@@ -5,6 +5,10 @@
 // file/size/mtime identify the file (mtime in nanoseconds since the epoch);
 // offset is the byte offset after the last consumed row and line the physical
 // line the next row starts on; eof marks the unit that finished the file.
+// A file name that is not valid UTF-8 is written as "file_hex" (its bytes in
+// hex) instead of "file". After malformed rows the reader's recovery state
+// follows as "horizon" and "strict" (see RowReader::horizon()); both are
+// left out when there is none.
 #ifndef TOUCHPOINT_CSV_CURSOR_HPP
 #define TOUCHPOINT_CSV_CURSOR_HPP
 
@@ -22,6 +26,8 @@ struct Cursor {
   uint64_t offset = 0;
   uint64_t line = 1;
   bool eof = false;
+  uint64_t horizon = 0;  ///< RowReader recovery state at offset (0: none)
+  bool strict = false;
 
   bool operator==(const Cursor&) const = default;
 };

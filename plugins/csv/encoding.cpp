@@ -101,6 +101,19 @@ std::string escape_invalid_utf8(std::string_view s) {
   return out;
 }
 
+void cut_utf8(std::string& s, size_t max) {
+  if (s.size() <= max) return;
+  size_t n = max;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0u) == 0x80u) --n;
+  s.resize(n);
+}
+
+void cut_message(std::string& s, size_t max) {
+  if (s.size() <= max) return;
+  cut_utf8(s, max - 3);
+  s += "...";
+}
+
 Decoder::Decoder(std::string_view encoding) {
   const std::string u = upper(encoding);
   if (u.empty()) throw ConfigError("encoding: must not be empty");

@@ -17,6 +17,12 @@ bool valid_utf8(std::string_view s, size_t* bad_offset = nullptr);
 /// `s` with every byte that is not part of a well-formed UTF-8 sequence written as "\xNN".
 std::string escape_invalid_utf8(std::string_view s);
 
+/// Cuts `s` (valid UTF-8) to at most `max` bytes without splitting a UTF-8 sequence.
+void cut_utf8(std::string& s, size_t max);
+
+/// Cuts a message (valid UTF-8) to at most `max` bytes (max >= 3), ending it with "..." when cut.
+void cut_message(std::string& s, size_t max);
+
 /// Converts field bytes from one ASCII-compatible, stateless encoding to UTF-8.
 /// Not thread-safe (holds an iconv descriptor); one per instance thread.
 class Decoder {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "csv_config.hpp"
@@ -13,28 +14,44 @@
 #include "cursor.hpp"
 #include "encoding.hpp"
 #include "inbox.hpp"
+#include "limits.hpp"
 #include "record_builder.hpp"
 #include "sdk.hpp"
 
 namespace touchpoint::csv {
 
-/// Largest `raw` kept in a reject; longer input is cut (at a UTF-8 boundary).
-inline constexpr size_t kMaxRejectRaw = size_t{64} << 10;
-/// A batch also ends once its records and rejects hold this many bytes.
-inline constexpr size_t kMaxBatchBytes = size_t{16} << 20;
+/// What one record or reject adds to a unit's size as the host counts it (TP_MAX_UNIT_BYTES).
+size_t unit_cost(const Record& r);
+size_t unit_cost(const Reject& r);
+
+/// `name` for messages, meta and locations: valid UTF-8, invalid bytes written as \xNN.
+std::string display_name(std::string_view name);
 
 struct Batch {
   EmitUnit unit;
-  Cursor start;        ///< position before the batch
-  Cursor end;          ///< position after it (unit.cursor is to_json(end))
-  size_t skipped = 0;  ///< rows skipped because every cell was empty
+  Cursor start;                        ///< position before the batch
+  Cursor end;                          ///< position after it (unit.cursor is to_json(end), or empty, see below)
+  std::vector<uint64_t> record_lines;  ///< the line of each record in unit.records
+  size_t skipped = 0;                  ///< rows skipped because every cell was empty
+  size_t bytes = 0;                    ///< unit_cost() of its records and rejects
+  /// Made of the rejects of a unit the host refused (see CsvConnector). All but the last
+  /// part of a refused unit have an empty cursor, which does not move the position.
+  bool fallback = false;
+};
+
+/// Where to start reading a file: the first data row (offset 0, line 1) or a cursor's position.
+struct ReadPosition {
+  uint64_t offset = 0;
+  uint64_t line = 1;
+  uint64_t horizon = 0;  ///< the reader's recovery state (see RowReader)
+  bool strict = false;
 };
 
 class FileSource {
  public:
-  /// Opens `file` and reads its header. Reading starts at `offset`/`line` (0 / 1: the first
-  /// data row). Throws std::system_error on I/O errors.
-  FileSource(const Config& config, Decoder& decoder, const FileInfo& file, uint64_t offset, uint64_t line);
+  /// Opens `file` and reads its header. Reading starts at `from` (default: the first data
+  /// row). Throws std::system_error on I/O errors.
+  FileSource(const Config& config, Decoder& decoder, const FileInfo& file, ReadPosition from = {});
   ~FileSource();
   FileSource(const FileSource&) = delete;
   FileSource& operator=(const FileSource&) = delete;
@@ -56,9 +73,11 @@ class FileSource {
 
  private:
   bool fill(RowReader& reader);  // false once the reader has all input
-  void process(const Row& row, Batch& batch, size_t& bytes);
-  void add_reject(Batch& batch, const Row& row, std::string reason, size_t& bytes);
+  void process(const Row& row, Batch& batch);
+  void add_reject(Batch& batch, const Row& row, std::string reason);
   Cursor cursor(uint64_t offset, uint64_t line, bool eof) const;
+  /// 'name' of column i for a reason, cut to a readable length.
+  std::string column_label(size_t i) const;
 
   const Config& config_;
   Decoder& decoder_;
@@ -72,7 +91,8 @@ class FileSource {
   Row header_row_;
   std::unique_ptr<RecordBuilder> builder_;
   std::unique_ptr<RowReader> reader_;
-  std::string id_prefix_;
+  std::string display_name_;  // the file name as UTF-8, for meta and locations
+  std::string header_raw_;    // the header row's bytes (hashed into deterministic ids)
   std::string meta_prefix_;
   bool done_ = false;
   Row row_;

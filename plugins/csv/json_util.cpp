@@ -2,6 +2,17 @@
 
 namespace touchpoint::csv {
 
+size_t json_string_size(std::string_view s) {
+  size_t n = s.size() + 2;
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c >= 0x20u && c != '"' && c != '\\') continue;
+    const bool short_escape = c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t' || c == '\b' || c == '\f';
+    n += short_escape ? 1 : 5;  // "\n" or "\u00XX" instead of one byte
+  }
+  return n;
+}
+
 void append_json_string(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out.reserve(out.size() + s.size() + 2);

@@ -1,7 +1,10 @@
 #include "record_builder.hpp"
 
+#include <cstdint>
 #include <cstdio>
 #include <set>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "json_util.hpp"
 
@@ -10,16 +13,20 @@ namespace touchpoint::csv {
 std::vector<std::string> normalize_header(std::vector<std::string> names) {
   for (size_t i = 0; i < names.size(); ++i)
     if (names[i].empty()) names[i] = std::to_string(i + 1);
-  std::set<std::string> taken(names.begin(), names.end());
-  std::set<std::string> seen;
+  std::unordered_set<std::string> taken(names.begin(), names.end());
+  if (taken.size() == names.size()) return names;  // all distinct: the usual case
+  // Per name seen so far, the next suffix to try: a header of 100,000 equal names stays
+  // linear. A generated name is never one of the file's (those are all in `taken`).
+  std::unordered_map<std::string, int> next_suffix;
+  next_suffix.reserve(names.size());
   for (auto& name : names) {
-    if (seen.insert(name).second) continue;
-    for (int k = 2;; ++k) {
+    auto [it, first] = next_suffix.try_emplace(name, 2);
+    if (first) continue;
+    for (int& k = it->second;; ++k) {
       std::string candidate = name + "_" + std::to_string(k);
-      if (taken.count(candidate) == 0) {
-        taken.insert(candidate);
-        seen.insert(candidate);
+      if (taken.insert(candidate).second) {
         name = std::move(candidate);
+        ++k;
         break;
       }
     }
@@ -27,20 +34,33 @@ std::vector<std::string> normalize_header(std::vector<std::string> names) {
   return names;
 }
 
-std::string deterministic_id(std::string_view file_name, uint64_t file_size, uint64_t line) {
-  return deterministic_id_prefix(file_name, file_size) + std::to_string(line);
-}
-
-std::string deterministic_id_prefix(std::string_view file_name, uint64_t file_size) {
-  uint64_t h = 0xcbf29ce484222325ull;
-  for (char c : file_name) {
+uint64_t fnv1a64(std::string_view bytes, uint64_t h) {
+  for (char c : bytes) {
     h ^= static_cast<unsigned char>(c);
     h *= 0x100000001b3ull;
   }
+  return h;
+}
+
+uint64_t row_hash(std::string_view header, std::string_view row) {
+  return fnv1a64(row, fnv1a64("\n", fnv1a64(header)));
+}
+
+namespace {
+
+std::string hex64(uint64_t h) {
   char hex[17];
   std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
-  return "csv:" + std::string(hex, 16) + ":" + std::to_string(file_size) + ":";
+  return std::string(hex, 16);
 }
+
+}  // namespace
+
+std::string deterministic_id(std::string_view file_name, uint64_t line, uint64_t row_hash) {
+  return deterministic_id_prefix(file_name) + std::to_string(line) + ":" + hex64(row_hash);
+}
+
+std::string deterministic_id_prefix(std::string_view file_name) { return "csv:" + hex64(fnv1a64(file_name)) + ":"; }
 
 RecordBuilder::RecordBuilder(const std::vector<std::string>& names, const Config& config,
                              std::vector<std::string>& warnings)
@@ -76,6 +96,7 @@ RecordBuilder::RecordBuilder(const std::vector<std::string>& names, const Config
     n->children.push_back(Node{path.back(), json_string(path.back()) + ":", column, {}});
   };
 
+  root_.children.reserve(names_.size());
   for (size_t i = 0; i < names_.size(); ++i) {
     const int column = static_cast<int>(i);
     if (names_[i] == config.key_column) key_index_ = column;
@@ -84,28 +105,44 @@ RecordBuilder::RecordBuilder(const std::vector<std::string>& names, const Config
       insert(mapping[i]->path, column);
     } else if (!config.only_mapped) {
       // Unmapped columns keep their header name as one literal key (dots are not paths here).
-      if (mapped_roots.count(names_[i]) != 0) {
+      if (!mapped_roots.empty() && mapped_roots.count(names_[i]) != 0) {
         warnings.push_back("unmapped column '" + names_[i] + "' clashes with a mapped field path and is dropped");
         continue;
       }
-      insert({names_[i]}, column);
+      root_.children.push_back(Node{names_[i], json_string(names_[i]) + ":", column, {}});
     }
   }
 }
 
-bool RecordBuilder::write_object(const Node& node, const std::vector<std::string>& values, std::string& out) const {
+bool RecordBuilder::write_object(const Node& node, const std::vector<std::string>& values, std::string& out,
+                                 size_t limit, size_t depth, bool& over) const {
   out.push_back('{');
   bool any = false;
   for (const Node& child : node.children) {
     if (child.column >= 0 && values[static_cast<size_t>(child.column)].empty()) continue;
     const size_t mark = out.size();
-    if (any) out.push_back(',');
-    out += child.key_json;
+    const size_t comma = any ? 1 : 0;
     if (child.column >= 0) {
-      append_json_string(out, values[static_cast<size_t>(child.column)]);
-    } else if (!write_object(child, values, out)) {
-      out.resize(mark);
-      continue;
+      // A value is never taken back, and neither is anything before it: the object ends up
+      // at least this long, plus one closing brace per open object. So this is exact.
+      const std::string& value = values[static_cast<size_t>(child.column)];
+      if (out.size() + comma + child.key_json.size() + json_string_size(value) + depth > limit) {
+        over = true;
+        return false;
+      }
+      if (any) out.push_back(',');
+      out += child.key_json;
+      append_json_string(out, value);
+    } else {
+      // Keys and braces of nested objects are bounded by the config; one that stays empty
+      // is taken back, so it is not checked against the limit.
+      if (any) out.push_back(',');
+      out += child.key_json;
+      if (!write_object(child, values, out, limit, depth + 1, over)) {
+        if (over) return false;
+        out.resize(mark);
+        continue;
+      }
     }
     any = true;
   }
@@ -113,8 +150,13 @@ bool RecordBuilder::write_object(const Node& node, const std::vector<std::string
   return any;
 }
 
-void RecordBuilder::build(const std::vector<std::string>& values, std::string& out) const {
-  write_object(root_, values, out);
+bool RecordBuilder::build(const std::vector<std::string>& values, std::string& out, size_t max_bytes) const {
+  const size_t base = out.size();
+  bool over = false;
+  const size_t limit = max_bytes > SIZE_MAX - base ? SIZE_MAX : base + max_bytes;
+  if (base + 2 > limit) return false;  // not even "{}"
+  write_object(root_, values, out, limit, 1, over);
+  return !over && out.size() <= limit;
 }
 
 }  // namespace touchpoint::csv

@@ -2,6 +2,7 @@
 #ifndef TOUCHPOINT_CSV_RECORD_BUILDER_HPP
 #define TOUCHPOINT_CSV_RECORD_BUILDER_HPP
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -16,10 +17,20 @@ namespace touchpoint::csv {
 /// "_3", ... appended.
 std::vector<std::string> normalize_header(std::vector<std::string> names);
 
-/// "csv:" + hex FNV-1a-64(file name) + ":" + file size + ":" + line.
-std::string deterministic_id(std::string_view file_name, uint64_t file_size, uint64_t line);
-/// deterministic_id() without the line number (ends with ':').
-std::string deterministic_id_prefix(std::string_view file_name, uint64_t file_size);
+/// FNV-1a, 64 bit, continuing from `h` (so several pieces hash as one).
+uint64_t fnv1a64(std::string_view bytes, uint64_t h = 0xcbf29ce484222325ull);
+
+/// The hash of a data row that goes into its deterministic id: FNV-1a-64 of the header
+/// row's bytes, a line feed, and the row's bytes (`header` is empty without a header row).
+/// Both as in the file (not decoded), without line breaks around them.
+uint64_t row_hash(std::string_view header, std::string_view row);
+
+/// "csv:" + hex FNV-1a-64(file name) + ":" + line + ":" + hex row_hash: the same row at the
+/// same line of a file of the same name gets the same id (a repeated delivery), a changed
+/// row gets a new one (a correction), whatever the file's size.
+std::string deterministic_id(std::string_view file_name, uint64_t line, uint64_t row_hash);
+/// deterministic_id() up to the line number ("csv:<hash>:").
+std::string deterministic_id_prefix(std::string_view file_name);
 
 class RecordBuilder {
  public:
@@ -35,8 +46,10 @@ class RecordBuilder {
   int id_index() const { return id_index_; }
 
   /// Appends the data object for `values` (UTF-8, one per column) to `out`. Empty values
-  /// are omitted, and so are objects that end up empty.
-  void build(const std::vector<std::string>& values, std::string& out) const;
+  /// are omitted, and so are objects that end up empty. Returns false (out is then
+  /// unspecified) as soon as the object would grow beyond `max_bytes`; it never allocates
+  /// much more than that.
+  bool build(const std::vector<std::string>& values, std::string& out, size_t max_bytes = SIZE_MAX) const;
 
  private:
   struct Node {
@@ -45,7 +58,10 @@ class RecordBuilder {
     int column = -1;       // leaf: column index; object: -1
     std::vector<Node> children;
   };
-  bool write_object(const Node& node, const std::vector<std::string>& values, std::string& out) const;
+  // Writes node's object (`depth` objects are open, this one included); false when it stays
+  // empty. Sets `over` once the result cannot fit in `limit` (then stops).
+  bool write_object(const Node& node, const std::vector<std::string>& values, std::string& out, size_t limit,
+                    size_t depth, bool& over) const;
 
   std::vector<std::string> names_;
   Node root_;

@@ -34,6 +34,31 @@ TEST(Config, Defaults) {
   EXPECT_TRUE(c.trim);
   EXPECT_TRUE(c.key_column.empty());
   EXPECT_TRUE(c.id_column.empty());
+  EXPECT_EQ(c.max_row_bytes, size_t{8} << 20);
+  EXPECT_LE(c.max_row_bytes, TP_MAX_RECORD_BYTES);
+}
+
+TEST(Config, MaxRowBytesMustKeepRecordsWithinTheHubLimit) {
+  EXPECT_EQ(parse_config(R"({"inbox":"i","max_row_bytes":8388608})").max_row_bytes, 8388608u);
+  EXPECT_EQ(parse_config(R"({"inbox":"i","max_row_bytes":1024})").max_row_bytes, 1024u);
+  for (const char* bad : {R"({"inbox":"i","max_row_bytes":8388609})", R"({"inbox":"i","max_row_bytes":67108864})",
+                          R"({"inbox":"i","max_row_bytes":1023})"}) {
+    const std::string e = config_error(bad);
+    EXPECT_NE(e.find("max_row_bytes"), std::string::npos) << e;
+    EXPECT_NE(e.find("8388608"), std::string::npos) << e;
+    EXPECT_NE(e.find("TP_MAX_RECORD_BYTES"), std::string::npos) << e;
+  }
+}
+
+TEST(Config, TypeMustBeOneTheHubAccepts) {
+  EXPECT_EQ(parse_config(R"({"inbox":"i","type":"crm.contact_v-2"})").type, "crm.contact_v-2");
+  for (const char* bad :
+       {R"({"inbox":"i","type":"Profile"})", R"({"inbox":"i","type":"a b"})", R"({"inbox":"i","type":"kontakt-ä"})"}) {
+    const std::string e = config_error(bad);
+    EXPECT_NE(e.find("type"), std::string::npos) << e;
+    EXPECT_NE(e.find("a-z"), std::string::npos) << e;
+  }
+  EXPECT_NE(config_error(R"({"inbox":"i","type":")" + std::string(65, 'a') + R"("})").find(" 64 "), std::string::npos);
 }
 
 TEST(Config, AllKeys) {
@@ -105,6 +130,28 @@ TEST(CursorJson, RoundTrip) {
   EXPECT_FALSE(parse_cursor("", &error).has_value());
   EXPECT_FALSE(parse_cursor(R"({"file":"a.csv"})", &error).has_value());
   EXPECT_FALSE(parse_cursor(R"({"file":"../x","size":1,"mtime":1,"offset":1,"line":1,"eof":false})", &error));
+}
+
+TEST(CursorJson, RecoveryStateRoundTrips) {
+  Cursor c{"a.csv", 100, 5, 40, 7, false, 90, true};
+  const std::string json = to_json(c);
+  EXPECT_EQ(json,
+            R"({"file":"a.csv","size":100,"mtime":5,"offset":40,"line":7,"eof":false,"horizon":90,"strict":true})");
+  EXPECT_EQ(parse_cursor(json).value(), c);
+  // Cursors without it (and those of earlier versions) parse with none.
+  auto old = parse_cursor(R"({"file":"a.csv","size":100,"mtime":5,"offset":40,"line":7,"eof":false})");
+  ASSERT_TRUE(old.has_value());
+  EXPECT_EQ(old->horizon, 0u);
+  EXPECT_FALSE(old->strict);
+}
+
+TEST(CursorJson, FileNamesThatAreNotUtf8TravelAsHex) {
+  Cursor c{"M\xFCller.csv", 1, 2, 3, 4, true};
+  const std::string json = to_json(c);
+  EXPECT_EQ(json, R"({"file_hex":"4dfc6c6c65722e637376","size":1,"mtime":2,"offset":3,"line":4,"eof":true})");
+  EXPECT_EQ(parse_cursor(json).value(), c);
+  EXPECT_FALSE(parse_cursor(R"({"file_hex":"4d2","size":1,"mtime":2,"offset":3,"line":4,"eof":true})").has_value());
+  EXPECT_FALSE(parse_cursor(R"({"file_hex":"2f","size":1,"mtime":2,"offset":3,"line":4,"eof":true})").has_value());
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -257,6 +258,98 @@ TEST(Reader, OversizedSingleLineIsSkippedToItsLineBreak) {
   EXPECT_EQ(rows[1].end_offset, 4u + 103u);
   EXPECT_EQ(rows[2].fields, (Fields{"1", "2"}));
   EXPECT_EQ(rows[2].line, 3u);
+}
+
+// Rows as a comparable summary: the outcome must not depend on how the input is chunked.
+std::vector<std::string> summary(const std::vector<Row>& rows) {
+  std::vector<std::string> out;
+  for (const Row& r : rows) {
+    std::string s = std::to_string(r.line) + "-" + std::to_string(r.next_line) + "@" + std::to_string(r.offset) + "-" +
+                    std::to_string(r.end_offset) + ":";
+    if (!r.error.empty()) {
+      s += "ERR " + r.error.substr(0, 30);
+    } else {
+      for (const auto& f : r.fields) s += "[" + f + "]";
+    }
+    out.push_back(s);
+  }
+  return out;
+}
+
+TEST(Reader, CompleteRowsOverTheLimitAreMalformedWhateverTheChunking) {
+  ReaderOptions o;
+  o.max_row_bytes = 32;
+  const std::string in = "a,b\n" + std::string(40, 'q') + ",q\n1,\"" + std::string(10, 'x') + "\n" +
+                         std::string(30, 'y') + "\"\n2,z\n3,\"" + std::string(40, 'w') + "\"\n4,ok\n";
+  const auto whole = read_all(in, o);
+  ASSERT_EQ(whole.size(), 7u) << ::testing::PrintToString(summary(whole));
+  EXPECT_NE(whole[1].error.find("max_row_bytes"), std::string::npos);  // one line of 43 bytes
+  EXPECT_NE(whole[2].error.find("max_row_bytes"), std::string::npos);  // 2 lines, 46 bytes: first line rejected
+  EXPECT_EQ(whole[2].raw, "1,\"" + std::string(10, 'x'));
+  EXPECT_EQ(whole[3].line, 4u);  // resumed on its second line, which is malformed itself
+  EXPECT_EQ(whole[4].fields, (Fields{"2", "z"}));
+  EXPECT_NE(whole[5].error.find("max_row_bytes"), std::string::npos);  // one quoted line of 45 bytes
+  EXPECT_EQ(whole[6].fields, (Fields{"4", "ok"}));
+  for (size_t chunk : {1, 3, 7, 16, 33, 64}) EXPECT_EQ(summary(read_all(in, o, chunk)), summary(whole)) << chunk;
+}
+
+TEST(Reader, QuoteStormIsReadInLinearTime) {
+  // Every line opens a quoted field that the next line's `a",` would close again: without
+  // the recovery state, the row from every line would run to the end of the input.
+  std::string storm = "a,b,c\n";
+  for (int i = 0; i < 30000; ++i) storm += "a\",\"x\n";
+  ReaderOptions o;
+  for (size_t max : {size_t{1} << 10, kDefaultMaxRowBytes}) {
+    o.max_row_bytes = max;
+    const auto start = std::chrono::steady_clock::now();
+    const auto rows = read_all(storm, o, 64 << 10);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5)) << max;
+    ASSERT_EQ(rows.size(), 30001u) << max;  // every line accounted for
+    for (size_t i = 1; i < rows.size(); ++i) {
+      EXPECT_FALSE(rows[i].error.empty()) << i;
+      EXPECT_EQ(rows[i].line, i + 1) << i;
+      if (rows[i].error.empty()) break;
+    }
+  }
+}
+
+TEST(Reader, OneStrayQuoteStillRecoversTheRowsAfterIt) {
+  // One failure does not switch to line-local quotes: the rows after it parse as before.
+  const std::string in = "a,b\n1,\"two\nlines\"\n2,\"stray\n3,x\n4,y\n";
+  const auto rows = read_all(in);
+  ASSERT_EQ(rows.size(), 5u) << ::testing::PrintToString(summary(rows));
+  EXPECT_EQ(rows[1].fields, (Fields{"1", "two\nlines"}));
+  EXPECT_EQ(rows[2].error, "unterminated quoted field");
+  EXPECT_EQ(rows[2].line, 4u);
+  EXPECT_EQ(rows[3].fields, (Fields{"3", "x"}));
+  EXPECT_EQ(rows[4].fields, (Fields{"4", "y"}));
+  EXPECT_EQ(rows[4].line, 6u);
+}
+
+TEST(Reader, RecoveryStateResumesExactly) {
+  std::string in = "h\n";
+  for (int i = 0; i < 50; ++i) in += "a\",\"x\n";
+  in += "\"ok\nfine\"\n";
+  ReaderOptions o;
+  o.max_row_bytes = 64;
+  const auto whole = read_all(in, o);
+  // Resume from every row boundary with the state a cursor would carry.
+  RowReader reader(o, 0, 1);
+  reader.feed(in);
+  reader.finish();
+  for (size_t k = 0; k < whole.size(); ++k) {
+    const uint64_t offset = reader.offset(), line = reader.line(), horizon = reader.horizon();
+    const bool strict = reader.strict();
+    RowReader resumed(o, offset, line, horizon, strict);
+    resumed.feed(std::string_view(in).substr(offset));
+    resumed.finish();
+    std::vector<Row> tail;
+    Row r;
+    while (resumed.next(r) == RowReader::Status::row) tail.push_back(r);
+    EXPECT_EQ(summary(tail), summary(std::vector<Row>(whole.begin() + static_cast<long>(k), whole.end()))) << k;
+    Row skip;
+    ASSERT_EQ(reader.next(skip), RowReader::Status::row);
+  }
 }
 
 TEST(Reader, HugeFieldWithinLimit) {

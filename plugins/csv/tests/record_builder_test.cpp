@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -117,13 +118,63 @@ TEST(RecordBuilder, OutputIsValidJsonForNastyValues) {
 
 TEST(Header, Normalize) {
   EXPECT_EQ(normalize_header({"a", "", "a", "a_2", "b", ""}), (Strings{"a", "2", "a_3", "a_2", "b", "6"}));
+  EXPECT_EQ(normalize_header({"x", "x", "x_3", "x", "x"}), (Strings{"x", "x_2", "x_3", "x_4", "x_5"}));
+}
+
+TEST(Header, HundredThousandEqualNamesInBoundedTime) {
+  const auto start = std::chrono::steady_clock::now();
+  Strings names = normalize_header(Strings(100000, "Name"));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  ASSERT_EQ(names.size(), 100000u);
+  EXPECT_EQ(names[0], "Name");
+  EXPECT_EQ(names[1], "Name_2");
+  EXPECT_EQ(names[99999], "Name_100000");
 }
 
 TEST(Ids, DeterministicIdFormat) {
   // FNV-1a-64 of "" is the offset basis.
-  EXPECT_EQ(deterministic_id("", 0, 1), "csv:cbf29ce484222325:0:1");
+  EXPECT_EQ(fnv1a64(""), 0xcbf29ce484222325ull);
+  EXPECT_EQ(deterministic_id("", 1, 0), "csv:cbf29ce484222325:1:0000000000000000");
   // FNV-1a-64("a") = af63dc4c8601ec8c
-  EXPECT_EQ(deterministic_id("a", 123, 7), "csv:af63dc4c8601ec8c:123:7");
+  EXPECT_EQ(fnv1a64("a"), 0xaf63dc4c8601ec8cull);
+  EXPECT_EQ(deterministic_id("a", 7, 0xabcull), "csv:af63dc4c8601ec8c:7:0000000000000abc");
+  // Chaining hashes the concatenation.
+  EXPECT_EQ(fnv1a64("cd", fnv1a64("ab")), fnv1a64("abcd"));
+}
+
+TEST(Ids, RowHashCoversHeaderAndRowBytes) {
+  EXPECT_EQ(row_hash("id,name", "1,Anna"), fnv1a64("id,name\n1,Anna"));
+  EXPECT_NE(row_hash("id,name", "1,Anna"), row_hash("id,name", "1,Anne"));  // a correction
+  EXPECT_NE(row_hash("id,name", "1,Anna"), row_hash("id,Name", "1,Anna"));  // another header
+  EXPECT_EQ(row_hash("", "1,Anna"), fnv1a64("\n1,Anna"));                   // no header row
+}
+
+TEST(RecordBuilder, BuildStopsAtTheLimit) {
+  Config c;
+  Strings w;
+  RecordBuilder b({"a", "b"}, c, w);
+  std::string out;
+  EXPECT_TRUE(b.build({"12345", "x"}, out, 21));  // {"a":"12345","b":"x"} is 21 bytes
+  EXPECT_EQ(out, R"({"a":"12345","b":"x"})");
+  out.clear();
+  EXPECT_FALSE(b.build({"12345", "x"}, out, 20));
+  out.clear();
+  // Escaping counts: 4 control bytes become 24.
+  EXPECT_FALSE(b.build({std::string(4, '\x01'), ""}, out, 30));
+  out.clear();
+  EXPECT_TRUE(b.build({std::string(4, '\x01'), ""}, out, 32));
+  EXPECT_EQ(out.size(), 32u);
+  // An object that stays empty is taken back: it does not count against the limit.
+  Config nested;
+  nested.columns.push_back({"a", split_path("a_long_object_name.y")});
+  RecordBuilder nb({"a", "b"}, nested, w);
+  out.clear();
+  EXPECT_TRUE(nb.build({"", "1"}, out, 9));
+  EXPECT_EQ(out, R"({"b":"1"})");
+  out.clear();
+  EXPECT_FALSE(nb.build({"", "1"}, out, 8));
+  EXPECT_EQ(json_string_size(std::string("a\"\\\n\x01\x7F\xC3\xBC", 8)),
+            json_string(std::string("a\"\\\n\x01\x7F\xC3\xBC", 8)).size());
 }
 
 }  // namespace

@@ -10,6 +10,27 @@
 // "durable" at once (done() runs on a harness thread, like the real host),
 // checkpoints are remembered per harness, post() runs tasks on the
 // instance's own thread. It is header-only and needs only libdl.
+//
+// emit() enforces exactly the limits the hub enforces (abi.h, TP_MAX_*), in
+// the hub's order, and refuses a violating unit with TP_STATUS_PERMANENT and a
+// message like the hub's, keeping nothing of it. So a plugin test catches what
+// the hub would refuse:
+//  - a source capability, a unit and done callback, a large enough
+//    unit->size, non-NULL arrays for non-zero counts;
+//  - sizes: cursor <= TP_MAX_CURSOR_BYTES; per record id + type + key and
+//    data + meta; per reject raw + reason + location <= TP_MAX_REJECT_BYTES;
+//    the unit (every string of every record and reject, plus
+//    TP_UNIT_RECORD_OVERHEAD per record and per reject, plus the cursor)
+//    <= TP_MAX_UNIT_BYTES;
+//  - per record: tp_record.size, encoding, id <= TP_MAX_ID_BYTES, type <=
+//    TP_MAX_TYPE_BYTES of [a-z0-9_.-], key <= TP_MAX_KEY_BYTES, all three
+//    valid UTF-8, data + meta <= TP_MAX_RECORD_BYTES, data one JSON object and
+//    meta empty or one JSON object.
+// The JSON check is structural (RFC 8259 grammar, valid UTF-8, no raw control
+// characters or lone surrogates in strings, nesting depth <= 1024); unlike the
+// hub's parser it does not refuse numbers outside the range of a double.
+// Accepted records are kept as emitted: the hub's defaults for an empty id or
+// type and ts_ms == 0 are not applied. refusals() lists every refused emit.
 #ifndef TOUCHPOINT_TESTING_HPP
 #define TOUCHPOINT_TESTING_HPP
 
@@ -19,6 +40,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <cstring>
 #include <deque>
 #include <functional>
@@ -29,9 +51,248 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace touchpoint::testing {
+
+namespace detail {
+
+// Length of the well-formed UTF-8 sequence at s[i] (no overlong forms, surrogates or code
+// points above U+10FFFF), 0 when there is none.
+inline size_t utf8_sequence(std::string_view s, size_t i) {
+  auto u = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  auto cont = [&](size_t k) { return k < s.size() && (u(k) & 0xC0u) == 0x80u; };
+  const unsigned char c = u(i);
+  if (c < 0x80u) return 1;
+  if (c >= 0xC2u && c <= 0xDFu) return cont(i + 1) ? 2 : 0;
+  if (c >= 0xE0u && c <= 0xEFu) {
+    if (!cont(i + 1) || !cont(i + 2)) return 0;
+    if (c == 0xE0u && u(i + 1) < 0xA0u) return 0;
+    if (c == 0xEDu && u(i + 1) >= 0xA0u) return 0;
+    return 3;
+  }
+  if (c >= 0xF0u && c <= 0xF4u) {
+    if (!cont(i + 1) || !cont(i + 2) || !cont(i + 3)) return 0;
+    if (c == 0xF0u && u(i + 1) < 0x90u) return 0;
+    if (c == 0xF4u && u(i + 1) >= 0x90u) return 0;
+    return 4;
+  }
+  return 0;
+}
+
+inline bool valid_utf8(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    if (static_cast<unsigned char>(s[i]) < 0x80u) {
+      ++i;
+      continue;
+    }
+    const size_t n = utf8_sequence(s, i);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
+// A structural JSON check (RFC 8259): one value, whitespace around it, valid UTF-8, no raw
+// control characters or lone surrogates in strings, nesting at most kMaxDepth deep.
+// Iterative, so hostile nesting cannot overflow the stack.
+class JsonCheck {
+ public:
+  static constexpr size_t kMaxDepth = 1024;  // the hub's parser's default depth limit
+
+  /// "" when `json` is one JSON object, else the problem.
+  static std::string object(std::string_view json) {
+    JsonCheck c(json);
+    if (!c.document()) return c.error_;
+    if (!c.is_object_) return "must be a JSON object";
+    return {};
+  }
+
+ private:
+  explicit JsonCheck(std::string_view s) : s_(s) {}
+
+  bool fail(const char* what) {
+    error_ = "is not valid JSON: " + std::string(what) + " at byte " + std::to_string(i_);
+    return false;
+  }
+  bool at_end() const { return i_ >= s_.size(); }
+  char peek() const { return s_[i_]; }
+  void ws() {
+    const size_t n = s_.size();
+    const char* const d = s_.data();
+    size_t i = i_;
+    while (i < n && (d[i] == ' ' || d[i] == '\t' || d[i] == '\n' || d[i] == '\r')) ++i;
+    i_ = i;
+  }
+  static int hex(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  }
+  // Reads the 4 hex digits after "\u" at i_ (i_ on the 'u'); -1 when malformed.
+  long u_escape() {
+    if (s_.size() - i_ < 5) return -1;
+    long v = 0;
+    for (size_t k = 1; k <= 4; ++k) {
+      const int h = hex(s_[i_ + k]);
+      if (h < 0) return -1;
+      v = v * 16 + h;
+    }
+    i_ += 5;
+    return v;
+  }
+  bool string() {  // at the opening quote
+    ++i_;
+    for (;;) {
+      // Fast path over plain ASCII (tests build without optimization, data can be megabytes).
+      const char* p = s_.data() + i_;
+      const char* const end = s_.data() + s_.size();
+      while (p != end) {
+        const auto c = static_cast<unsigned char>(*p);
+        if (c < 0x20u || c >= 0x80u || c == '"' || c == '\\') break;
+        ++p;
+      }
+      i_ = static_cast<size_t>(p - s_.data());
+      if (at_end()) return fail("unterminated string");
+      const auto c = static_cast<unsigned char>(peek());
+      if (c == '"') {
+        ++i_;
+        return true;
+      }
+      if (c < 0x20u) return fail("unescaped control character in a string");
+      if (c >= 0x80u) {
+        const size_t n = utf8_sequence(s_, i_);
+        if (n == 0) return fail("invalid UTF-8");
+        i_ += n;
+        continue;
+      }
+      if (c != '\\') {
+        ++i_;
+        continue;
+      }
+      ++i_;
+      if (at_end()) return fail("unterminated string");
+      const char e = peek();
+      if (e == '"' || e == '\\' || e == '/' || e == 'b' || e == 'f' || e == 'n' || e == 'r' || e == 't') {
+        ++i_;
+        continue;
+      }
+      if (e != 'u') return fail("invalid escape in a string");
+      const long v = u_escape();
+      if (v < 0) return fail("invalid \\u escape");
+      if (v >= 0xDC00 && v <= 0xDFFF) return fail("lone low surrogate in a \\u escape");
+      if (v >= 0xD800 && v <= 0xDBFF) {
+        if (s_.size() - i_ < 2 || s_[i_] != '\\' || s_[i_ + 1] != 'u') return fail("lone high surrogate");
+        ++i_;
+        const long low = u_escape();
+        if (low < 0xDC00 || low > 0xDFFF) return fail("lone high surrogate");
+      }
+    }
+  }
+  bool digits() {
+    const size_t start = i_;
+    while (!at_end() && peek() >= '0' && peek() <= '9') ++i_;
+    return i_ > start;
+  }
+  bool number() {
+    if (peek() == '-') ++i_;
+    if (at_end()) return fail("invalid number");
+    if (peek() == '0') {
+      ++i_;
+    } else if (!digits()) {
+      return fail("invalid number");
+    }
+    if (!at_end() && peek() == '.') {
+      ++i_;
+      if (!digits()) return fail("invalid number");
+    }
+    if (!at_end() && (peek() == 'e' || peek() == 'E')) {
+      ++i_;
+      if (!at_end() && (peek() == '+' || peek() == '-')) ++i_;
+      if (!digits()) return fail("invalid number");
+    }
+    return true;
+  }
+  bool literal(std::string_view word) {
+    if (s_.substr(i_, word.size()) != word) return fail("invalid literal");
+    i_ += word.size();
+    return true;
+  }
+  bool key() {  // an object key and its colon, whitespace before the value skipped
+    ws();
+    if (at_end() || peek() != '"') return fail("expected a string key");
+    if (!string()) return false;
+    ws();
+    if (at_end() || peek() != ':') return fail("expected ':'");
+    ++i_;
+    return true;
+  }
+  bool document() {
+    std::vector<char> stack;  // '{' or '['
+    ws();
+    if (at_end()) return fail("empty document");
+    is_object_ = peek() == '{';
+    for (;;) {
+      // A value.
+      ws();
+      if (at_end()) return fail("unexpected end");
+      const char c = peek();
+      if (c == '{' || c == '[') {
+        if (stack.size() >= kMaxDepth) return fail("nested too deeply");
+        stack.push_back(c);
+        ++i_;
+        ws();
+        if (!at_end() && peek() == (c == '{' ? '}' : ']')) {
+          ++i_;
+          stack.pop_back();
+        } else {
+          if (c == '{' && !key()) return false;
+          continue;
+        }
+      } else if (c == '"') {
+        if (!string()) return false;
+      } else if (c == 't') {
+        if (!literal("true")) return false;
+      } else if (c == 'f') {
+        if (!literal("false")) return false;
+      } else if (c == 'n') {
+        if (!literal("null")) return false;
+      } else if (c == '-' || (c >= '0' && c <= '9')) {
+        if (!number()) return false;
+      } else {
+        return fail("unexpected character");
+      }
+      // After a value: close containers, or a separator before the next value.
+      for (;;) {
+        ws();
+        if (stack.empty()) {
+          if (!at_end()) return fail("content after the document");
+          return true;
+        }
+        if (at_end()) return fail("unexpected end");
+        const char top = stack.back();
+        if (peek() == (top == '{' ? '}' : ']')) {
+          ++i_;
+          stack.pop_back();
+          continue;
+        }
+        if (peek() != ',') return fail(top == '{' ? "expected ',' or '}'" : "expected ',' or ']'");
+        ++i_;
+        if (top == '{' && !key()) return false;
+        break;
+      }
+    }
+  }
+
+  std::string_view s_;
+  size_t i_ = 0;
+  bool is_object_ = false;
+  std::string error_;
+};
+
+}  // namespace detail
 
 struct EmittedRecord {
   std::string id, type, key, data, meta;
@@ -45,6 +306,11 @@ struct LogLine {
   std::string message;
 };
 struct Outcome {
+  tp_status status = TP_OK;
+  std::string message;
+};
+/// An emit the harness refused (nothing of the unit was kept).
+struct Refusal {
   tp_status status = TP_OK;
   std::string message;
 };
@@ -215,6 +481,14 @@ class Harness {
   }
   /// Makes subsequent emits fail with this status (TP_OK to accept again).
   void refuse_emits(tp_status status) { refuse_ = status; }
+  /// Makes the next `count` emits fail with `status` and `message`, whatever they hold, as if
+  /// the hub had refused them (e.g. TP_STATUS_PERMANENT for a limit the plugin did not check).
+  void refuse_next_emits(size_t count, tp_status status, std::string message) {
+    std::lock_guard<std::mutex> lk(mu_);
+    refuse_next_ = count;
+    refuse_next_status_ = status;
+    refuse_next_message_ = std::move(message);
+  }
   /// Sets the checkpoint an instance sees on open.
   void set_checkpoint(const std::string& cursor) {
     std::lock_guard<std::mutex> lk(mu_);
@@ -242,10 +516,16 @@ class Harness {
         &error);
     if (st != TP_OK) {
       inst->self_ = nullptr;
+      current_ = nullptr;
       throw std::runtime_error("open failed (" + std::to_string(st) + "): " + error);
     }
     return inst;
   }
+
+  /// The host table and context handed to plugins, to drive the host services directly
+  /// (e.g. to check that emit() refuses a unit).
+  const tp_host_api* host_api() const { return &api_; }
+  tp_host_ctx* host_ctx() { return reinterpret_cast<tp_host_ctx*>(this); }
 
   std::vector<EmittedRecord> records() const {
     std::lock_guard<std::mutex> lk(mu_);
@@ -258,6 +538,11 @@ class Harness {
   std::vector<std::string> cursors() const {
     std::lock_guard<std::mutex> lk(mu_);
     return cursors_;
+  }
+  /// Every emit that was refused, in order, with the status and message the plugin got.
+  std::vector<Refusal> refusals() const {
+    std::lock_guard<std::mutex> lk(mu_);
+    return refusals_;
   }
   std::vector<LogLine> logs() const {
     std::lock_guard<std::mutex> lk(mu_);
@@ -279,7 +564,10 @@ class Harness {
 
  private:
   static Harness* self(tp_host_ctx* c) { return reinterpret_cast<Harness*>(c); }
-  static std::string s(tp_str x) { return std::string(x.data ? x.data : "", x.len); }
+  static std::string_view sv(tp_str x) {
+    return x.len && x.data ? std::string_view(x.data, x.len) : std::string_view();
+  }
+  static std::string s(tp_str x) { return std::string(sv(x)); }
 
   static void log_fn(tp_host_ctx* c, int32_t level, tp_str m) {
     std::lock_guard<std::mutex> lk(self(c)->mu_);
@@ -300,17 +588,121 @@ class Harness {
     std::lock_guard<std::mutex> lk(self(c)->mu_);
     self(c)->counters_[s(name) + (labels.len ? "{" + s(labels) + "}" : "")] = v;
   }
+  static void set_error(tp_error* err, const std::string& msg) {
+    if (err == nullptr || err->message == nullptr) return;
+    const size_t n = msg.size() < err->capacity ? msg.size() : err->capacity;
+    std::memcpy(err->message, msg.data(), n);
+    err->len = n;
+  }
+
+  // The hub's checks of one unit, in the hub's order (core/plugin/plugin_instance.cpp and
+  // record_validation.cpp). Returns TP_OK or TP_STATUS_PERMANENT with the problem.
+  tp_status check_unit(const tp_emit* u, tp_emit_done_fn done, std::string& problem) const {
+    if ((info_.capabilities & TP_CAP_SOURCE) == 0) {
+      problem = "emit() from a plugin that did not declare TP_CAP_SOURCE";
+      return TP_STATUS_PERMANENT;
+    }
+    if (u == nullptr || done == nullptr || u->size < offsetof(tp_emit, cursor) + sizeof(tp_str)) {
+      problem = "emit(): unit or done callback missing, or unit too small";
+      return TP_STATUS_PERMANENT;
+    }
+    if ((u->count > 0 && u->records == nullptr) || (u->reject_count > 0 && u->rejects == nullptr)) {
+      problem = "emit(): count > 0 with a NULL array";
+      return TP_STATUS_PERMANENT;
+    }
+    if (u->count > UINT32_MAX / 2 || u->reject_count > UINT32_MAX / 2) {
+      problem = "emit(): too many records in one unit";
+      return TP_STATUS_PERMANENT;
+    }
+    // Sizes first, before anything is parsed.
+    if (u->cursor.len > TP_MAX_CURSOR_BYTES) {
+      problem = "emit(): cursor of " + std::to_string(u->cursor.len) + " bytes exceeds TP_MAX_CURSOR_BYTES (" +
+                std::to_string(TP_MAX_CURSOR_BYTES) + ")";
+      return TP_STATUS_PERMANENT;
+    }
+    uint64_t total = u->cursor.len;
+    for (size_t i = 0; i < u->count; ++i) {
+      const tp_record& r = u->records[i];
+      if (r.size < offsetof(tp_record, encoding) + sizeof(r.encoding)) {
+        problem = "emit(): record " + std::to_string(i) + ": tp_record.size is smaller than the v1.0 record";
+        return TP_STATUS_PERMANENT;
+      }
+      const uint64_t fields = uint64_t{r.id.len} + r.type.len + r.key.len;
+      const uint64_t body = uint64_t{r.data.len} + r.meta.len;
+      if (fields > TP_MAX_ID_BYTES + TP_MAX_TYPE_BYTES + TP_MAX_KEY_BYTES || body > TP_MAX_RECORD_BYTES) {
+        problem = "emit(): record " + std::to_string(i) + ": larger than the record limits (data + meta " +
+                  std::to_string(body) + " bytes, TP_MAX_RECORD_BYTES " + std::to_string(TP_MAX_RECORD_BYTES) + ")";
+        return TP_STATUS_PERMANENT;
+      }
+      total += fields + body + TP_UNIT_RECORD_OVERHEAD;
+    }
+    for (size_t i = 0; i < u->reject_count; ++i) {
+      const tp_reject& x = u->rejects[i];
+      const uint64_t bytes = uint64_t{x.raw.len} + x.reason.len + x.location.len;
+      if (bytes > TP_MAX_REJECT_BYTES) {
+        problem = "emit(): reject " + std::to_string(i) + ": raw + reason + location of " + std::to_string(bytes) +
+                  " bytes exceed TP_MAX_REJECT_BYTES (" + std::to_string(TP_MAX_REJECT_BYTES) + "); cut the raw input";
+        return TP_STATUS_PERMANENT;
+      }
+      total += bytes + TP_UNIT_RECORD_OVERHEAD;
+    }
+    if (total > TP_MAX_UNIT_BYTES) {
+      problem = "emit(): unit of about " + std::to_string(total) + " bytes exceeds TP_MAX_UNIT_BYTES (" +
+                std::to_string(TP_MAX_UNIT_BYTES) + "); split it into smaller units";
+      return TP_STATUS_PERMANENT;
+    }
+    // Then every record.
+    for (size_t i = 0; i < u->count; ++i) {
+      const std::string p = check_record(u->records[i]);
+      if (!p.empty()) {
+        problem = "record " + std::to_string(i) + ": " + p;
+        return TP_STATUS_PERMANENT;
+      }
+    }
+    return TP_OK;
+  }
+
+  static std::string check_record(const tp_record& r) {
+    if (r.encoding != TP_ENCODING_JSON_UTF8) return "unsupported encoding " + std::to_string(r.encoding);
+    const std::string_view id = sv(r.id), type = sv(r.type), key = sv(r.key);
+    if (id.size() > TP_MAX_ID_BYTES || type.size() > TP_MAX_TYPE_BYTES || key.size() > TP_MAX_KEY_BYTES)
+      return "id, type or key too long (limits " + std::to_string(TP_MAX_ID_BYTES) + ", " +
+             std::to_string(TP_MAX_TYPE_BYTES) + ", " + std::to_string(TP_MAX_KEY_BYTES) + " bytes)";
+    for (std::string_view x : {id, type, key})
+      if (!detail::valid_utf8(x)) return "id, type or key is not valid UTF-8";
+    for (char c : type)
+      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.'))
+        return "type must use a-z, 0-9, '_', '-', '.'";
+    const std::string_view data = sv(r.data), meta = sv(r.meta);
+    if (data.size() + meta.size() > TP_MAX_RECORD_BYTES)
+      return "data + meta of " + std::to_string(data.size() + meta.size()) + " bytes exceed TP_MAX_RECORD_BYTES (" +
+             std::to_string(TP_MAX_RECORD_BYTES) + ")";
+    if (std::string p = detail::JsonCheck::object(data); !p.empty()) return "data " + p;
+    if (!meta.empty())
+      if (std::string p = detail::JsonCheck::object(meta); !p.empty()) return "meta " + p;
+    return {};
+  }
+
   static tp_status emit_fn(tp_host_ctx* c, const tp_emit* u, tp_emit_done_fn done, void* user, tp_error* err) {
     Harness* h = self(c);
-    const tp_status refuse = h->refuse_.load();
-    if (refuse != TP_OK) {
-      static const char msg[] = "harness refuses emits";
-      if (err && err->message) {
-        size_t n = sizeof(msg) - 1 < err->capacity ? sizeof(msg) - 1 : err->capacity;
-        std::memcpy(err->message, msg, n);
-        err->len = n;
+    std::string problem;
+    tp_status status = h->refuse_.load();
+    if (status != TP_OK) {
+      problem = "harness refuses emits";
+    } else {
+      std::lock_guard<std::mutex> lk(h->mu_);
+      if (h->refuse_next_ > 0) {
+        --h->refuse_next_;
+        status = h->refuse_next_status_;
+        problem = h->refuse_next_message_;
       }
-      return refuse;
+    }
+    if (status == TP_OK) status = h->check_unit(u, done, problem);
+    if (status != TP_OK) {
+      set_error(err, problem);
+      std::lock_guard<std::mutex> lk(h->mu_);
+      h->refusals_.push_back({status, problem});
+      return status;
     }
     {
       std::lock_guard<std::mutex> lk(h->mu_);
@@ -346,6 +738,10 @@ class Harness {
   std::atomic<Instance*> current_{nullptr};
   std::map<std::string, std::string> settings_;
   std::atomic<tp_status> refuse_{TP_OK};
+  size_t refuse_next_ = 0;  // guarded by mu_, like the two below
+  tp_status refuse_next_status_ = TP_OK;
+  std::string refuse_next_message_;
+  std::vector<Refusal> refusals_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::vector<EmittedRecord> records_;
