@@ -5,18 +5,22 @@
 //   eq, ne           typed JSON equality (1 == 1.0, "1" != 1); ne holds for missing fields
 //   in, not_in       value is a list; not_in holds for missing fields
 //   exists, missing  present and not null / absent or null (no value)
-//   regex            ECMAScript regex_search on strings (anchor with ^...$)
+//   regex            the ECMAScript pattern matches somewhere in the string
+//                    (anchor with ^...$); matched with RE2 in linear time
+//                    (pattern.hpp). A string longer than the pattern can
+//                    check in bounded time rejects as too_large, whatever
+//                    the action.
 //   gt, ge, lt, le   numeric comparison; only JSON numbers qualify, numeric
 //                    strings such as "42" do not
 // Envelope fields (@type, @key, @id) are strings, missing when empty; their
 // values are compared as written in the file, untyped.
 
 #include <optional>
-#include <regex>
 #include <utility>
 
 #include "transform/builtin.hpp"
 #include "transform/options.hpp"
+#include "transform/pattern.hpp"
 #include "transform/yaml_value.hpp"
 
 namespace touchpoint::core::transform {
@@ -31,17 +35,26 @@ bool equals(const FieldView& view, const Json& value) {
 
 class Filter final : public Transform {
  public:
-  Filter(FieldPath field, Op op, Json value, std::optional<std::regex> regex, bool reject, std::string reason)
+  Filter(FieldPath field, Op op, Json value, std::optional<Pattern> regex, bool reject, std::string reason)
       : field_(std::move(field)),
         op_(op),
         value_(std::move(value)),
         number_(value_.is_number() ? value_.get<double>() : 0.0),
         regex_(std::move(regex)),
         reject_(reject),
-        reason_(std::move(reason)) {}
+        reason_(std::move(reason)),
+        too_large_(regex_ ? "filter cannot test " + field_.text() + ": the value is longer than the " +
+                                std::to_string(regex_->max_input()) + " bytes regex '" + regex_->text() + "' can check"
+                          : std::string()) {}
 
   StepResult apply(Record& record) const override {
-    if (matches(field_.view(record))) return StepResult::keep();
+    const FieldView view = field_.view(record);
+    if (op_ == Op::regex) {
+      const std::string* text = view.text;
+      if (view.json != nullptr && view.json->is_string()) text = &view.json->get_ref<const std::string&>();
+      if (text != nullptr && regex_->too_large(*text)) return StepResult::too_large(too_large_);
+    }
+    if (matches(view)) return StepResult::keep();
     return reject_ ? StepResult::reject(reason_) : StepResult::drop(reason_);
   }
 
@@ -62,9 +75,8 @@ class Filter final : public Transform {
       case Op::not_in:
         return !present || !in(view);
       case Op::regex:
-        if (view.text != nullptr) return std::regex_search(*view.text, *regex_);
-        return present && view.json->is_string() &&
-               std::regex_search(view.json->get_ref<const std::string&>(), *regex_);
+        if (view.text != nullptr) return regex_->search(*view.text);
+        return present && view.json->is_string() && regex_->search(view.json->get_ref<const std::string&>());
       case Op::gt:
       case Op::ge:
       case Op::lt:
@@ -96,9 +108,10 @@ class Filter final : public Transform {
   Op op_;
   Json value_;
   double number_;
-  std::optional<std::regex> regex_;
+  std::optional<Pattern> regex_;
   bool reject_;
   std::string reason_;
+  std::string too_large_;
 };
 
 /// Envelope fields compare as strings, so their values are taken as written.
@@ -121,7 +134,7 @@ std::unique_ptr<Transform> make_filter(const YAML::Node& options, const YAML::No
 
   std::string reason = "filter not matched: " + field.text() + " " + op_name;
   Json value;
-  std::optional<std::regex> regex;
+  std::optional<Pattern> regex;
   switch (op) {
     case Op::exists:
     case Op::missing:
@@ -141,8 +154,8 @@ std::unique_ptr<Transform> make_filter(const YAML::Node& options, const YAML::No
       break;
     }
     case Op::regex:
-      regex = compile_regex(o.required("value"), source);
-      value = o.get("value").Scalar();
+      regex = Pattern::compile(o.required("value"), source);
+      value = regex->text();
       break;
     case Op::gt:
     case Op::ge:
@@ -155,7 +168,10 @@ std::unique_ptr<Transform> make_filter(const YAML::Node& options, const YAML::No
       if (!value.is_number()) o.fail("value", "value for op '" + op_name + "' must be a number");
       break;
   }
-  if (!value.is_null()) reason += " " + value.dump();
+  if (!value.is_null()) {
+    reason += ' ';
+    reason += value.dump();
+  }
   return std::make_unique<Filter>(std::move(field), op, std::move(value), std::move(regex), reject, std::move(reason));
 }
 

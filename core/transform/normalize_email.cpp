@@ -7,8 +7,12 @@
 // Only ASCII letters are lowercased; UTF-8 bytes are left alone.
 //
 // Validation is deliberately rough (no full RFC 5322 grammar): exactly one
-// '@', non-empty local part and domain, a dot in the domain, no whitespace,
-// at most 254 characters. A missing field is left alone (use `require`).
+// '@', non-empty local part and domain, a dot in the domain, no whitespace.
+// A missing field is left alone (use `require`).
+//
+// An address longer than 254 bytes (RFC 5321's limit on a forward path)
+// once surrounding whitespace is trimmed is refused as too_large before
+// anything else looks at it. Every step is one pass over the value.
 
 #include <string>
 #include <string_view>
@@ -18,6 +22,8 @@
 
 namespace touchpoint::core::transform {
 namespace {
+
+constexpr std::size_t kMaxBytes = 254;
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 
@@ -31,7 +37,6 @@ std::string_view trim(std::string_view s) {
 /// depend on letter case, so this runs before anything is changed.
 const char* problem_with(std::string_view s) {
   if (s.empty()) return "empty";
-  if (s.size() > 254) return "longer than 254 characters";
   std::size_t at = std::string_view::npos;
   for (std::size_t i = 0; i < s.size(); ++i) {
     if (is_space(s[i])) return "contains whitespace";
@@ -71,6 +76,9 @@ class NormalizeEmail final : public Transform {
     // Invalid values stay as they were, so the dead-letter store shows the original.
     std::string& text = value->get_ref<std::string&>();
     std::string_view trimmed = trim(text);
+    if (trimmed.size() > kMaxBytes) {
+      return on_invalid_result(on_invalid_, field_, record, StepResult::too_large(prefix_ + too_long_));
+    }
     if (const char* problem = problem_with(trimmed)) return invalid(record, problem);
     normalize(text, trimmed);
     return StepResult::keep();
@@ -78,12 +86,13 @@ class NormalizeEmail final : public Transform {
 
  private:
   StepResult invalid(Record& record, const std::string& problem) const {
-    return on_invalid_result(on_invalid_, field_, record, prefix_ + problem);
+    return on_invalid_result(on_invalid_, field_, record, StepResult::reject(prefix_ + problem));
   }
 
   FieldPath field_;
   OnInvalid on_invalid_;
   std::string prefix_;
+  std::string too_long_ = "longer than " + std::to_string(kMaxBytes) + " bytes";
 };
 
 }  // namespace

@@ -55,15 +55,6 @@ std::vector<FieldPath> parse_path_list(const YAML::Node& node, const YAML::Node&
   return out;
 }
 
-std::regex compile_regex(const YAML::Node& node, const ConfigSource& source) {
-  std::string pattern = scalar_text(node, "a regex", source);
-  try {
-    return std::regex(pattern, std::regex::ECMAScript);
-  } catch (const std::regex_error& e) {
-    source.fail(node, "invalid regex '" + pattern + "': " + e.what());
-  }
-}
-
 Options::Options(const YAML::Node& node, const YAML::Node& anchor, std::string what,
                  std::initializer_list<std::string_view> known, const ConfigSource& source)
     : node_(node), anchor_(anchor), what_(std::move(what)), source_(source) {
@@ -141,7 +132,7 @@ std::vector<FieldPath> Options::paths(std::string_view key, PathScope scope) con
   return parse_path_list(required(key), key_node(key), scope, what_, what_ + " '" + std::string(key) + "'", source_);
 }
 
-StepResult on_invalid_result(OnInvalid policy, const FieldPath& field, Record& record, std::string message) {
+StepResult on_invalid_result(OnInvalid policy, const FieldPath& field, Record& record, StepResult rejection) {
   switch (policy) {
     case OnInvalid::keep:
       return StepResult::keep();
@@ -151,7 +142,7 @@ StepResult on_invalid_result(OnInvalid policy, const FieldPath& field, Record& r
     case OnInvalid::reject:
       break;
   }
-  return StepResult::reject(std::move(message));
+  return rejection;
 }
 
 }  // namespace touchpoint::core::transform

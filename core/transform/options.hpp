@@ -5,7 +5,6 @@
 
 #include <cstddef>
 #include <initializer_list>
-#include <regex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -66,8 +65,6 @@ FieldPath parse_path(const YAML::Node& node, PathScope scope, std::string_view o
 /// A non-empty list of field paths; `what` is e.g. "remove" or "hash 'fields'".
 std::vector<FieldPath> parse_path_list(const YAML::Node& node, const YAML::Node& anchor, PathScope scope,
                                        std::string_view owner, const std::string& what, const ConfigSource& source);
-/// An ECMAScript regex compiled once; errors carry the pattern and the reason.
-std::regex compile_regex(const YAML::Node& node, const ConfigSource& source);
 /// "a, b, c"
 std::string join(std::initializer_list<std::string_view> items);
 
@@ -75,7 +72,8 @@ std::string join(std::initializer_list<std::string_view> items);
 /// (`on_invalid: reject | keep | remove`).
 enum class OnInvalid { reject, keep, remove };
 
-/// Applies the policy: keep the record as is, drop the field, or reject with `message`.
-StepResult on_invalid_result(OnInvalid policy, const FieldPath& field, Record& record, std::string message);
+/// Applies the policy: keep the record as is, drop the field, or return
+/// `rejection` (a reject or too_large result).
+StepResult on_invalid_result(OnInvalid policy, const FieldPath& field, Record& record, StepResult rejection);
 
 }  // namespace touchpoint::core::transform

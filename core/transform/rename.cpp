@@ -32,7 +32,12 @@ class Rename final : public Transform {
           return StepResult::reject("cannot rename '" + m.from.text() + "' to '" + m.to.text() + "': value is " +
                                     source->type_name() + ", not a string or number");
         }
-        m.to.envelope_field(record) = *text;
+        if (source->is_string()) {
+          // The source goes away: take its string rather than copying it.
+          m.to.envelope_field(record) = std::move(source->get_ref<std::string&>());
+        } else {
+          m.to.envelope_field(record) = *text;
+        }
         m.from.erase(record.data);
         continue;
       }

@@ -2,20 +2,22 @@
 //      or: { fields: [path, ...] }            (presence only)
 //
 // Rejects records whose fields are missing, null or do not match. Checks run
-// in the order type, enum, regex. `regex` is ECMAScript, compiled once, and
-// applied with std::regex_search: it matches anywhere in the string unless
-// anchored with ^...$. Envelope fields (@key, ...) count as missing when empty.
+// in the order type, enum, regex. `regex` is ECMAScript syntax, compiled once
+// and matched with RE2 in linear time (pattern.hpp): it matches anywhere in
+// the string unless anchored with ^...$. A string longer than the pattern can
+// check in bounded time rejects as too_large. Envelope fields (@key, ...)
+// count as missing when empty.
 // Reasons name the field and the rule but not the value, so they stay
 // low-cardinality for metrics (the dead-letter store keeps the record).
 
 #include <cmath>
 #include <optional>
-#include <regex>
 #include <utility>
 #include <vector>
 
 #include "transform/builtin.hpp"
 #include "transform/options.hpp"
+#include "transform/pattern.hpp"
 #include "transform/yaml_value.hpp"
 
 namespace touchpoint::core::transform {
@@ -67,8 +69,7 @@ bool has_type(const Json& v, Type t) {
 struct Rule {
   FieldPath path;
   Type type = Type::any;
-  std::optional<std::regex> regex;
-  std::string regex_text;
+  std::optional<Pattern> regex;
   Json allowed;  ///< array of allowed values, or null
   std::string allowed_text;
 };
@@ -105,7 +106,7 @@ class RequireFields final : public Transform {
     }
     if (r.regex) {
       if (!v.is_string()) {
-        return StepResult::reject("field '" + r.path.text() + "' must be a string to match regex '" + r.regex_text +
+        return StepResult::reject("field '" + r.path.text() + "' must be a string to match regex '" + r.regex->text() +
                                   "' (got " + v.type_name() + ")");
       }
       return check_regex(r, v.get_ref<const std::string&>());
@@ -124,8 +125,13 @@ class RequireFields final : public Transform {
   }
 
   static StepResult check_regex(const Rule& r, const std::string& text) {
-    if (std::regex_search(text, *r.regex)) return StepResult::keep();
-    return StepResult::reject("field '" + r.path.text() + "' does not match regex '" + r.regex_text + "'");
+    if (r.regex->too_large(text)) {
+      return StepResult::too_large("field '" + r.path.text() + "' is longer than the " +
+                                   std::to_string(r.regex->max_input()) + " bytes regex '" + r.regex->text() +
+                                   "' can check");
+    }
+    if (r.regex->search(text)) return StepResult::keep();
+    return StepResult::reject("field '" + r.path.text() + "' does not match regex '" + r.regex->text() + "'");
   }
 
   std::vector<Rule> rules_;
@@ -143,8 +149,7 @@ Rule make_rule(const YAML::Node& key, const YAML::Node& spec, const ConfigSource
     o.fail("type", "envelope field '" + r.path.text() + "' is always a string");
   }
   if (o.has("regex")) {
-    r.regex = compile_regex(o.get("regex"), source);
-    r.regex_text = o.get("regex").Scalar();
+    r.regex = Pattern::compile(o.get("regex"), source);
   }
   if (o.has("enum")) {
     YAML::Node list = o.get("enum");

@@ -29,7 +29,7 @@ class RemoveFields final : public Transform {
 /// The kept paths as a tree; `whole` marks a path kept with everything below it.
 struct KeepNode {
   bool whole = false;
-  std::vector<std::pair<std::string, KeepNode>> children;  // sorted by name
+  std::vector<std::pair<std::string, KeepNode>> children{};  // sorted by name ({}: clang 14 + libstdc++ 12)
 
   const KeepNode* find(std::string_view name) const {
     auto it = std::lower_bound(children.begin(), children.end(), name,

@@ -1,8 +1,10 @@
 #pragma once
 // Structured log lines on stderr (journald picks them up under systemd).
 // Every message passes through mask_pii: e-mail addresses and phone-like
-// digit runs never reach the log in clear text.
+// digit runs never reach the log in clear text. A message is cut after
+// kMaxMessageBytes, so one huge value cannot make logging expensive.
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -15,6 +17,12 @@ Level level();
 bool parse_level(std::string_view name, Level& out);
 bool enabled(Level level);
 
+/// The longest message written whole. A longer one is cut at a UTF-8
+/// character boundary at or before this, and before any e-mail address,
+/// IBAN or number the cut would split (backing up at most 256 bytes), and
+/// ends with " [... <n> more bytes not logged]".
+inline constexpr std::size_t kMaxMessageBytes = 16 * 1024;
+
 /// Writes `level=<l> component=<c> msg="<masked message>"`. Thread-safe.
 void write(Level level, std::string_view component, std::string_view message);
 
@@ -24,7 +32,8 @@ inline void info(std::string_view c, std::string_view m) { write(Level::info, c,
 inline void warn(std::string_view c, std::string_view m) { write(Level::warn, c, m); }
 inline void error(std::string_view c, std::string_view m) { write(Level::error, c, m); }
 
-/// "jane.doe@example.com" -> "j***@example.com"; "+49 170 1234567" -> "***67".
+/// "jane.doe@example.com" -> "j***@example.com"; "+49 170 1234567" -> "***67";
+/// "DE89 3704 0044 0532 0130 00" -> "DE***00". Linear in the text's length.
 std::string mask_pii(std::string_view text);
 
 }  // namespace touchpoint::core::log

@@ -1,13 +1,19 @@
 // log: PII masking and the logfmt line; metrics: Prometheus text exposition.
 
 #include <gtest/gtest.h>
+#include <time.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <iterator>
 #include <limits>
+#include <random>
 #include <regex>
 #include <set>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include "util/log.hpp"
 #include "util/metrics.hpp"
@@ -55,6 +61,121 @@ TEST(MaskPii, EveryOccurrenceIsMasked) {
   EXPECT_NE(out.find("u***@example.com ***"), std::string::npos);
 }
 
+// The expressions mask_pii used to run (std::regex, which backtracks): the
+// definition its scanner must agree with, checked on random short text.
+std::string regex_mask_pii(const std::string& text) {
+  auto word_char = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  auto looks_like_phone = [&](const std::string& s, size_t pos, size_t len) {
+    if (pos > 0 && (word_char(s[pos - 1]) || s[pos - 1] == '.' || s[pos - 1] == '/')) return false;
+    const size_t end = pos + len;
+    if (end < s.size() && (word_char(s[end]) || (s[end] == '.' && end + 1 < s.size() && word_char(s[end + 1]))))
+      return false;
+    static const std::regex date(R"(\d{4}-\d{2}-\d{2})");
+    const std::string m = s.substr(pos, len);
+    if (std::regex_search(m, date)) return false;
+    return m[0] == '+' || m[0] == '0' || m.find_first_not_of("0123456789") != std::string::npos;
+  };
+  static const std::regex email(R"(([A-Za-z0-9])[A-Za-z0-9._%+\-]*@([A-Za-z0-9.\-]+\.[A-Za-z]{2,}))");
+  static const std::regex iban(R"(\b([A-Z]{2})[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?)");
+  static const std::regex phone(R"(\+?[0-9][0-9 ()/\-]{5,}[0-9]{2})");
+  std::string s = std::regex_replace(text, email, "$1***@$2");
+  auto mask_all = [&](const std::regex& re, auto keep) {
+    std::string out;
+    size_t last = 0;
+    for (auto it = std::sregex_iterator(s.begin(), s.end(), re); it != std::sregex_iterator(); ++it) {
+      const auto pos = static_cast<size_t>(it->position(0));
+      out.append(s, last, pos - last);
+      out += keep(*it, pos);
+      last = pos + static_cast<size_t>(it->length(0));
+    }
+    out.append(s, last, std::string::npos);
+    s.swap(out);
+  };
+  mask_all(iban, [](const std::smatch& m, size_t) { return m.str(1) + "***" + m.str(0).substr(m.length(0) - 2); });
+  mask_all(phone, [&](const std::smatch& m, size_t pos) {
+    return looks_like_phone(s, pos, static_cast<size_t>(m.length(0))) ? "***" + m.str(0).substr(m.length(0) - 2)
+                                                                      : m.str(0);
+  });
+  return s;
+}
+
+TEST(MaskPii, AgreesWithTheRegularExpressionsItReplaces) {
+  const char* pieces[] = {"a",    "Z",    "D",    "E",  "0",    "1",     "9",   "@",   ".",      "-",         "+",
+                          " ",    "(",    ")",    "/",  "_",    "%",     "de",  "com", "\n",     "ü",         ":",
+                          "DE89", "3704", "1234", "AB", "GB29", "@b.de", "+49", "00",  "x@y.co", "2024-01-15"};
+  std::mt19937 random(20261123);
+  for (int i = 0; i < 3000; ++i) {
+    std::string text;
+    for (unsigned n = random() % 30; n > 0; --n) text += pieces[random() % std::size(pieces)];
+    ASSERT_EQ(mask_pii(text), regex_mask_pii(text)) << "input: " << text;
+  }
+}
+
+/// CPU seconds this thread spends in f().
+template <class F>
+double cpu_seconds(F&& f) {
+  auto now = [] {
+    timespec ts{};
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+  };
+  const double start = now();
+  f();
+  return now() - start;
+}
+
+// A backtracking matcher needs hours (or overflows its stack) on these; a
+// linear scan needs a fraction of a second even under AddressSanitizer. The
+// bound is generous: it is there to catch minutes.
+TEST(MaskPii, HugeLinesTakeLinearTime) {
+  constexpr size_t kHuge = size_t{16} << 20;
+  auto times = [](const std::string& piece, size_t n) {  // by doubling: quick in unoptimized builds
+    std::string out = piece;
+    out.reserve(piece.size() * n);
+    while (out.size() < piece.size() * n) out.append(out, 0, std::min(out.size(), piece.size() * n - out.size()));
+    return out;
+  };
+  // The piece repeated to `size`, and its expected masking repeated as often.
+  auto repeated = [&](const std::string& piece, const std::string& masked, size_t size) {
+    const size_t n = size / piece.size() + 1;
+    return std::make_pair(times(piece, n), times(masked, n));
+  };
+  const std::string digits(kHuge, '7');
+  const std::string ibans = times("AB12", kHuge / 4);
+  std::vector<std::pair<std::string, std::string>> cases{
+      {digits, digits},         // a bare number is no phone number
+      {"0" + digits, "***77"},  // with a leading 0 it is one
+      {std::string(kHuge, '@'), std::string(kHuge, '@')},
+      repeated("a.", "a.", kHuge),
+      {times("a.", kHuge / 2) + "@b.de", "a***@b.de"},
+      repeated("a@", "a@", kHuge),
+      repeated("a@b.", "a@b.", kHuge),
+      repeated("1 ", "1 ", kHuge),  // no digit pair ends a phone number
+      {times("12-", kHuge / 3), "***12-"},
+      {ibans, "AB***B1" + ibans.substr(35)},  // only the first has a word boundary before it
+      // Hundreds of thousands of values to mask (4 MiB: each match costs a few appends).
+      repeated("x@y.de ", "x***@y.de ", kHuge / 4),
+      repeated("DE89 3704 0044 0532 0130 00 ", "DE***00 ", kHuge / 4),
+      repeated("+49 170 1234567, ", "***67, ", kHuge / 4),
+  };
+  for (const auto& [in, expected] : cases) {
+    std::string out;
+    const double s = cpu_seconds([&] { out = mask_pii(in); });
+    EXPECT_LT(s, 2.0) << in.substr(0, 20) << "... took " << s << " s";
+    EXPECT_EQ(out.size(), expected.size()) << in.substr(0, 20);
+    EXPECT_TRUE(out == expected) << in.substr(0, 20) << "... became " << out.substr(0, 100);
+  }
+}
+
+TEST(MaskPii, RepeatedValuesAreEachMasked) {
+  std::string in, expected;
+  for (int i = 0; i < 1000; ++i) {
+    in += "x@y.de DE89 3704 0044 0532 0130 00 +49 170 1234567, ";
+    expected += "x***@y.de DE***00 ***67, ";
+  }
+  EXPECT_EQ(mask_pii(in), expected);
+}
+
 class LogTest : public ::testing::Test {
  protected:
   void SetUp() override { saved_ = log::level(); }
@@ -77,6 +198,37 @@ TEST_F(LogTest, WritesOneMaskedLogfmtLine) {
   // Prefix: an ISO-8601 UTC timestamp, or a syslog priority under journald.
   std::string prefix = out.substr(0, out.size() - expected.size());
   EXPECT_TRUE(std::regex_match(prefix, std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z |<4>)"))) << prefix;
+}
+
+TEST_F(LogTest, LongMessagesAreCutWithAMarker) {
+  log::set_level(log::Level::info);
+  auto logged = [](const std::string& message) {
+    ::testing::internal::CaptureStderr();
+    log::warn("applier", message);
+    std::string out = ::testing::internal::GetCapturedStderr();
+    const size_t msg = out.find(" msg=\"");
+    return msg == std::string::npos ? out : out.substr(msg + 6, out.size() - msg - 8);  // without quotes and '\n'
+  };
+  const std::string whole(log::kMaxMessageBytes, 'x');
+  EXPECT_EQ(logged(whole), whole);
+  const std::string huge = std::string(size_t{16} << 20, '7');
+  std::string out;
+  const double s = cpu_seconds([&] { out = logged(huge); });
+  EXPECT_LT(s, 2.0);
+  EXPECT_EQ(out, std::string(log::kMaxMessageBytes, '7') + " [... " +
+                     std::to_string(huge.size() - log::kMaxMessageBytes) + " more bytes not logged]");
+  // The cut never splits a character...
+  const std::string umlaut = std::string(log::kMaxMessageBytes - 1, ' ') + "ü and more";
+  EXPECT_EQ(logged(umlaut), std::string(log::kMaxMessageBytes - 1, ' ') + " [... 11 more bytes not logged]");
+  // ...nor leaves half an e-mail address (or number) behind to escape masking.
+  const std::string pad(log::kMaxMessageBytes - 10, ' ');
+  const std::string email = pad + "jane.doe@example.com " + std::string(100, 'y');
+  EXPECT_EQ(logged(email), pad + " [... " + std::to_string(email.size() - pad.size()) + " more bytes not logged]");
+  const std::string phone = pad + "+49 170 1234567";
+  EXPECT_EQ(logged(phone), pad + "+49 170  [... 7 more bytes not logged]");
+  // A cut through a token longer than any address backs up no further than 256 bytes.
+  const std::string word = std::string(100, ' ') + std::string(log::kMaxMessageBytes, 'w');
+  EXPECT_EQ(logged(word).size(), log::kMaxMessageBytes + std::string(" [... 100 more bytes not logged]").size());
 }
 
 TEST_F(LogTest, LevelFiltering) {

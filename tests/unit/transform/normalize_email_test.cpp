@@ -41,7 +41,7 @@ TEST(NormalizeEmail, LengthLimitIs254) {
   std::string domain = "@example.de";  // 11 characters
   std::string ok = std::string(254 - domain.size(), 'a') + domain;
   EXPECT_EQ(normalized(s, "\"" + ok + "\""), "\"" + ok + "\"");
-  EXPECT_EQ(normalized(s, "\"A" + ok + "\""), "reject: invalid email in 'email': longer than 254 characters");
+  EXPECT_EQ(normalized(s, "\"A" + ok + "\""), "reject: invalid email in 'email': longer than 254 bytes");
 }
 
 TEST(NormalizeEmail, RejectedValueStaysAsItWas) {

@@ -1,11 +1,13 @@
 #pragma once
 // Shared helpers for the transform tests: build a step from a one-item YAML
-// snippet, capture config errors as "file:line:col: message", and render a
-// StepResult as "keep" / "drop: reason" / "reject: reason".
+// snippet, capture config errors as "file:line:col: message", render a
+// StepResult as "keep" / "drop: reason" / "reject: reason", and time steps.
 
+#include <time.h>
 #include <yaml-cpp/yaml.h>
 
 #include <string>
+#include <utility>
 
 #include "transform/transform.hpp"
 
@@ -48,5 +50,30 @@ inline std::string outcome(const StepResult& result) {
 
 /// Applies the step to `r` and returns its outcome.
 inline std::string apply(const Step& step, Record& r) { return outcome(step.transform->apply(r)); }
+
+/// Like apply, but a reject shows its dead-letter class: "too_large: reason".
+inline std::string apply_coded(const Step& step, Record& r) {
+  StepResult result = step.transform->apply(r);
+  if (result.kind == StepResult::Kind::reject) return result.code + ": " + result.reason;
+  return outcome(result);
+}
+
+/// CPU seconds this thread spends in f(): unlike wall-clock time, hardly
+/// changed by other work on a shared machine.
+template <class F>
+double seconds(F&& f) {
+  auto now = [] {
+    timespec ts{};
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+  };
+  const double start = now();
+  std::forward<F>(f)();
+  return now() - start;
+}
+
+/// Bound for one step over a hostile value. Generous on purpose (sanitizer
+/// builds on shared machines are slow): it catches minutes, not microseconds.
+constexpr double kStepSeconds = 2.0;
 
 }  // namespace touchpoint::core::test
