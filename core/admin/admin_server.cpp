@@ -16,149 +16,157 @@
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <stdexcept>
 
-#include "record/record.hpp"
 #include "util/listen_address.hpp"
 #include "util/log.hpp"
 
 namespace touchpoint::core {
 namespace net = Poco::Net;
 
+AdminResponse AdminResponse::json(int status, const Json& body) {
+  AdminResponse r;
+  r.status = status;
+  r.body = body.dump(-1, ' ', false, Json::error_handler_t::replace);
+  return r;
+}
+
+AdminResponse AdminResponse::error(int status, const std::string& message) {
+  return json(status, Json{{"error", message}});
+}
+
 namespace {
 
-std::string query_param(const Poco::URI& uri, const std::string& name) {
-  for (const auto& [k, v] : uri.getQueryParameters())
-    if (k == name) return v;
-  return {};
-}
+struct Route {
+  std::string method;
+  std::string path;
+  bool prefix = false;
+  bool readable = false;
+  AdminRoute handler;
+};
 
-/// A query parameter that must be a positive decimal integer (no sign, no junk).
-bool positive_integer(const std::string& s, uint64_t& out) {
-  if (s.empty() || s.size() > 18 || s.find_first_not_of("0123456789") != std::string::npos) return false;
-  out = std::stoull(s);
-  return out > 0;
-}
+struct Shared {
+  std::vector<AdminToken> tokens;
+  bool public_health = true;
+  size_t max_body_bytes = 16u << 20;
+  std::vector<Route> routes;
+};
 
 class Handler : public net::HTTPRequestHandler {
  public:
-  Handler(const AdminHandlers& h, const std::string& token, bool public_health)
-      : h_(h), token_(token), public_health_(public_health) {}
+  explicit Handler(const Shared& s) : s_(s) {}
 
   void handleRequest(net::HTTPServerRequest& req, net::HTTPServerResponse& res) override {
     try {
-      serve(req, res);
+      send(res, serve(req));
     } catch (const std::exception& e) {
       // The detail goes to the log, never to the client: exception texts can
       // carry paths, SQL and record contents.
       log::error("admin", req.getMethod() + " " + Poco::URI(req.getURI()).getPath() + " failed: " + e.what());
-      if (!res.sent())
-        send(res, net::HTTPResponse::HTTP_INTERNAL_SERVER_ERROR,
-             R"({"error":"internal error; the hub's log has the details"})");
+      if (!res.sent()) send(res, AdminResponse::error(500, "internal error; the hub's log has the details"));
     }
   }
 
  private:
-  static void send(net::HTTPServerResponse& res, net::HTTPResponse::HTTPStatus status, const std::string& body,
-                   const std::string& type = "application/json") {
-    res.setStatusAndReason(status);
-    res.setContentType(type);
-    res.setContentLength(static_cast<std::streamsize>(body.size()));
-    res.send() << body;
+  static void send(net::HTTPServerResponse& res, const AdminResponse& r) {
+    res.setStatusAndReason(static_cast<net::HTTPResponse::HTTPStatus>(r.status));
+    res.setContentType(r.content_type);
+    for (const auto& [k, v] : r.headers) res.set(k, v);
+    res.setContentLength(static_cast<std::streamsize>(r.body.size()));
+    res.send() << r.body;
   }
 
-  bool authorized(const net::HTTPServerRequest& req) const {
+  /// The token presented, compared in constant time with every configured one.
+  const AdminToken* authorized(const net::HTTPServerRequest& req) const {
     // By value: get() with a default returns a reference to that temporary default.
     const std::string auth = req.get("Authorization", "");
     const std::string prefix = "Bearer ";
-    if (auth.size() != prefix.size() + token_.size() || auth.compare(0, prefix.size(), prefix) != 0) return false;
-    return CRYPTO_memcmp(auth.data() + prefix.size(), token_.data(), token_.size()) == 0;
+    if (auth.compare(0, prefix.size(), prefix) != 0) return nullptr;
+    const AdminToken* found = nullptr;
+    for (const AdminToken& t : s_.tokens)
+      if (auth.size() == prefix.size() + t.token.size() &&
+          CRYPTO_memcmp(auth.data() + prefix.size(), t.token.data(), t.token.size()) == 0)
+        found = &t;
+    return found;
   }
 
-  void serve(net::HTTPServerRequest& req, net::HTTPServerResponse& res) {
+  AdminResponse serve(net::HTTPServerRequest& req) {
     Poco::URI uri(req.getURI());
-    const std::string path = uri.getPath();
-    const std::string& method = req.getMethod();
-    const bool probe = path == "/health" || path == "/ready";
-    if (!(probe && public_health_) && !authorized(req)) {
-      res.set("WWW-Authenticate", "Bearer");
-      send(res, net::HTTPResponse::HTTP_UNAUTHORIZED, R"({"error":"missing or wrong bearer token"})");
-      return;
-    }
-    if (method == "GET" && path == "/health") return send(res, net::HTTPResponse::HTTP_OK, R"({"status":"ok"})");
-    if (method == "GET" && path == "/ready") {
-      bool ready = h_.ready();
-      return send(res, ready ? net::HTTPResponse::HTTP_OK : net::HTTPResponse::HTTP_SERVICE_UNAVAILABLE,
-                  ready ? R"({"ready":true})" : R"({"ready":false})");
-    }
-    if (method == "GET" && path == "/metrics")
-      return send(res, net::HTTPResponse::HTTP_OK, h_.metrics(), "text/plain; version=0.0.4");
-    if (method == "GET" && path == "/status") return send(res, net::HTTPResponse::HTTP_OK, h_.status_json());
-    if (method == "GET" && path == "/dlq") {
-      const std::string limit = query_param(uri, "limit");
-      uint64_t n = 100;
-      if (!limit.empty() && !positive_integer(limit, n))
-        return send(res, net::HTTPResponse::HTTP_BAD_REQUEST, R"({"error":"limit must be a positive integer"})");
-      return send(res, net::HTTPResponse::HTTP_OK,
-                  h_.dlq_json(query_param(uri, "pipeline"), static_cast<size_t>(std::min<uint64_t>(n, 10000))));
-    }
-    if (method == "POST" && path == "/dlq/replay") {
-      const std::string id = query_param(uri, "id");
-      uint64_t parsed = 0;
-      if (!id.empty() && !positive_integer(id, parsed))
-        return send(res, net::HTTPResponse::HTTP_BAD_REQUEST, R"({"error":"id must be a positive integer"})");
-      // Like the CLI's --all: replaying everything must be asked for explicitly.
-      if (id.empty() && query_param(uri, "pipeline").empty() && query_param(uri, "all") != "true")
-        return send(res, net::HTTPResponse::HTTP_BAD_REQUEST, R"({"error":"give id=N, pipeline=P or all=true"})");
-      size_t n = h_.dlq_replay(id, query_param(uri, "pipeline"));
-      if (!id.empty() && n == 0) {
-        const std::string msg = "no replayable dead letter with id " + id + " (raw source rejects cannot be replayed)";
-        return send(res, net::HTTPResponse::HTTP_NOT_FOUND, Json{{"error", msg}}.dump());
+    AdminRequest r;
+    r.method = req.getMethod();
+    r.path = uri.getPath();
+    r.remote = req.clientAddress().host().toString();
+    for (const auto& [k, v] : uri.getQueryParameters()) r.query.emplace(k, v);
+    const bool probe = r.path == "/health" || r.path == "/ready";
+    if (!(probe && s_.public_health)) {
+      const AdminToken* t = authorized(req);
+      if (t == nullptr) {
+        AdminResponse denied = AdminResponse::error(401, "missing or wrong bearer token");
+        denied.headers.emplace_back("WWW-Authenticate", "Bearer");
+        return denied;
       }
-      return send(res, net::HTTPResponse::HTTP_ACCEPTED, Json{{"requested", n}}.dump());
+      r.token_name = t->name;
+      r.role = t->role;
     }
-    if (method == "POST" && path == "/reload") {
-      h_.reload();
-      return send(res, net::HTTPResponse::HTTP_ACCEPTED, R"({"reload":"requested"})");
+    const Route* match = nullptr;
+    bool path_known = false;
+    for (const Route& route : s_.routes) {
+      const bool hit = route.prefix
+                           ? r.path.size() > route.path.size() && r.path.compare(0, route.path.size(), route.path) == 0
+                           : r.path == route.path;
+      if (!hit) continue;
+      path_known = true;
+      if (route.method == r.method) {
+        match = &route;
+        break;
+      }
     }
-    send(res, net::HTTPResponse::HTTP_NOT_FOUND, R"({"error":"not found"})");
+    if (match == nullptr)
+      return path_known ? AdminResponse::error(405, "method " + r.method + " is not allowed on " + r.path)
+                        : AdminResponse::error(404, "not found");
+    if (!r.role.empty() && r.role != "admin" && !match->readable)
+      return AdminResponse::error(403, "token '" + r.token_name + "' (role " + r.role + ") may not call " + r.path);
+    if (match->prefix) r.param = Poco::URI(r.path.substr(match->path.size())).getPath();
+    if (req.hasContentLength() && req.getContentLength64() > static_cast<int64_t>(s_.max_body_bytes))
+      return AdminResponse::error(413, "request body larger than " + std::to_string(s_.max_body_bytes) + " bytes");
+    if (r.method == "POST" || r.method == "PUT" || r.method == "DELETE") {
+      std::istream& in = req.stream();
+      char buf[65536];
+      while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+        r.body.append(buf, static_cast<size_t>(in.gcount()));
+        if (r.body.size() > s_.max_body_bytes)
+          return AdminResponse::error(413, "request body larger than " + std::to_string(s_.max_body_bytes) + " bytes");
+      }
+    }
+    return match->handler(r);
   }
 
-  const AdminHandlers& h_;
-  const std::string& token_;
-  bool public_health_;
+  const Shared& s_;
 };
 
 class Factory : public net::HTTPRequestHandlerFactory {
  public:
-  Factory(const AdminHandlers& h, const std::string& token, bool public_health)
-      : h_(h), token_(token), public_health_(public_health) {}
-  net::HTTPRequestHandler* createRequestHandler(const net::HTTPServerRequest&) override {
-    return new Handler(h_, token_, public_health_);
-  }
+  explicit Factory(const Shared& s) : s_(s) {}
+  net::HTTPRequestHandler* createRequestHandler(const net::HTTPServerRequest&) override { return new Handler(s_); }
 
  private:
-  const AdminHandlers& h_;
-  const std::string& token_;
-  bool public_health_;
+  const Shared& s_;
 };
 
 }  // namespace
 
 struct AdminServer::Impl {
-  AdminHandlers handlers;
-  std::string token;
-  bool public_health;
+  Shared shared;
   bool tls = false;
   std::unique_ptr<net::ServerSocket> socket;
   std::unique_ptr<net::HTTPServer> server;
 };
 
-AdminServer::AdminServer(const AdminOptions& o, AdminHandlers handlers) : impl_(std::make_unique<Impl>()) {
-  impl_->handlers = std::move(handlers);
-  impl_->token = o.token;
-  impl_->public_health = o.public_health;
+AdminServer::AdminServer(const AdminOptions& o) : impl_(std::make_unique<Impl>()) {
+  if (o.tokens.empty()) throw std::runtime_error("admin endpoint without a token");
+  impl_->shared.tokens = o.tokens;
+  impl_->shared.public_health = o.public_health;
+  impl_->shared.max_body_bytes = o.max_body_bytes;
   if (o.tls_cert_file.empty() != o.tls_key_file.empty())
     throw std::runtime_error("admin.tls needs both cert_file and key_file");
   impl_->tls = !o.tls_cert_file.empty();
@@ -182,18 +190,25 @@ AdminServer::AdminServer(const AdminOptions& o, AdminHandlers handlers) : impl_(
   } catch (const Poco::Exception& e) {
     throw std::runtime_error("admin endpoint cannot listen on " + o.listen + ": " + e.displayText());
   }
+}
+
+AdminServer::~AdminServer() { stop(); }
+
+void AdminServer::route(const std::string& method, const std::string& path, AdminRoute handler, bool readable) {
+  if (impl_->server) throw std::logic_error("admin routes must be registered before start()");
+  const bool prefix = !path.empty() && path.back() == '/';
+  impl_->shared.routes.push_back(Route{method, path, prefix, readable, std::move(handler)});
+}
+
+void AdminServer::start() {
   auto* params = new net::HTTPServerParams;
   params->setMaxThreads(4);
   params->setMaxQueued(64);
   params->setKeepAlive(true);
   params->setTimeout(Poco::Timespan(10, 0));
-  impl_->server = std::make_unique<net::HTTPServer>(new Factory(impl_->handlers, impl_->token, impl_->public_health),
-                                                    *impl_->socket, params);
+  impl_->server = std::make_unique<net::HTTPServer>(new Factory(impl_->shared), *impl_->socket, params);
+  impl_->server->start();
 }
-
-AdminServer::~AdminServer() { stop(); }
-
-void AdminServer::start() { impl_->server->start(); }
 
 void AdminServer::stop() {
   if (impl_ && impl_->server) {
@@ -206,28 +221,44 @@ std::string AdminServer::address() const { return impl_->socket->address().toStr
 
 std::string AdminServer::url() const { return (impl_->tls ? "https://" : "http://") + address(); }
 
+namespace {
+
+void check_token_file(const std::string& path, const struct stat& st) {
+  if ((st.st_mode & 077) != 0) {
+    char m[8];
+    std::snprintf(m, sizeof m, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    throw std::runtime_error("admin token file " + path + " is accessible by group or others (mode " + m +
+                             "); run: chmod 600 " + path);
+  }
+  if (st.st_uid != ::geteuid())
+    throw std::runtime_error("admin token file " + path + " is owned by uid " + std::to_string(st.st_uid) +
+                             ", not by the user the hub runs as (uid " + std::to_string(::geteuid()) + ")");
+}
+
+std::string read_token(const std::string& path) {
+  std::ifstream in(path);
+  std::string token;
+  std::getline(in, token);
+  while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
+  if (token.size() < 16) throw std::runtime_error("admin token in " + path + " is shorter than 16 characters");
+  return token;
+}
+
+}  // namespace
+
+std::string load_token(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    throw std::runtime_error("admin token file " + path + " does not exist: " + std::strerror(errno));
+  check_token_file(path, st);
+  return read_token(path);
+}
+
 std::string load_or_create_token(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0) {
-    if ((st.st_mode & 077) != 0)
-      throw std::runtime_error("admin token file " + path + " is accessible by group or others (mode " +
-                               [&] {
-                                 char m[8];
-                                 std::snprintf(m, sizeof m, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-                                 return std::string(m);
-                               }() +
-                               "); run: chmod 600 " + path);
-    if (st.st_uid != ::geteuid())
-      throw std::runtime_error("admin token file " + path + " is owned by uid " + std::to_string(st.st_uid) +
-                               ", not by the user the hub runs as (uid " + std::to_string(::geteuid()) + ")");
-  }
-  std::ifstream in(path);
-  if (in) {
-    std::string token;
-    std::getline(in, token);
-    while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
-    if (token.size() < 16) throw std::runtime_error("admin token in " + path + " is shorter than 16 characters");
-    return token;
+    check_token_file(path, st);
+    return read_token(path);
   }
   unsigned char raw[32];
   if (RAND_bytes(raw, sizeof(raw)) != 1) throw std::runtime_error("cannot generate an admin token");

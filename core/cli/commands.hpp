@@ -13,5 +13,8 @@ int cmd_validate(const Argv& args);
 int cmd_plugins(const Argv& args);
 int cmd_dlq(const Argv& args);
 int cmd_profile(const Argv& args);
+int cmd_rules(const Argv& args);
+int cmd_suppress(const Argv& args);
+int cmd_gdpr(const Argv& args);
 
 }  // namespace touchpoint::cli

@@ -18,7 +18,11 @@ commands:
   plugins list                list plugins in the plugin directory
   plugins inspect <file.so>   load one plugin file and show what it declares
   dlq list|show|replay|purge  inspect and replay the dead-letter store
-  profile show <id|email|kind:value>   print a profile, identities, recent events
+  profile show <id|email|kind:value>   the 360-degree view of one customer, with lineage
+  profile unmerge --merge ID  split two merged profiles
+  rules test|decide|simulate  the contact rulebook: its test cases, one decision, a dry run
+  suppress add|remove|list    suppression lists (blacklists)
+  gdpr erase|export <customer>   erase a person (Art. 17) or export what is held (Art. 15)
   version                     print the version
 
 common options:
@@ -45,6 +49,9 @@ int main(int argc, char** argv) {
     if (cmd == "plugins") return cmd_plugins(rest);
     if (cmd == "dlq") return cmd_dlq(rest);
     if (cmd == "profile") return cmd_profile(rest);
+    if (cmd == "rules") return cmd_rules(rest);
+    if (cmd == "suppress") return cmd_suppress(rest);
+    if (cmd == "gdpr") return cmd_gdpr(rest);
     if (cmd == "version" || cmd == "--version") {
       std::cout << "touchpoint " << TOUCHPOINT_VERSION << " (plugin ABI " << TP_ABI_VERSION_MAJOR << "."
                 << TP_ABI_VERSION_MINOR << ")\n";

@@ -35,7 +35,7 @@ HubConfig load_hub_config(const fs::path& file) {
   if (!root.IsDefined() || root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
   require_keys_known(root,
                      {"data_dir", "plugin_dir", "pipelines_dir", "log_level", "store", "journal", "apply", "sinks",
-                      "admin", "plugins"},
+                      "admin", "plugins", "customer"},
                      src, "hub config");
   const fs::path base = fs::absolute(file).parent_path();
   HubConfig c;
@@ -93,7 +93,8 @@ HubConfig load_hub_config(const fs::path& file) {
   }
   c.admin_token_file = c.data_dir / "admin.token";
   if (const YAML::Node a = root["admin"]) {
-    require_keys_known(a, {"listen", "token_file", "public_health", "tls", "allow_insecure_remote"}, src, "admin");
+    require_keys_known(a, {"listen", "token_file", "public_health", "tls", "allow_insecure_remote", "tokens"}, src,
+                       "admin");
     if (a["listen"]) c.admin_listen = get_string(a["listen"], src, "admin.listen");
     if (a["token_file"]) c.admin_token_file = resolve(base, get_string(a["token_file"], src, "admin.token_file"));
     if (a["public_health"]) c.admin_public_health = get_bool(a["public_health"], src, "admin.public_health");
@@ -105,6 +106,26 @@ HubConfig load_hub_config(const fs::path& file) {
       if (!t["cert_file"] || !t["key_file"]) src.fail(t, "admin.tls needs both cert_file and key_file");
       c.admin_tls_cert_file = resolve(base, get_string(t["cert_file"], src, "admin.tls.cert_file")).string();
       c.admin_tls_key_file = resolve(base, get_string(t["key_file"], src, "admin.tls.key_file")).string();
+    }
+    if (const YAML::Node tokens = a["tokens"]) {
+      if (!tokens.IsSequence()) src.fail(tokens, "admin.tokens must be a list of {name, file, role}");
+      for (const YAML::Node& t : tokens) {
+        require_map(t, src, "admin token");
+        require_keys_known(t, {"name", "file", "role"}, src, "admin token");
+        HubConfig::ExtraToken x;
+        if (!t["name"] || !t["file"]) src.fail(t, "an admin token needs name and file");
+        x.name = get_string(t["name"], src, "name");
+        if (x.name.empty() || x.name == "admin" || x.name.size() > 64)
+          src.fail(t["name"], "token name must be 1-64 characters and not 'admin' (the main token's name)");
+        for (const auto& other : c.admin_tokens)
+          if (other.name == x.name) src.fail(t["name"], "duplicate token name '" + x.name + "'");
+        x.file = resolve(base, get_string(t["file"], src, "file"));
+        if (t["role"]) {
+          x.role = get_string(t["role"], src, "role");
+          if (x.role != "admin" && x.role != "read") src.fail(t["role"], "role must be admin or read");
+        }
+        c.admin_tokens.push_back(std::move(x));
+      }
     }
     if (!c.admin_allow_insecure_remote && c.admin_tls_cert_file.empty() && !is_loopback_listen(c.admin_listen))
       src.fail(a["listen"], "admin.listen " + c.admin_listen +
@@ -129,6 +150,7 @@ HubConfig load_hub_config(const fs::path& file) {
       }
     }
   }
+  c.customer = read_customer_config(root["customer"], src, base, c.data_dir);
   return c;
 }
 

@@ -7,8 +7,10 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "config/config_error.hpp"
+#include "config/customer_config.hpp"
 
 namespace touchpoint::core {
 
@@ -47,6 +49,13 @@ struct HubConfig {
   std::string admin_tls_cert_file;           ///< admin.tls.cert_file (PEM); empty: plain HTTP
   std::string admin_tls_key_file;            ///< admin.tls.key_file (PEM)
   bool admin_allow_insecure_remote = false;  ///< a non-loopback listener without TLS
+  /// More named tokens besides the main one ("admin"): admin.tokens.
+  struct ExtraToken {
+    std::string name;
+    std::filesystem::path file;
+    std::string role = "read";  ///< "admin" or "read"
+  };
+  std::vector<ExtraToken> admin_tokens;
 
   /// Besides root, the only owner a plugin file may have (the service user).
   std::string plugin_owner;
@@ -54,6 +63,9 @@ struct HubConfig {
   int64_t plugin_call_timeout_ms = 30'000;
   /// Optional pins: plugin name -> SHA-256 (hex) its file must have.
   std::map<std::string, std::string> plugin_sha256;
+
+  /// Identity kinds, survivorship, the rulebook file (customer: section).
+  CustomerConfig customer;
 };
 
 /// Reads a `retry:` block (max_attempts, initial_backoff_ms, max_backoff_ms, jitter).

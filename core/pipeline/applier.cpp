@@ -54,8 +54,12 @@ size_t add_replays(Store& store, const Routes& routes, ApplyBatch& batch, BatchC
 
 }  // namespace
 
-Applier::Applier(journal::Journal& journal, Store& store, Metrics& metrics, size_t batch_records)
-    : journal_(journal), store_(store), metrics_(metrics), batch_records_(batch_records) {
+Applier::Applier(journal::Journal& journal, customer::CustomerStore& customers, Metrics& metrics, size_t batch_records)
+    : journal_(journal),
+      customers_(customers),
+      store_(customers.store()),
+      metrics_(metrics),
+      batch_records_(batch_records) {
   applied_seq_ = store_.journal_position();
 }
 
@@ -104,7 +108,7 @@ size_t Applier::commit(PreparedBatch& prepared) {
   auto start = std::chrono::steady_clock::now();
   ApplyStats stats;
   try {
-    stats = store_.apply(batch);
+    stats = customers_.apply(batch);
   } catch (...) {
     // Leave the batch as prepared: the replays are fetched again on retry.
     batch.records.resize(n_records);
@@ -124,6 +128,7 @@ size_t Applier::commit(PreparedBatch& prepared) {
   counters.add("touchpoint_store_duplicates_total", "", double(stats.duplicates));
   counters.add("touchpoint_store_profiles_created_total", "", double(stats.profiles_created));
   counters.add("touchpoint_store_identity_conflicts_total", "", double(stats.identity_conflicts));
+  counters.add("touchpoint_store_blocked_identities_total", "", double(stats.blocked_identities));
   counters.flush(metrics_);
   replay_counters.flush(metrics_);
   metrics_.gauge_set("touchpoint_journal_bytes", "", double(journal_.bytes_on_disk()));

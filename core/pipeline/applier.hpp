@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "config/pipeline_config.hpp"
+#include "customer/customer_store.hpp"
 #include "journal/journal.hpp"
 #include "journal/journal_reader.hpp"
 #include "pipeline/batch_builder.hpp"
@@ -33,7 +34,7 @@ namespace touchpoint::core {
 
 class Applier {
  public:
-  Applier(journal::Journal& journal, Store& store, Metrics& metrics, size_t batch_records);
+  Applier(journal::Journal& journal, customer::CustomerStore& customers, Metrics& metrics, size_t batch_records);
   ~Applier();
 
   /// Replaces the routing table (source instance -> pipeline). Thread-safe;
@@ -76,6 +77,7 @@ class Applier {
   std::map<std::string, PipelinePtr> pipelines();
 
   journal::Journal& journal_;
+  customer::CustomerStore& customers_;
   Store& store_;
   Metrics& metrics_;
   size_t batch_records_;

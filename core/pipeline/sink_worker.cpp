@@ -46,8 +46,12 @@ void SinkWorker::stop() {
   stop_ = true;
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
-  if (instance_ && !instance_->close()) PluginInstance::abandon(instance_);
-  instance_.reset();
+  std::shared_ptr<PluginInstance> last;
+  {
+    std::lock_guard<std::mutex> lk(instance_mu_);
+    last = std::move(instance_);
+  }
+  if (last && !last->close()) PluginInstance::abandon(last);
 }
 
 void SinkWorker::notify() {
@@ -56,6 +60,11 @@ void SinkWorker::notify() {
     pending_ = true;
   }
   cv_.notify_all();
+}
+
+std::shared_ptr<PluginInstance> SinkWorker::instance() const {
+  std::lock_guard<std::mutex> lk(instance_mu_);
+  return instance_;
 }
 
 SinkWorker::Health SinkWorker::health() const {
@@ -86,8 +95,12 @@ void SinkWorker::note_failure(const std::string& error) {
 bool SinkWorker::ensure_instance() {
   if (instance_ && !instance_->stuck()) return true;
   if (instance_) {
-    PluginInstance::abandon(std::move(instance_));
-    instance_.reset();
+    std::shared_ptr<PluginInstance> stuck;
+    {
+      std::lock_guard<std::mutex> lk(instance_mu_);
+      stuck = std::move(instance_);
+    }
+    PluginInstance::abandon(std::move(stuck));
     std::lock_guard<std::mutex> lk(health_mu_);
     ++health_.restarts;
   }
@@ -96,7 +109,10 @@ bool SinkWorker::ensure_instance() {
   try {
     auto fresh = factory_();
     fresh->open();
-    instance_ = std::move(fresh);
+    {
+      std::lock_guard<std::mutex> lk(instance_mu_);
+      instance_ = std::move(fresh);
+    }
     reopen_failures_ = 0;
     log::info("sink", name() + ": instance restarted");
     metrics_.counter_add("touchpoint_plugin_restarts_total", "pipeline=" + pipeline_ + ",sink=" + name(), 1);

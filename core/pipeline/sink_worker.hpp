@@ -43,6 +43,8 @@ class SinkWorker {
   void notify();
 
   const std::string& name() const noexcept { return sink_.plugin.instance; }
+  /// The current instance (may change after a restart; null while down).
+  std::shared_ptr<PluginInstance> instance() const;
   /// For /status: restarts after a stuck instance, the last write error.
   struct Health {
     uint64_t restarts = 0;
@@ -58,7 +60,8 @@ class SinkWorker {
   bool ensure_instance();
   void note_failure(const std::string& error);
 
-  std::shared_ptr<PluginInstance> instance_;  // worker thread only (and stop() after join)
+  std::shared_ptr<PluginInstance> instance_;  // replaced by the worker thread; read under instance_mu_
+  mutable std::mutex instance_mu_;
   Factory factory_;
   SinkUse sink_;
   std::string pipeline_;

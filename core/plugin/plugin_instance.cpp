@@ -301,6 +301,20 @@ std::string PluginInstance::check() {
   return r.status == TP_OK ? std::string() : r.error;
 }
 
+CallResult PluginInstance::erase(const std::string& subject_json) {
+  const tp_plugin_vtable* vt = plugin_->vtable;
+  if (self_ == nullptr) return {TP_STATUS_RETRYABLE, "instance is not open", false};
+  if (!TP_HAS_FIELD(vt, tp_plugin_vtable, erase) || vt->erase == nullptr)
+    return {TP_STATUS_UNSUPPORTED,
+            "the plugin (ABI " + std::to_string(TP_VERSION_MAJOR(plugin_->abi_version)) + "." +
+                std::to_string(TP_VERSION_MINOR(plugin_->abi_version)) + ") has no erase verb",
+            false};
+  auto subject = std::make_shared<std::string>(subject_json);
+  return call("erase", [this, subject](tp_error* err) {
+    return plugin_->vtable->erase(self_, tp_str{subject->data(), subject->size()}, err);
+  });
+}
+
 bool PluginInstance::close() {
   if (closed_.exchange(true)) return !stuck_;
   closing_ = true;

@@ -103,6 +103,8 @@ class PluginInstance {
   CallResult write(const std::shared_ptr<SinkBatch>& batch);
   /// The plugin's check(); returns "" when fine, else the message.
   std::string check();
+  /// GDPR erasure (ABI 1.1). TP_STATUS_UNSUPPORTED for plugins without the verb.
+  CallResult erase(const std::string& subject_json);
   /// Graceful stop: refuse new emits, wait (bounded) for in-flight ones to
   /// become durable and their commits to run, then the plugin's close(),
   /// then join. A stuck instance is not waited for: close() reports false

@@ -14,6 +14,8 @@
 #include <fstream>
 #include <iostream>
 
+#include "admin/customer_routes.hpp"
+#include "admin/hub_routes.hpp"
 #include "journal/unit_codec.hpp"
 #include "runtime/systemd_notify.hpp"
 #include "runtime/validation.hpp"
@@ -261,6 +263,11 @@ int Runtime::run() {
   try {
     token = load_or_create_token(config_.admin_token_file.string());
     store_ = open_store(config_);
+    customers_ = std::make_unique<customer::CustomerStore>(
+        *store_, config_.customer, customer::load_or_create_tombstone_key(config_.customer.tombstone_key_file),
+        &metrics_);
+    decider_ = std::make_unique<contact::Decider>(*customers_, nullptr);
+    if (!load_rulebook(true)) return 2;
   } catch (const std::exception& e) {
     std::cerr << "touchpoint: " << e.what() << "\n";
     log::error("runtime", std::string("start-up failed: ") + e.what());
@@ -315,7 +322,7 @@ int Runtime::run() {
     metrics_.counter_add("touchpoint_journal_quarantined_total", "", 1);
   }
 
-  applier_ = std::make_unique<Applier>(*journal_, *store_, metrics_, config_.apply_batch_records);
+  applier_ = std::make_unique<Applier>(*journal_, *customers_, metrics_, config_.apply_batch_records);
   {
     std::map<std::string, PipelinePtr> routes;
     for (const PipelinePtr& p : v.pipelines) routes[p->source.instance] = p;
@@ -332,7 +339,7 @@ int Runtime::run() {
   }
   update_routes();
 
-  AdminHandlers h;
+  HubRouteHandlers h;
   h.ready = [this] { return ready_.load(); };
   h.metrics = [this] {
     publish_gauges();
@@ -356,15 +363,23 @@ int Runtime::run() {
     return n;
   };
   h.reload = [this] { request_reload(); };
+  h.audit = [this](const AdminRequest& r, const std::string& action, const Json& detail) {
+    customers_->audit(customer::Actor{r.token_name, r.remote}, action, "", detail);
+  };
   try {
     AdminOptions ao;
     ao.listen = config_.admin_listen;
-    ao.token = token;
+    ao.tokens.push_back(AdminToken{"admin", token, "admin"});
+    for (const HubConfig::ExtraToken& t : config_.admin_tokens)
+      ao.tokens.push_back(AdminToken{t.name, load_token(t.file.string()), t.role});
     ao.public_health = config_.admin_public_health;
     ao.tls_cert_file = config_.admin_tls_cert_file;
     ao.tls_key_file = config_.admin_tls_key_file;
     ao.allow_insecure_remote = config_.admin_allow_insecure_remote;
-    admin_ = std::make_unique<AdminServer>(ao, std::move(h));
+    admin_ = std::make_unique<AdminServer>(ao);
+    add_hub_routes(*admin_, std::move(h));
+    add_customer_routes(*admin_, *customers_, *decider_,
+                        [this](const customer::EraseResult& e) { return erase_in_connectors(e); });
     admin_->start();
   } catch (const std::exception& e) {
     std::cerr << e.what() << "\n";
@@ -441,8 +456,60 @@ int Runtime::run() {
   return rc;
 }
 
+bool Runtime::load_rulebook(bool initial) {
+  if (config_.customer.rulebook.empty()) {
+    if (initial) log::warn("rules", "no rulebook configured (customer.rulebook): every decision suppresses");
+    return true;
+  }
+  try {
+    auto rb = std::make_shared<const rules::Rulebook>(rules::Rulebook::load(config_.customer.rulebook));
+    const auto old = decider_->rulebook();
+    decider_->set_rulebook(rb);
+    if (!old || old->version() != rb->version())
+      log::info("rules", "rulebook " + rb->file() + " " + rb->version() + " loaded (" +
+                             std::to_string(rb->rule_names().size()) + " rules)");
+    metrics_.gauge_set("touchpoint_rulebook_rules", "", double(rb->rule_names().size()));
+    return true;
+  } catch (const std::exception& e) {
+    if (initial) {
+      std::cerr << e.what() << "\ntouchpoint: rulebook invalid, not starting\n";
+      log::error("rules", e.what());
+      return false;
+    }
+    log::error("rules", std::string(e.what()) + "; the running rulebook stays");
+    metrics_.counter_add("touchpoint_reloads_total", "result=rulebook_rejected", 1);
+    return false;
+  }
+}
+
+Json Runtime::erase_in_connectors(const customer::EraseResult& e) {
+  Json identities = Json::array();
+  for (const customer::IdentityKey& k : e.erased_identities)
+    identities.push_back({{"kind", k.kind}, {"value", k.value}});
+  const std::string subject = Json{{"profile", e.profile_id}, {"identities", identities}}.dump();
+  std::vector<std::shared_ptr<PluginInstance>> instances;
+  {
+    std::lock_guard<std::mutex> lk(running_mu_);
+    for (auto& [name, r] : running_) {
+      if (r.source) instances.push_back(r.source);
+      for (auto& w : r.workers)
+        if (auto i = w->instance()) instances.push_back(i);
+    }
+  }
+  Json receipts = Json::array();
+  for (const auto& inst : instances) {
+    CallResult c = inst->erase(subject);
+    const char* status = c.status == TP_OK ? "erased" : c.status == TP_STATUS_UNSUPPORTED ? "holds_no_data" : "failed";
+    Json receipt{{"connector", inst->name()}, {"plugin", inst->plugin().name}, {"status", status}};
+    if (c.status != TP_OK && !c.error.empty()) receipt["detail"] = c.error;
+    receipts.push_back(std::move(receipt));
+  }
+  return receipts;
+}
+
 void Runtime::reload() {
   systemd::reloading();
+  load_rulebook(false);
   log::info("runtime", "reloading pipelines from " + config_.pipelines_dir.string());
   ValidationResult v = validate_pipelines(config_, *loader_);
   for (const std::string& w : v.warnings) log::warn("config", w);

@@ -32,6 +32,8 @@
 #include "admin/admin_server.hpp"
 #include "config/hub_config.hpp"
 #include "config/pipeline_config.hpp"
+#include "contact/decider.hpp"
+#include "customer/customer_store.hpp"
 #include "journal/journal.hpp"
 #include "pipeline/applier.hpp"
 #include "pipeline/sink_worker.hpp"
@@ -82,12 +84,18 @@ class Runtime {
   /// Bounded; returns false when something was abandoned.
   bool shutdown();
   void publish_gauges();
+  /// Sends an erase request to every running plugin instance; one receipt each.
+  Json erase_in_connectors(const customer::EraseResult& e);
+  /// (Re)loads customer.rulebook; the old one stays when the new one is invalid.
+  bool load_rulebook(bool initial);
   std::string status_json();
 
   HubConfig config_;
   int lock_fd_ = -1;
   Metrics metrics_;
   std::unique_ptr<Store> store_;
+  std::unique_ptr<customer::CustomerStore> customers_;
+  std::unique_ptr<contact::Decider> decider_;
   std::unique_ptr<journal::Journal> journal_;
   std::unique_ptr<PluginLoader> loader_;
   std::unique_ptr<Applier> applier_;

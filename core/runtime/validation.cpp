@@ -2,6 +2,8 @@
 
 #include <set>
 
+#include "rules/rulebook.hpp"
+
 namespace touchpoint::core {
 namespace {
 
@@ -64,6 +66,14 @@ ValidationResult validate_pipelines(const HubConfig& hub, PluginLoader& loader) 
     };
     scan(p->source);
     for (const SinkUse& s : p->sinks) scan(s.plugin);
+  }
+  // The rulebook is part of the configuration: the same positioned errors.
+  if (!hub.customer.rulebook.empty()) {
+    try {
+      (void)rules::Rulebook::load(hub.customer.rulebook);
+    } catch (const std::exception& e) {
+      out.errors.push_back(e.what());
+    }
   }
   return out;
 }

@@ -62,6 +62,11 @@ Statement& Statement::bind_static(int index, std::string_view v) {
   return *this;
 }
 
+Statement& Statement::bind_double(int index, double v) {
+  if (sqlite3_bind_double(stmt_, index, v) != SQLITE_OK) db_->fail("bind");
+  return *this;
+}
+
 Statement& Statement::bind_null(int index) {
   if (sqlite3_bind_null(stmt_, index) != SQLITE_OK) db_->fail("bind");
   return *this;

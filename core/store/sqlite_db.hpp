@@ -44,6 +44,7 @@ class Statement {
   Statement& bind(int index, std::string_view v);         // copied by SQLite (SQLITE_TRANSIENT)
   Statement& bind_static(int index, std::string_view v);  // caller keeps v alive until step/reset
   Statement& bind_null(int index);
+  Statement& bind_double(int index, double v);
 
   /// True while a row is available.
   bool step();
@@ -54,6 +55,7 @@ class Statement {
   int64_t column_int(int i) const { return sqlite3_column_int64(stmt_, i); }
   std::string column_text(int i) const;
   bool column_is_null(int i) const { return sqlite3_column_type(stmt_, i) == SQLITE_NULL; }
+  double column_double(int i) const { return sqlite3_column_double(stmt_, i); }
 
  private:
   Database* db_;

@@ -129,6 +129,106 @@ CREATE TRIGGER outbox_counted_insert AFTER INSERT ON outbox
 CREATE TRIGGER outbox_counted_delete AFTER DELETE ON outbox
   BEGIN UPDATE store_counters SET value = value - 1 WHERE name = 'outbox'; END;
 )sql"},
+    // The customer model: lineage and state per profile, origins for unmerge,
+    // the timeline, suppression lists, merges and conflicts, decisions, the
+    // audit log and GDPR tombstones.
+    {3, R"sql(
+ALTER TABLE profiles ADD COLUMN state TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE identities ADD COLUMN origin_profile INTEGER NOT NULL DEFAULT 0;
+UPDATE identities SET origin_profile = profile_id;
+ALTER TABLE records ADD COLUMN origin_profile INTEGER NOT NULL DEFAULT 0;
+UPDATE records SET origin_profile = COALESCE(profile_id, 0);
+CREATE INDEX identities_by_origin ON identities(origin_profile);
+CREATE INDEX records_by_origin ON records(origin_profile);
+CREATE INDEX profiles_merged_into ON profiles(merged_into) WHERE merged_into IS NOT NULL AND merged_into != 0;
+CREATE TABLE timeline (
+  profile_id  INTEGER NOT NULL,
+  at          INTEGER NOT NULL,
+  event_type  TEXT    NOT NULL,
+  channel     TEXT    NOT NULL DEFAULT '',
+  purpose     TEXT    NOT NULL DEFAULT '',
+  product     TEXT    NOT NULL DEFAULT '',
+  category    TEXT    NOT NULL DEFAULT '',
+  campaign    TEXT    NOT NULL DEFAULT '',
+  offer       TEXT    NOT NULL DEFAULT '',
+  revenue     REAL,
+  record_seq  INTEGER NOT NULL
+);
+CREATE INDEX timeline_by_profile ON timeline(profile_id, at);
+CREATE TABLE suppressions (
+  list      TEXT    NOT NULL,
+  subject   TEXT    NOT NULL,
+  reason    TEXT    NOT NULL DEFAULT '',
+  channels  TEXT    NOT NULL DEFAULT '[]',
+  until_ms  INTEGER NOT NULL DEFAULT 0,
+  added_ms  INTEGER NOT NULL,
+  source    TEXT    NOT NULL DEFAULT '',
+  PRIMARY KEY (list, subject)
+) WITHOUT ROWID;
+CREATE INDEX suppressions_by_subject ON suppressions(subject);
+CREATE TABLE merges (
+  id            INTEGER PRIMARY KEY,
+  survivor      INTEGER NOT NULL,
+  merged        INTEGER NOT NULL,
+  record_source TEXT    NOT NULL,
+  record_id     TEXT    NOT NULL,
+  at            INTEGER NOT NULL,
+  state         TEXT    NOT NULL DEFAULT 'merged'
+);
+CREATE INDEX merges_by_survivor ON merges(survivor);
+CREATE INDEX merges_by_merged ON merges(merged);
+CREATE TABLE conflicts (
+  id            INTEGER PRIMARY KEY,
+  profile_a     INTEGER NOT NULL,
+  profile_b     INTEGER NOT NULL,
+  kind          TEXT    NOT NULL,
+  detail        TEXT    NOT NULL,
+  record_source TEXT    NOT NULL,
+  record_id     TEXT    NOT NULL,
+  at            INTEGER NOT NULL
+);
+CREATE INDEX conflicts_by_a ON conflicts(profile_a);
+CREATE INDEX conflicts_by_b ON conflicts(profile_b);
+CREATE TABLE decisions (
+  id          INTEGER PRIMARY KEY,
+  at          INTEGER NOT NULL,
+  profile_id  INTEGER NOT NULL,
+  customer    TEXT    NOT NULL,
+  proposal    TEXT    NOT NULL,
+  decision    TEXT    NOT NULL,
+  channel     TEXT    NOT NULL,
+  reasons     TEXT    NOT NULL,
+  rulebook    TEXT    NOT NULL,
+  recorded_ms INTEGER NOT NULL
+);
+CREATE INDEX decisions_by_profile ON decisions(profile_id, id);
+CREATE TABLE audit (
+  id      INTEGER PRIMARY KEY,
+  at      INTEGER NOT NULL,
+  actor   TEXT    NOT NULL,
+  action  TEXT    NOT NULL,
+  target  TEXT    NOT NULL,
+  address TEXT    NOT NULL,
+  detail  TEXT    NOT NULL
+);
+CREATE TABLE tombstones (
+  hash      TEXT PRIMARY KEY,
+  erased_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+-- 'profiles' counts live profiles: merged ones no longer count.
+DROP TRIGGER profiles_counted_insert;
+DROP TRIGGER profiles_counted_delete;
+CREATE TRIGGER profiles_counted_insert AFTER INSERT ON profiles WHEN COALESCE(new.merged_into, 0) = 0
+  BEGIN UPDATE store_counters SET value = value + 1 WHERE name = 'profiles'; END;
+CREATE TRIGGER profiles_counted_delete AFTER DELETE ON profiles WHEN COALESCE(old.merged_into, 0) = 0
+  BEGIN UPDATE store_counters SET value = value - 1 WHERE name = 'profiles'; END;
+CREATE TRIGGER profiles_counted_merge AFTER UPDATE OF merged_into ON profiles
+  WHEN (COALESCE(old.merged_into, 0) = 0) != (COALESCE(new.merged_into, 0) = 0)
+  BEGIN UPDATE store_counters SET value = value + (CASE WHEN COALESCE(new.merged_into, 0) = 0 THEN 1 ELSE -1 END)
+        WHERE name = 'profiles'; END;
+UPDATE store_counters SET value = (SELECT COUNT(*) FROM profiles WHERE COALESCE(merged_into, 0) = 0)
+  WHERE name = 'profiles';
+)sql"},
 };
 
 }  // namespace

@@ -1,36 +1,13 @@
 #include "store/sqlite_store.hpp"
 
-#include <algorithm>
 #include <stdexcept>
 
-#include "store/identity.hpp"
+#include "store/sqlite_conn.hpp"
 #include "store/sqlite_schema.hpp"
 #include "util/clock.hpp"
 
 namespace touchpoint::core {
 namespace {
-
-constexpr size_t kIdentityCacheMax = 2'000'000;
-constexpr const char* kApplierConsumer = "store";
-
-std::string cache_key(const IdentityKey& k) {
-  std::string s;
-  s.reserve(k.kind.size() + 1 + k.value.size());
-  s.append(k.kind).push_back('\0');
-  s.append(k.value);
-  return s;
-}
-
-/// True if an object member anywhere below (through objects, not arrays) is
-/// null: RFC 7396 merge patches remove those members.
-bool has_null_member(const Json& j) {
-  if (!j.is_object()) return false;
-  for (const auto& [k, v] : j.items()) {
-    if (v.is_null()) return true;
-    if (v.is_object() && has_null_member(v)) return true;
-  }
-  return false;
-}
 
 void configure(sqlite::Database& db) {
   db.exec("PRAGMA journal_mode=WAL");
@@ -44,252 +21,185 @@ void configure(sqlite::Database& db) {
   db.exec("PRAGMA journal_size_limit=134217728");
 }
 
+int64_t data_version(sqlite::Conn& c) {
+  sqlite::Statement q(c.db(), "PRAGMA data_version");
+  return q.step() ? q.column_int(0) : 0;
+}
+
 }  // namespace
 
-struct SqliteStore::Writer {
-  explicit Writer(sqlite::Database& db)
-      : insert_record(db,
-                      "INSERT INTO records(id, profile_id, type, source, pipeline, key, ts_ms, applied_ms, data, meta) "
-                      "VALUES(?,?,?,?,?,?,?,?,?,?) ON CONFLICT(source, id) DO NOTHING"),
-        find_identity(db, "SELECT profile_id FROM identities WHERE kind=? AND value=?"),
-        insert_identity(db,
-                        "INSERT INTO identities(kind, value, profile_id, source, first_seen_ms) VALUES(?,?,?,?,?) "
-                        "ON CONFLICT(kind, value) DO NOTHING"),
-        insert_profile(db, "INSERT INTO profiles(id, created_ms, updated_ms, attributes) VALUES(?,?,?,?)"),
-        insert_profile_patched(
-            db, "INSERT INTO profiles(id, created_ms, updated_ms, attributes) VALUES(?,?,?,json_patch('{}',?))"),
-        patch_profile(db, "UPDATE profiles SET attributes=json_patch(attributes, ?), updated_ms=? WHERE id=?"),
-        touch_profile(db, "UPDATE profiles SET updated_ms=? WHERE id=?"),
-        set_position(db,
-                     "INSERT INTO journal_position(consumer, seq) VALUES(?, ?) "
-                     "ON CONFLICT(consumer) DO UPDATE SET seq=excluded.seq"),
-        set_checkpoint(db,
-                       "INSERT INTO checkpoints(instance, cursor, updated_ms) VALUES(?,?,?) "
-                       "ON CONFLICT(instance) DO UPDATE SET cursor=excluded.cursor, updated_ms=excluded.updated_ms"),
-        insert_dead(db,
-                    "INSERT INTO dead_letters(record_id, pipeline, step, error_class, reason, location, payload, "
-                    "attempts, first_ms, last_ms, state) VALUES(?,?,?,?,?,?,?,?,?,?,'new')"),
-        delete_dead(db, "DELETE FROM dead_letters WHERE id=?"),
-        insert_outbox(db,
-                      "INSERT INTO outbox(sink, pipeline, record_id, envelope, attempts, next_ms, first_ms) "
-                      "VALUES(?,?,?,?,?,?,?)"),
-        delete_outbox(db, "DELETE FROM outbox WHERE id=?"),
-        retry_outbox(db, "UPDATE outbox SET attempts=?, next_ms=?, last_error=? WHERE id=?") {}
+// Reads on the shared read connection: one at a time, each call locked.
+class SqliteStore::SharedReads final : public StoreReads {
+ public:
+  explicit SharedReads(const std::filesystem::path& path) : path_(path), conn_(path, true) {}
+  sqlite::Conn& conn() { return conn_; }
+  std::mutex& mu() { return mu_; }
 
-  sqlite::Statement insert_record, find_identity, insert_identity, insert_profile, insert_profile_patched,
-      patch_profile, touch_profile, set_position, set_checkpoint, insert_dead, delete_dead, insert_outbox,
-      delete_outbox, retry_outbox;
+#define TP_LOCKED(call)                \
+  std::lock_guard<std::mutex> lk(mu_); \
+  return conn_.call
+  std::optional<int64_t> identity_profile(std::string_view kind, std::string_view value) override {
+    TP_LOCKED(identity_profile(kind, value));
+  }
+  std::vector<IdentityRow> identities_of(int64_t p) override { TP_LOCKED(identities_of(p)); }
+  std::vector<IdentityRow> identities_with_origin(const std::vector<int64_t>& o) override {
+    TP_LOCKED(identities_with_origin(o));
+  }
+  std::optional<ProfileRow> profile(int64_t id) override { TP_LOCKED(profile(id)); }
+  std::vector<int64_t> merged_into(int64_t s) override { TP_LOCKED(merged_into(s)); }
+  std::vector<RecordRow> records_of(int64_t p, size_t limit, bool newest_first) override {
+    TP_LOCKED(records_of(p, limit, newest_first));
+  }
+  std::vector<RecordRow> records_with_origin(const std::vector<int64_t>& o) override {
+    TP_LOCKED(records_with_origin(o));
+  }
+  std::vector<EventRow> events_of(int64_t p, int64_t since) override { TP_LOCKED(events_of(p, since)); }
+  std::vector<SuppressionRow> suppressions_for(const std::vector<std::string>& s) override {
+    TP_LOCKED(suppressions_for(s));
+  }
+  std::vector<SuppressionRow> suppressions(std::string_view list, size_t limit) override {
+    TP_LOCKED(suppressions(list, limit));
+  }
+  std::vector<MergeRow> merges_of(int64_t p) override { TP_LOCKED(merges_of(p)); }
+  std::optional<MergeRow> merge(int64_t id) override { TP_LOCKED(merge(id)); }
+  std::vector<ConflictRow> conflicts_of(int64_t p) override { TP_LOCKED(conflicts_of(p)); }
+  std::vector<DecisionRow> decisions_of(int64_t p, size_t limit) override { TP_LOCKED(decisions_of(p, limit)); }
+  std::vector<AuditRow> audit(size_t limit) override { TP_LOCKED(audit(limit)); }
+  bool tombstoned(std::string_view h) override { TP_LOCKED(tombstoned(h)); }
+  void each_profile(const std::function<bool(const ProfileRow&)>& fn) override {
+    // Not locked for the whole scan: a simulation over a million profiles
+    // must not starve the admin API. Its own connection gives it a snapshot.
+    sqlite::Conn scan(path_, true);
+    scan.each_profile(fn);
+  }
+#undef TP_LOCKED
+
+ private:
+  std::filesystem::path path_;
+  std::mutex mu_;
+  sqlite::Conn conn_;
+};
+
+// The write transaction: holds the writer connection for its lifetime.
+class SqliteStore::Txn final : public StoreTxn {
+ public:
+  Txn(SqliteStore& store) : store_(store), lock_(store.write_mu_), w_(*store.writer_), tx_(w_.db()) {
+    const int64_t v = data_version(w_);
+    changed_ = store_.data_version_ >= 0 && v != store_.data_version_;
+    version_ = v;
+  }
+
+  bool changed_elsewhere() override { return changed_; }
+  void commit() override {
+    tx_.commit();
+    // Our own commit does not change data_version for this connection.
+    store_.data_version_ = version_;
+  }
+
+  std::optional<int64_t> identity_profile(std::string_view k, std::string_view v) override {
+    return w_.identity_profile(k, v);
+  }
+  std::vector<IdentityRow> identities_of(int64_t p) override { return w_.identities_of(p); }
+  std::vector<IdentityRow> identities_with_origin(const std::vector<int64_t>& o) override {
+    return w_.identities_with_origin(o);
+  }
+  std::optional<ProfileRow> profile(int64_t id) override { return w_.profile(id); }
+  std::vector<int64_t> merged_into(int64_t s) override { return w_.merged_into(s); }
+  std::vector<RecordRow> records_of(int64_t p, size_t limit, bool newest_first) override {
+    return w_.records_of(p, limit, newest_first);
+  }
+  std::vector<RecordRow> records_with_origin(const std::vector<int64_t>& o) override {
+    return w_.records_with_origin(o);
+  }
+  std::vector<EventRow> events_of(int64_t p, int64_t since) override { return w_.events_of(p, since); }
+  std::vector<SuppressionRow> suppressions_for(const std::vector<std::string>& s) override {
+    return w_.suppressions_for(s);
+  }
+  std::vector<SuppressionRow> suppressions(std::string_view l, size_t n) override { return w_.suppressions(l, n); }
+  std::vector<MergeRow> merges_of(int64_t p) override { return w_.merges_of(p); }
+  std::optional<MergeRow> merge(int64_t id) override { return w_.merge(id); }
+  std::vector<ConflictRow> conflicts_of(int64_t p) override { return w_.conflicts_of(p); }
+  std::vector<DecisionRow> decisions_of(int64_t p, size_t n) override { return w_.decisions_of(p, n); }
+  std::vector<AuditRow> audit(size_t n) override { return w_.audit(n); }
+  bool tombstoned(std::string_view h) override { return w_.tombstoned(h); }
+  void each_profile(const std::function<bool(const ProfileRow&)>& fn) override { w_.each_profile(fn); }
+
+  int64_t new_profile_id() override {
+    if (next_profile_ == 0) next_profile_ = w_.max_profile_id() + 1;
+    return next_profile_++;
+  }
+  void put_profile(const ProfileRow& r) override { w_.put_profile(r); }
+  void delete_profile(int64_t id) override { w_.delete_profile(id); }
+  void add_identity(const IdentityRow& r) override { w_.add_identity(r); }
+  void set_identity_profile(std::string_view k, std::string_view v, int64_t p) override {
+    w_.set_identity_profile(k, v, p);
+  }
+  void move_identities(int64_t from, int64_t to) override { w_.move_identities(from, to); }
+  void delete_identities_of(int64_t p) override { w_.delete_identities_of(p); }
+  bool insert_record(RecordRow& r) override { return w_.insert_record(r); }
+  void move_records(int64_t from, int64_t to) override { w_.move_records(from, to); }
+  void set_record_profile(int64_t seq, int64_t p) override { w_.set_record_profile(seq, p); }
+  void delete_records_of(int64_t p) override { w_.delete_records_of(p); }
+  void add_event(const EventRow& e) override { w_.add_event(e); }
+  void move_events(int64_t from, int64_t to) override { w_.move_events(from, to); }
+  void delete_events_of(int64_t p) override { w_.delete_events_of(p); }
+  void put_suppression(const SuppressionRow& s) override { w_.put_suppression(s); }
+  size_t remove_suppression(std::string_view l, std::string_view s) override { return w_.remove_suppression(l, s); }
+  void move_suppressions(std::string_view from, std::string_view to) override { w_.move_suppressions(from, to); }
+  size_t delete_suppressions_of(std::string_view s) override { return w_.delete_suppressions_of(s); }
+  int64_t add_merge(const MergeRow& m) override { return w_.add_merge(m); }
+  void set_merge_state(int64_t id, std::string_view s) override { w_.set_merge_state(id, s); }
+  void add_conflict(const ConflictRow& c) override { w_.add_conflict(c); }
+  void add_decision(const DecisionRow& d) override { w_.add_decision(d); }
+  void delete_decisions_of(int64_t p) override { w_.delete_decisions_of(p); }
+  void add_audit(const AuditRow& a) override { w_.add_audit(a); }
+  void add_tombstone(std::string_view h, int64_t at) override { w_.add_tombstone(h, at); }
+  size_t delete_payloads_mentioning(const std::vector<std::string>& n) override {
+    return w_.delete_payloads_mentioning(n);
+  }
+  void add_dead_letter(const DeadLetter& d) override { w_.add_dead_letter(d); }
+  void delete_dead_letter(int64_t id) override { w_.delete_dead_letter(id); }
+  void add_outbox(const OutboxItem& o) override { w_.add_outbox(o); }
+  void set_checkpoint(std::string_view i, std::string_view c, int64_t now) override { w_.set_checkpoint(i, c, now); }
+  void set_journal_position(uint64_t seq) override { w_.set_journal_position(seq); }
+
+ private:
+  SqliteStore& store_;
+  std::unique_lock<std::mutex> lock_;
+  sqlite::Conn& w_;
+  sqlite::Transaction tx_;
+  bool changed_ = false;
+  int64_t version_ = 0;
+  int64_t next_profile_ = 0;
 };
 
 SqliteStore::SqliteStore(const std::filesystem::path& path) : path_(path) {
   if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
-  wdb_ = std::make_unique<sqlite::Database>(path);
-  configure(*wdb_);
-  schema_version_ = sqlite::migrate(*wdb_);
-  w_ = std::make_unique<Writer>(*wdb_);
-  rdb_ = std::make_unique<sqlite::Database>(path);
-  rdb_->exec("PRAGMA query_only=1");
-  sqlite::Statement max_id(*wdb_, "SELECT COALESCE(MAX(id), 0) FROM profiles");
-  if (max_id.step()) next_profile_id_ = max_id.column_int(0) + 1;
+  writer_ = std::make_unique<sqlite::Conn>(path, false);
+  configure(writer_->db());
+  schema_version_ = sqlite::migrate(writer_->db());
+  reads_ = std::make_unique<SharedReads>(path);
 }
 
 SqliteStore::~SqliteStore() = default;
 
 uint64_t SqliteStore::journal_position() {
   std::lock_guard<std::mutex> lk(write_mu_);
-  sqlite::Statement q(*wdb_, "SELECT seq FROM journal_position WHERE consumer=?");
-  q.bind(1, std::string_view(kApplierConsumer));
-  return q.step() ? static_cast<uint64_t>(q.column_int(0)) : 0;
+  return writer_->journal_position();
 }
 
-SqliteStore::Resolution SqliteStore::find_profile(const Record& record) {
-  Resolution res;
-  res.ids = extract_identities(record);
-  for (size_t i = 0; i < res.ids.size(); ++i) {
-    const IdentityKey& k = res.ids[i];
-    std::string ck = cache_key(k);
-    int64_t found = 0;
-    if (auto it = identity_cache_.find(ck); it != identity_cache_.end()) {
-      found = it->second;
-    } else {
-      auto& q = w_->find_identity;
-      q.bind_static(1, k.kind).bind_static(2, k.value);
-      if (q.step()) found = q.column_int(0);
-      q.reset();
-      if (found != 0) {
-        if (identity_cache_.size() >= kIdentityCacheMax) identity_cache_.clear();
-        identity_cache_.emplace(std::move(ck), found);
-      }
-    }
-    if (found == 0) {
-      res.missing.push_back(i);
-    } else if (res.profile == 0) {
-      res.profile = found;
-    } else if (found != res.profile) {
-      // Two identities name two different people. Merging is a later
-      // capability; until then the first (highest precedence) wins and the
-      // conflict is counted, never silently re-pointed.
-      ++res.conflicts;
-    }
-  }
-  return res;
-}
+std::unique_ptr<StoreTxn> SqliteStore::begin() { return std::make_unique<Txn>(*this); }
 
-void SqliteStore::write_profile(const Record& record, const std::string& data, const Resolution& res, int64_t profile,
-                                int64_t now, ApplyStats& stats) {
-  const bool is_profile = record.type == "profile";
-  if (res.profile == 0) {
-    // A new profile: its attributes are the record's data without null members,
-    // which is what json_patch('{}', data) gives. Only data with nulls needs it.
-    std::string_view attributes = is_profile ? std::string_view(data) : std::string_view("{}");
-    auto& ins = is_profile && has_null_member(record.data) ? w_->insert_profile_patched : w_->insert_profile;
-    ins.bind(1, profile).bind(2, now).bind(3, now).bind_static(4, attributes).run();
-    ++stats.profiles_created;
-  } else if (is_profile) {
-    w_->patch_profile.bind_static(1, data).bind(2, now).bind(3, profile).run();
-  } else {
-    w_->touch_profile.bind(1, now).bind(2, profile).run();
-  }
-  for (size_t i : res.missing) {
-    const IdentityKey& k = res.ids[i];
-    w_->insert_identity.bind_static(1, k.kind)
-        .bind_static(2, k.value)
-        .bind(3, profile)
-        .bind_static(4, record.source)
-        .bind(5, now)
-        .run();
-    if (identity_cache_.size() >= kIdentityCacheMax) identity_cache_.clear();
-    identity_cache_.emplace(cache_key(k), profile);
-  }
-}
-
-void SqliteStore::insert_dead_letter(const DeadLetter& d) {
-  w_->insert_dead.bind_static(1, d.record_id)
-      .bind_static(2, d.pipeline)
-      .bind_static(3, d.step)
-      .bind_static(4, d.error_class)
-      .bind_static(5, d.reason)
-      .bind_static(6, d.location)
-      .bind_static(7, d.payload)
-      .bind(8, int64_t{d.attempts})
-      .bind(9, d.first_ms)
-      .bind(10, d.last_ms)
-      .run();
-}
-
-ApplyStats SqliteStore::apply(const ApplyBatch& batch) {
-  std::lock_guard<std::mutex> lk(write_mu_);
-  ApplyStats stats;
-  const int64_t now = now_ms();
-  int64_t saved_next_profile = next_profile_id_;
-  try {
-    sqlite::Transaction tx(*wdb_);
-    std::string data, meta;
-    for (const ApplyBatch::Item& item : batch.records) {
-      const Record& r = item.record;
-      data = r.data.dump();
-      meta = r.meta.empty() ? std::string("{}") : r.meta.dump();
-      // Look the identities up first (read only), so the record row is
-      // written once, already linked to its profile. A new profile takes the
-      // next id, which is only consumed if the record is not a duplicate.
-      Resolution res = find_profile(r);
-      const int64_t profile = res.profile != 0 ? res.profile : next_profile_id_;
-      auto& ins = w_->insert_record;
-      ins.bind_static(1, r.id)
-          .bind(2, profile)
-          .bind_static(3, r.type)
-          .bind_static(4, r.source)
-          .bind_static(5, item.pipeline)
-          .bind_static(6, r.key)
-          .bind(7, r.ts_ms)
-          .bind(8, now)
-          .bind_static(9, data)
-          .bind_static(10, meta)
-          .run();
-      if (wdb_->changes() == 0) {
-        ++stats.duplicates;  // already applied before a crash or a replay
-        continue;
-      }
-      if (res.profile == 0) ++next_profile_id_;
-      stats.identity_conflicts += res.conflicts;
-      write_profile(r, data, res, profile, now, stats);
-      ++stats.applied;
-    }
-    for (const DeadLetter& d : batch.dead_letters) insert_dead_letter(d);
-    for (int64_t id : batch.resolved_dead_letters) w_->delete_dead.bind(1, id).run();
-    for (const OutboxItem& o : batch.outbox) {
-      w_->insert_outbox.bind_static(1, o.sink)
-          .bind_static(2, o.pipeline)
-          .bind_static(3, o.record_id)
-          .bind_static(4, o.envelope)
-          .bind(5, int64_t{o.attempts})
-          .bind(6, o.next_ms)
-          .bind(7, o.first_ms)
-          .run();
-    }
-    for (const auto& [instance, cursor] : batch.checkpoints)
-      w_->set_checkpoint.bind_static(1, instance).bind_static(2, cursor).bind(3, now).run();
-    if (batch.journal_seq > 0)
-      w_->set_position.bind(1, std::string_view(kApplierConsumer))
-          .bind(2, static_cast<int64_t>(batch.journal_seq))
-          .run();
-    tx.commit();
-  } catch (...) {
-    identity_cache_.clear();
-    next_profile_id_ = saved_next_profile;
-    throw;
-  }
-  return stats;
-}
+StoreReads& SqliteStore::reads() { return *reads_; }
 
 std::map<std::string, std::string> SqliteStore::checkpoints() {
-  std::lock_guard<std::mutex> lk(read_mu_);
-  std::map<std::string, std::string> out;
-  sqlite::Statement q(*rdb_, "SELECT instance, cursor FROM checkpoints");
-  while (q.step()) out[q.column_text(0)] = q.column_text(1);
-  return out;
+  std::lock_guard<std::mutex> lk(reads_->mu());
+  return reads_->conn().checkpoints();
 }
-
-std::vector<DeadLetter> SqliteStore::query_dead_letters(sqlite::Database& db, const DlqFilter& f,
-                                                        const char* select_prefix) {
-  std::string sql = select_prefix;
-  sql += " WHERE 1=1";
-  if (f.id) sql += " AND id=?1";
-  if (f.pipeline) sql += " AND pipeline=?2";
-  if (f.state) sql += " AND state=?3";
-  sql += " ORDER BY id LIMIT ?4";
-  sqlite::Statement q(db, sql);
-  if (f.id) q.bind(1, *f.id);
-  if (f.pipeline) q.bind(2, *f.pipeline);
-  if (f.state) q.bind(3, *f.state);
-  q.bind(4, static_cast<int64_t>(f.limit));
-  std::vector<DeadLetter> out;
-  while (q.step()) {
-    DeadLetter d;
-    d.id = q.column_int(0);
-    d.record_id = q.column_text(1);
-    d.pipeline = q.column_text(2);
-    d.step = q.column_text(3);
-    d.error_class = q.column_text(4);
-    d.reason = q.column_text(5);
-    d.location = q.column_text(6);
-    d.payload = q.column_text(7);
-    d.attempts = static_cast<int>(q.column_int(8));
-    d.first_ms = q.column_int(9);
-    d.last_ms = q.column_int(10);
-    d.state = q.column_text(11);
-    out.push_back(std::move(d));
-  }
-  return out;
-}
-
-static constexpr const char* kDeadLetterColumns =
-    "SELECT id, record_id, pipeline, step, error_class, reason, location, payload, attempts, first_ms, last_ms, "
-    "state FROM dead_letters";
 
 std::vector<DeadLetter> SqliteStore::dlq_list(const DlqFilter& filter) {
-  std::lock_guard<std::mutex> lk(read_mu_);
-  return query_dead_letters(*rdb_, filter, kDeadLetterColumns);
+  std::lock_guard<std::mutex> lk(reads_->mu());
+  return reads_->conn().dead_letters(filter);
 }
 
 size_t SqliteStore::dlq_request_replay(const DlqFilter& f) {
@@ -298,11 +208,11 @@ size_t SqliteStore::dlq_request_replay(const DlqFilter& f) {
   std::string sql = "UPDATE dead_letters SET state='replay' WHERE state='new' AND step NOT IN ('source', 'journal')";
   if (f.id) sql += " AND id=?1";
   if (f.pipeline) sql += " AND pipeline=?2";
-  sqlite::Statement q(*wdb_, sql);
+  sqlite::Statement q(writer_->db(), sql);
   if (f.id) q.bind(1, *f.id);
   if (f.pipeline) q.bind(2, *f.pipeline);
   q.run();
-  return static_cast<size_t>(wdb_->changes());
+  return static_cast<size_t>(writer_->db().changes());
 }
 
 std::vector<DeadLetter> SqliteStore::dlq_replay_requests(size_t limit) {
@@ -310,7 +220,7 @@ std::vector<DeadLetter> SqliteStore::dlq_replay_requests(size_t limit) {
   DlqFilter f;
   f.state = "replay";
   f.limit = limit;
-  return query_dead_letters(*wdb_, f, kDeadLetterColumns);
+  return writer_->dead_letters(f);
 }
 
 size_t SqliteStore::dlq_purge(const DlqFilter& f) {
@@ -319,19 +229,19 @@ size_t SqliteStore::dlq_purge(const DlqFilter& f) {
   if (f.id) sql += " AND id=?1";
   if (f.pipeline) sql += " AND pipeline=?2";
   if (f.state) sql += " AND state=?3";
-  sqlite::Statement q(*wdb_, sql);
+  sqlite::Statement q(writer_->db(), sql);
   if (f.id) q.bind(1, *f.id);
   if (f.pipeline) q.bind(2, *f.pipeline);
   if (f.state) q.bind(3, *f.state);
   q.run();
-  return static_cast<size_t>(wdb_->changes());
+  return static_cast<size_t>(writer_->db().changes());
 }
 
 std::vector<OutboxItem> SqliteStore::outbox_due(const std::string& sink, int64_t now, int64_t latest, size_t limit) {
-  std::lock_guard<std::mutex> lk(read_mu_);
-  sqlite::Statement q(*rdb_,
-                      "SELECT id, sink, pipeline, record_id, envelope, attempts, next_ms, first_ms, last_error "
-                      "FROM outbox WHERE sink=?1 AND (next_ms<=?2 OR next_ms>?3) ORDER BY next_ms, id LIMIT ?4");
+  std::lock_guard<std::mutex> lk(reads_->mu());
+  sqlite::Statement& q = reads_->conn().st(
+      "SELECT id, sink, pipeline, record_id, envelope, attempts, next_ms, first_ms, last_error "
+      "FROM outbox WHERE sink=?1 AND (next_ms<=?2 OR next_ms>?3) ORDER BY next_ms, id LIMIT ?4");
   q.bind(1, sink).bind(2, now).bind(3, latest).bind(4, static_cast<int64_t>(limit));
   std::vector<OutboxItem> out;
   while (q.step()) {
@@ -347,104 +257,41 @@ std::vector<OutboxItem> SqliteStore::outbox_due(const std::string& sink, int64_t
     o.last_error = q.column_text(8);
     out.push_back(std::move(o));
   }
+  q.reset();
   return out;
 }
 
 void SqliteStore::outbox_settle(const OutboxSettlement& s) {
   std::lock_guard<std::mutex> lk(write_mu_);
-  sqlite::Transaction tx(*wdb_);
-  for (int64_t id : s.delivered) w_->delete_outbox.bind(1, id).run();
-  for (const OutboxItem& o : s.retry)
-    w_->retry_outbox.bind(1, int64_t{o.attempts}).bind(2, o.next_ms).bind_static(3, o.last_error).bind(4, o.id).run();
+  sqlite::Transaction tx(writer_->db());
+  for (int64_t id : s.delivered) {
+    sqlite::Statement& q = writer_->st("DELETE FROM outbox WHERE id=?");
+    q.bind(1, id).run();
+  }
+  for (const OutboxItem& o : s.retry) {
+    sqlite::Statement& q = writer_->st("UPDATE outbox SET attempts=?, next_ms=?, last_error=? WHERE id=?");
+    q.bind(1, int64_t{o.attempts}).bind(2, o.next_ms).bind_static(3, o.last_error).bind(4, o.id).run();
+  }
   for (const auto& [id, dead] : s.dead) {
-    w_->delete_outbox.bind(1, id).run();
-    insert_dead_letter(dead);
+    sqlite::Statement& q = writer_->st("DELETE FROM outbox WHERE id=?");
+    q.bind(1, id).run();
+    writer_->add_dead_letter(dead);
   }
   tx.commit();
 }
 
 uint64_t SqliteStore::outbox_depth(const std::string& sink) {
-  std::lock_guard<std::mutex> lk(read_mu_);
-  sqlite::Statement q(*rdb_, "SELECT COUNT(*) FROM outbox WHERE sink=?");
+  std::lock_guard<std::mutex> lk(reads_->mu());
+  sqlite::Statement& q = reads_->conn().st("SELECT COUNT(*) FROM outbox WHERE sink=?");
   q.bind(1, sink);
-  return q.step() ? static_cast<uint64_t>(q.column_int(0)) : 0;
-}
-
-std::optional<ProfileView> SqliteStore::profile_find(const std::string& query, size_t recent) {
-  std::lock_guard<std::mutex> lk(read_mu_);
-  int64_t id = 0;
-  bool numeric = !query.empty() && query.find_first_not_of("0123456789") == std::string::npos;
-  if (numeric) {
-    id = std::stoll(query);
-  } else {
-    std::string kind = "email", value = query;
-    if (query.rfind("email:", 0) == 0 || query.rfind("phone:", 0) == 0) {
-      // "email:jane@example.com", "phone:+49...": the value may hold anything.
-      kind = query.substr(0, 5);
-      value = query.substr(6);
-    } else if (query.rfind("ext:", 0) == 0 && query.find(':', 4) != std::string::npos) {
-      // "ext:crm:42": the system is the second part, the key everything after it.
-      auto second = query.find(':', 4);
-      kind = query.substr(0, second);
-      value = query.substr(second + 1);
-    } else if (query[0] == '+') {
-      kind = "phone";  // an E.164 number as stored: "+4930123456"
-    } else if (auto colon = query.find(':'); query.find('@') == std::string::npos && colon != std::string::npos) {
-      auto last = query.rfind(':');
-      kind = query.substr(0, last);
-      value = query.substr(last + 1);
-    }
-    if (kind == "email") {
-      for (char& c : value) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-    sqlite::Statement q(*rdb_, "SELECT profile_id FROM identities WHERE kind=? AND value=?");
-    q.bind(1, kind).bind(2, value);
-    if (q.step()) id = q.column_int(0);
-  }
-  if (id == 0) return std::nullopt;
-  sqlite::Statement p(*rdb_, "SELECT id, created_ms, updated_ms, attributes FROM profiles WHERE id=?");
-  p.bind(1, id);
-  if (!p.step()) return std::nullopt;
-  ProfileView v;
-  v.id = p.column_int(0);
-  v.created_ms = p.column_int(1);
-  v.updated_ms = p.column_int(2);
-  v.attributes = Json::parse(p.column_text(3));
-  sqlite::Statement ids(*rdb_, "SELECT kind, value, source FROM identities WHERE profile_id=? ORDER BY kind, value");
-  ids.bind(1, id);
-  while (ids.step()) v.identities.push_back({ids.column_text(0), ids.column_text(1), ids.column_text(2)});
-  sqlite::Statement recs(*rdb_,
-                         "SELECT id, type, source, key, ts_ms, data, meta FROM records WHERE profile_id=? "
-                         "ORDER BY ts_ms DESC, seq DESC LIMIT ?");
-  recs.bind(1, id).bind(2, static_cast<int64_t>(recent));
-  while (recs.step()) {
-    Record r;
-    r.id = recs.column_text(0);
-    r.type = recs.column_text(1);
-    r.source = recs.column_text(2);
-    r.key = recs.column_text(3);
-    r.ts_ms = recs.column_int(4);
-    r.data = Json::parse(recs.column_text(5));
-    r.meta = Json::parse(recs.column_text(6));
-    v.recent.push_back(std::move(r));
-  }
-  return v;
+  const uint64_t n = q.step() ? static_cast<uint64_t>(q.column_int(0)) : 0;
+  q.reset();
+  return n;
 }
 
 StoreStats SqliteStore::stats() {
-  std::lock_guard<std::mutex> lk(read_mu_);
-  StoreStats s;
-  sqlite::Statement q(*rdb_, "SELECT name, value FROM store_counters");
-  while (q.step()) {
-    const std::string name = q.column_text(0);
-    const auto value = static_cast<uint64_t>(std::max<int64_t>(0, q.column_int(1)));
-    if (name == "profiles") s.profiles = value;
-    if (name == "dead_letters") s.dead_letters = value;
-    if (name == "outbox") s.outbox = value;
-  }
-  sqlite::Statement records(*rdb_, "SELECT COALESCE(MAX(seq), 0) FROM records");  // never deleted: MAX is COUNT
-  if (records.step()) s.records = static_cast<uint64_t>(records.column_int(0));
-  return s;
+  std::lock_guard<std::mutex> lk(reads_->mu());
+  return reads_->conn().stats();
 }
 
 std::string SqliteStore::describe() {

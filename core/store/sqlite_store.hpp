@@ -1,21 +1,23 @@
 #pragma once
-// The embedded default central store: one SQLite database file in WAL mode.
-// A writer connection (applier, sink settlements, DLQ changes) and a reader
-// connection (CLI, admin, outbox polling) so reads never wait for a large
-// apply transaction.
+// The embedded default store backend: one SQLite database file in WAL mode.
+// A writer connection (one transaction at a time: the applier, sink
+// settlements, DLQ and admin changes) and a reader connection (CLI, admin,
+// outbox polling, decisions), so reads never wait for a large transaction.
+// Storage only: the customer model above decides what to write.
 
 #include <filesystem>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <unordered_map>
-#include <vector>
 
-#include "store/identity.hpp"
 #include "store/sqlite_db.hpp"
 #include "store/store.hpp"
 
 namespace touchpoint::core {
+
+namespace sqlite {
+class Conn;
+}
 
 class SqliteStore final : public Store {
  public:
@@ -23,7 +25,8 @@ class SqliteStore final : public Store {
   ~SqliteStore() override;
 
   uint64_t journal_position() override;
-  ApplyStats apply(const ApplyBatch& batch) override;
+  std::unique_ptr<StoreTxn> begin() override;
+  StoreReads& reads() override;
   std::map<std::string, std::string> checkpoints() override;
 
   std::vector<DeadLetter> dlq_list(const DlqFilter& filter) override;
@@ -35,43 +38,21 @@ class SqliteStore final : public Store {
   void outbox_settle(const OutboxSettlement& settlement) override;
   uint64_t outbox_depth(const std::string& sink) override;
 
-  std::optional<ProfileView> profile_find(const std::string& query, size_t recent) override;
   StoreStats stats() override;
   std::string describe() override;
 
   int schema_version() const noexcept { return schema_version_; }
 
  private:
-  struct Writer;  // prepared statements of the writer connection
-
-  /// The profile a record's identities point at (0: none yet) and which of
-  /// its identities are still unknown. Reads only.
-  struct Resolution {
-    std::vector<IdentityKey> ids;
-    std::vector<size_t> missing;  ///< indexes into ids
-    int64_t profile = 0;
-    size_t conflicts = 0;
-  };
-  Resolution find_profile(const Record& record);
-  /// Creates or updates the profile and adds the missing identities.
-  void write_profile(const Record& record, const std::string& data, const Resolution& res, int64_t profile, int64_t now,
-                     ApplyStats& stats);
-  void insert_dead_letter(const DeadLetter& d);
-  std::vector<DeadLetter> query_dead_letters(sqlite::Database& db, const DlqFilter& f, const char* select_prefix);
+  class Txn;
+  class SharedReads;
 
   std::filesystem::path path_;
   int schema_version_ = 0;
-  std::mutex write_mu_;
-  std::unique_ptr<sqlite::Database> wdb_;
-  std::unique_ptr<Writer> w_;
-  std::mutex read_mu_;
-  std::unique_ptr<sqlite::Database> rdb_;
-
-  // identity "kind\0value" -> profile id. Only the writer touches it, and it
-  // is cleared whenever a transaction rolls back, so it never disagrees with
-  // the database.
-  std::unordered_map<std::string, int64_t> identity_cache_;
-  int64_t next_profile_id_ = 1;
+  std::mutex write_mu_;  // held by an open Txn
+  std::unique_ptr<sqlite::Conn> writer_;
+  int64_t data_version_ = -1;  // PRAGMA data_version seen by the last transaction
+  std::unique_ptr<SharedReads> reads_;
 };
 
 }  // namespace touchpoint::core

@@ -1,17 +1,24 @@
 #pragma once
-// The central customer store: the single point of truth. The embedded
-// default is SQLite (sqlite_store.cpp); a PostgreSQL backend implements the
-// same interface later. Everything the applier changes for one journal range
-// goes through apply() as ONE transaction together with the new journal
-// position, so a replay after a crash neither loses nor duplicates anything.
+// The storage seam of the central customer store. A backend (SQLite, the
+// embedded default; PostgreSQL later) stores rows and runs transactions; it
+// does not know what a merge or a consent is. The customer model
+// (core/customer/) implements identity resolution, merges, survivorship,
+// consent and suppression on top of this interface, once for every backend.
+// Everything the applier changes for one journal range goes through ONE
+// transaction together with the new journal position, so a replay after a
+// crash neither loses nor duplicates anything.
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "record/record.hpp"
+#include "store/rows.hpp"
 
 namespace touchpoint::core {
 
@@ -84,6 +91,10 @@ struct ApplyStats {
   size_t duplicates = 0;
   size_t profiles_created = 0;
   size_t identity_conflicts = 0;
+  size_t merges = 0;
+  size_t tombstoned = 0;          ///< records dropped: they name an erased person
+  size_t invalid = 0;             ///< records the store could not apply (dead-lettered)
+  size_t blocked_identities = 0;  ///< identity values refused (placeholders, malformed)
 };
 
 /// What the sink worker decided for delivered outbox items, applied atomically.
@@ -93,17 +104,6 @@ struct OutboxSettlement {
   std::vector<std::pair<int64_t, DeadLetter>> dead;
 };
 
-struct ProfileView {
-  int64_t id = 0;
-  int64_t created_ms = 0, updated_ms = 0;
-  Json attributes;
-  struct Identity {
-    std::string kind, value, source;
-  };
-  std::vector<Identity> identities;
-  std::vector<Record> recent;
-};
-
 struct StoreStats {
   uint64_t profiles = 0;
   uint64_t records = 0;
@@ -111,12 +111,98 @@ struct StoreStats {
   uint64_t outbox = 0;
 };
 
+class Store;
+
+/// Reads every backend offers (on a transaction, or on the store's shared
+/// read connection). Rows only: no interpretation.
+class StoreReads {
+ public:
+  virtual ~StoreReads() = default;
+
+  virtual std::optional<int64_t> identity_profile(std::string_view kind, std::string_view value) = 0;
+  virtual std::vector<IdentityRow> identities_of(int64_t profile) = 0;
+  virtual std::vector<IdentityRow> identities_with_origin(const std::vector<int64_t>& origins) = 0;
+  virtual std::optional<ProfileRow> profile(int64_t id) = 0;
+  /// The profiles that were merged into `survivor` (merged_into == survivor).
+  virtual std::vector<int64_t> merged_into(int64_t survivor) = 0;
+  /// A profile's records in apply order (seq); limit 0: all. newest_first reverses.
+  virtual std::vector<RecordRow> records_of(int64_t profile, size_t limit, bool newest_first) = 0;
+  virtual std::vector<RecordRow> records_with_origin(const std::vector<int64_t>& origins) = 0;
+  /// Timeline entries at or after since_ms, newest first.
+  virtual std::vector<EventRow> events_of(int64_t profile, int64_t since_ms) = 0;
+  virtual std::vector<SuppressionRow> suppressions_for(const std::vector<std::string>& subjects) = 0;
+  /// Entries of one list ("" : all lists), by subject.
+  virtual std::vector<SuppressionRow> suppressions(std::string_view list, size_t limit) = 0;
+  virtual std::vector<MergeRow> merges_of(int64_t profile) = 0;
+  virtual std::optional<MergeRow> merge(int64_t id) = 0;
+  virtual std::vector<ConflictRow> conflicts_of(int64_t profile) = 0;
+  virtual std::vector<DecisionRow> decisions_of(int64_t profile, size_t limit) = 0;
+  virtual std::vector<AuditRow> audit(size_t limit) = 0;
+  virtual bool tombstoned(std::string_view hash) = 0;
+  /// Calls fn for every live (not merged) profile in id order until it returns false.
+  virtual void each_profile(const std::function<bool(const ProfileRow&)>& fn) = 0;
+};
+
+/// One write transaction. At most one is open at a time (begin() waits).
+/// Destroyed without commit(): rolled back.
+class StoreTxn : public StoreReads {
+ public:
+  /// True if another process (the CLI) committed since the previous
+  /// transaction: caches above the store must be dropped.
+  virtual bool changed_elsewhere() = 0;
+  virtual void commit() = 0;
+
+  virtual int64_t new_profile_id() = 0;
+  virtual void put_profile(const ProfileRow& row) = 0;  ///< insert or replace
+  virtual void delete_profile(int64_t id) = 0;
+
+  virtual void add_identity(const IdentityRow& row) = 0;
+  virtual void set_identity_profile(std::string_view kind, std::string_view value, int64_t profile) = 0;
+  virtual void move_identities(int64_t from, int64_t to) = 0;
+  virtual void delete_identities_of(int64_t profile) = 0;
+
+  /// Inserts; sets row.seq. False (nothing written) when (source, id) exists.
+  virtual bool insert_record(RecordRow& row) = 0;
+  virtual void move_records(int64_t from, int64_t to) = 0;
+  virtual void set_record_profile(int64_t seq, int64_t profile) = 0;
+  virtual void delete_records_of(int64_t profile) = 0;
+
+  virtual void add_event(const EventRow& row) = 0;
+  virtual void move_events(int64_t from, int64_t to) = 0;
+  virtual void delete_events_of(int64_t profile) = 0;
+
+  virtual void put_suppression(const SuppressionRow& row) = 0;  ///< insert or replace (list, subject)
+  virtual size_t remove_suppression(std::string_view list, std::string_view subject) = 0;
+  virtual void move_suppressions(std::string_view from_subject, std::string_view to_subject) = 0;
+  virtual size_t delete_suppressions_of(std::string_view subject) = 0;
+
+  virtual int64_t add_merge(const MergeRow& row) = 0;
+  virtual void set_merge_state(int64_t id, std::string_view state) = 0;
+  virtual void add_conflict(const ConflictRow& row) = 0;
+  virtual void add_decision(const DecisionRow& row) = 0;
+  virtual void delete_decisions_of(int64_t profile) = 0;
+  virtual void add_audit(const AuditRow& row) = 0;
+  virtual void add_tombstone(std::string_view hash, int64_t at) = 0;
+  /// Deletes dead letters and outbox entries whose payload contains any needle. Returns how many.
+  virtual size_t delete_payloads_mentioning(const std::vector<std::string>& needles) = 0;
+
+  virtual void add_dead_letter(const DeadLetter& d) = 0;
+  virtual void delete_dead_letter(int64_t id) = 0;
+  virtual void add_outbox(const OutboxItem& o) = 0;
+  virtual void set_checkpoint(std::string_view instance, std::string_view cursor, int64_t now) = 0;
+  virtual void set_journal_position(uint64_t seq) = 0;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
 
   virtual uint64_t journal_position() = 0;
-  virtual ApplyStats apply(const ApplyBatch& batch) = 0;
+
+  /// Opens the write transaction (waits while another is open in this process).
+  virtual std::unique_ptr<StoreTxn> begin() = 0;
+  /// Thread-safe reads on a connection of their own, never blocked by a write.
+  virtual StoreReads& reads() = 0;
 
   virtual std::map<std::string, std::string> checkpoints() = 0;
 
@@ -133,9 +219,6 @@ class Store {
                                              size_t limit) = 0;
   virtual void outbox_settle(const OutboxSettlement& settlement) = 0;
   virtual uint64_t outbox_depth(const std::string& sink) = 0;
-
-  /// Finds a profile by numeric id, e-mail, or "kind:value" identity.
-  virtual std::optional<ProfileView> profile_find(const std::string& query, size_t recent) = 0;
 
   /// Row counts kept by the store itself (no table scans): cheap enough for every scrape.
   virtual StoreStats stats() = 0;

@@ -47,7 +47,7 @@ extern "C" {
 /* ---------------------------------------------------------------- versions */
 
 #define TP_ABI_VERSION_MAJOR 1
-#define TP_ABI_VERSION_MINOR 0
+#define TP_ABI_VERSION_MINOR 1
 /* A version is (major << 16) | minor. */
 /* Written without casts so C++ code built with -Wold-style-cast stays clean. */
 #define TP_MAKE_VERSION(major, minor) ((major)*65536u + (minor))
@@ -271,6 +271,16 @@ typedef struct tp_plugin_vtable {
   /* v1.0 Stop: join all plugin threads, release everything. No host calls
    * after this returns. Never fails. */
   void (*close)(tp_instance* self);
+
+  /* v1.1 Erase everything the instance holds about one person (GDPR Art. 17):
+   * files, caches, the copy at the provider where the API allows it.
+   * subject_json: {"profile": <id>, "identities": [{"kind": "email",
+   * "value": "anna@example.de"}, ...]}. Return TP_OK when done (also when
+   * nothing was held), TP_STATUS_UNSUPPORTED when the connector keeps no
+   * data, or an error with the reason in err (the admin sees it in the
+   * erase receipt). May be NULL (as in every 1.0 plugin): the hub reports
+   * the connector as not supporting erasure. Called on the instance thread. */
+  tp_status (*erase)(tp_instance* self, tp_str subject_json, tp_error* err);
 } tp_plugin_vtable;
 
 typedef struct tp_plugin_info {

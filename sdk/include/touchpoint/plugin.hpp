@@ -257,6 +257,12 @@ class Connector {
     throw UnsupportedError("this connector is not a sink");
   }
   virtual void commit(std::string_view /*cursor*/) {}
+  /// GDPR erasure (ABI 1.1): remove what the instance holds about the person
+  /// named in subject_json ({"profile": id, "identities": [{"kind","value"}]}).
+  /// The default says the connector keeps no data.
+  virtual void erase(std::string_view /*subject_json*/) {
+    throw UnsupportedError("this connector keeps no data about people");
+  }
   /// Stop and join your threads. Called once, before destruction.
   virtual void close() {}
 
@@ -356,6 +362,12 @@ struct Trampolines {
       return TP_OK;
     });
   }
+  static tp_status erase(tp_instance* p, tp_str subject, tp_error* err) noexcept {
+    return guarded(err, [&] {
+      self(p)->erase(view(subject));
+      return TP_OK;
+    });
+  }
   static void close(tp_instance* p) noexcept {
     C* c = self(p);
     try {
@@ -366,7 +378,7 @@ struct Trampolines {
   }
 
   static constexpr tp_plugin_vtable vtable{
-      sizeof(tp_plugin_vtable), &validate, &open, &check, &discover, &read, &write, &commit, &close};
+      sizeof(tp_plugin_vtable), &validate, &open, &check, &discover, &read, &write, &commit, &close, &erase};
 };
 
 template <typename C>

@@ -1,0 +1,126 @@
+#include "config/customer_config.hpp"
+
+#include <re2/re2.h>
+
+#include "config/yaml_util.hpp"
+
+namespace touchpoint::core {
+namespace {
+
+SurvivorshipRule parse_rule(const YAML::Node& n, const ConfigSource& src, const std::string& what) {
+  const std::string r = get_string(n, src, what);
+  if (r == "most_recent") return SurvivorshipRule::most_recent;
+  if (r == "source_priority") return SurvivorshipRule::source_priority;
+  if (r == "first_seen") return SurvivorshipRule::first_seen;
+  if (r == "max") return SurvivorshipRule::max;
+  if (r == "min") return SurvivorshipRule::min;
+  if (r == "union") return SurvivorshipRule::union_;
+  src.fail(n, what + " '" + r + "' is not a survivorship rule (most_recent, source_priority, first_seen, max, min, " +
+                  "union)");
+}
+
+std::vector<std::string> string_list(const YAML::Node& n, const ConfigSource& src, const std::string& what) {
+  std::vector<std::string> out;
+  if (!n.IsSequence()) src.fail(n, what + " must be a list");
+  for (const YAML::Node& item : n) out.push_back(get_string(item, src, what + " entry"));
+  return out;
+}
+
+bool valid_kind(const std::string& k) {
+  if (k == "email" || k == "phone" || k == "ext:*") return true;
+  if (k.rfind("ext:", 0) != 0 || k.size() == 4 || k.size() > 68) return false;
+  for (char c : k.substr(4))
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.')) return false;
+  return true;
+}
+
+}  // namespace
+
+const char* to_string(SurvivorshipRule r) {
+  switch (r) {
+    case SurvivorshipRule::most_recent:
+      return "most_recent";
+    case SurvivorshipRule::source_priority:
+      return "source_priority";
+    case SurvivorshipRule::first_seen:
+      return "first_seen";
+    case SurvivorshipRule::max:
+      return "max";
+    case SurvivorshipRule::min:
+      return "min";
+    case SurvivorshipRule::union_:
+      return "union";
+  }
+  return "most_recent";
+}
+
+CustomerConfig read_customer_config(const YAML::Node& node, const ConfigSource& src,
+                                    const std::filesystem::path& base_dir, const std::filesystem::path& data_dir) {
+  CustomerConfig c;
+  c.tombstone_key_file = data_dir / "tombstone.key";
+  if (!node.IsDefined() || node.IsNull()) return c;
+  require_map(node, src, "customer");
+  require_keys_known(node, {"identities", "survivorship", "rulebook", "tombstone_key_file"}, src, "customer");
+  auto resolve = [&](const std::string& p) {
+    std::filesystem::path path(p);
+    return (path.is_relative() ? base_dir / path : path).lexically_normal();
+  };
+  if (const YAML::Node r = node["rulebook"]) c.rulebook = resolve(get_string(r, src, "customer.rulebook"));
+  if (const YAML::Node t = node["tombstone_key_file"])
+    c.tombstone_key_file = resolve(get_string(t, src, "customer.tombstone_key_file"));
+  if (const YAML::Node ids = node["identities"]) {
+    require_map(ids, src, "customer.identities");
+    for (const auto& kv : ids) {
+      const std::string kind = kv.first.Scalar();
+      if (!valid_kind(kind))
+        src.fail(kv.first, "identity kind '" + kind + "' is not email, phone, ext:<system> or ext:*");
+      const YAML::Node spec = kv.second;
+      IdentityKindSpec s;
+      if (spec.IsDefined() && !spec.IsNull()) {
+        require_map(spec, src, "customer.identities." + kind);
+        require_keys_known(spec, {"max_per_profile", "blocked", "blocked_patterns"}, src,
+                           "customer.identities." + kind);
+        if (spec["max_per_profile"])
+          s.max_per_profile = static_cast<int>(get_int(spec["max_per_profile"], src, "max_per_profile", 0, 1000));
+        if (spec["blocked"]) s.blocked = string_list(spec["blocked"], src, "blocked");
+        if (const YAML::Node pats = spec["blocked_patterns"]) {
+          s.blocked_patterns = string_list(pats, src, "blocked_patterns");
+          for (size_t i = 0; i < s.blocked_patterns.size(); ++i) {
+            RE2 re(s.blocked_patterns[i], RE2::Quiet);
+            if (!re.ok()) src.fail(pats[i], "blocked pattern is not a valid RE2 expression: " + re.error());
+          }
+        }
+      }
+      c.identities[kind] = std::move(s);
+    }
+  }
+  if (const YAML::Node sv = node["survivorship"]) {
+    require_map(sv, src, "customer.survivorship");
+    require_keys_known(sv, {"default", "rules"}, src, "customer.survivorship");
+    if (sv["default"]) c.default_rule = parse_rule(sv["default"], src, "customer.survivorship.default");
+    if (c.default_rule == SurvivorshipRule::source_priority)
+      src.fail(sv["default"], "the default rule cannot be source_priority: it needs a list of sources");
+    if (const YAML::Node rules = sv["rules"]) {
+      if (!rules.IsSequence()) src.fail(rules, "customer.survivorship.rules must be a list");
+      for (const YAML::Node& r : rules) {
+        require_map(r, src, "survivorship rule");
+        require_keys_known(r, {"attributes", "rule", "sources"}, src, "survivorship rule");
+        SurvivorshipSpec s;
+        if (!r["attributes"]) src.fail(r, "a survivorship rule needs 'attributes'");
+        s.attributes = string_list(r["attributes"], src, "attributes");
+        if (s.attributes.empty()) src.fail(r["attributes"], "attributes must not be empty");
+        if (!r["rule"]) src.fail(r, "a survivorship rule needs 'rule'");
+        s.rule = parse_rule(r["rule"], src, "rule");
+        if (r["sources"]) s.sources = string_list(r["sources"], src, "sources");
+        if (s.rule == SurvivorshipRule::source_priority && s.sources.empty())
+          src.fail(r, "rule source_priority needs 'sources' (the leading system first)");
+        if (s.rule != SurvivorshipRule::source_priority && !s.sources.empty())
+          src.fail(r["sources"], "'sources' only applies to rule source_priority");
+        c.survivorship.push_back(std::move(s));
+      }
+    }
+  }
+  return c;
+}
+
+}  // namespace touchpoint::core

@@ -1,0 +1,64 @@
+#pragma once
+// The `customer:` section of the hub config: how identities are recognised
+// and which source wins for which attribute (survivorship). Data only; the
+// customer model (core/customer/) applies it.
+//
+//   customer:
+//     identities:
+//       email: { blocked: [test@test.com], blocked_patterns: ["^noreply@"] }
+//       "ext:crm": { max_per_profile: 1 }
+//     survivorship:
+//       default: most_recent
+//       rules:
+//         - { attributes: [first_name, last_name, address], rule: source_priority, sources: [crm, web-signups] }
+//         - { attributes: [tags], rule: union }
+//     rulebook: rulebook.yaml
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "config/config_error.hpp"
+
+namespace touchpoint::core {
+
+/// How one identity kind is treated. Kinds: "email", "phone", "ext:<system>"
+/// (a spec for "ext:*" applies to every external id without its own).
+struct IdentityKindSpec {
+  /// At most this many identities of the kind on one profile (0: no limit).
+  /// A record that would exceed it does not merge; the conflict is recorded.
+  int max_per_profile = 0;
+  /// Values (after normalisation) that never link anyone.
+  std::vector<std::string> blocked;
+  /// RE2 patterns (full match, after normalisation) that never link anyone.
+  std::vector<std::string> blocked_patterns;
+};
+
+enum class SurvivorshipRule { most_recent, source_priority, first_seen, max, min, union_ };
+
+struct SurvivorshipSpec {
+  std::vector<std::string> attributes;  ///< top-level attribute names or globs ("consent_*")
+  SurvivorshipRule rule = SurvivorshipRule::most_recent;
+  std::vector<std::string> sources;  ///< for source_priority: first wins
+};
+
+struct CustomerConfig {
+  std::map<std::string, IdentityKindSpec> identities;  ///< by kind ("email", "ext:crm", "ext:*")
+  SurvivorshipRule default_rule = SurvivorshipRule::most_recent;
+  std::vector<SurvivorshipSpec> survivorship;  ///< first matching spec wins
+  std::filesystem::path rulebook;              ///< empty: no rulebook (every decision suppresses)
+  std::filesystem::path tombstone_key_file;    ///< default <data_dir>/tombstone.key
+};
+
+/// Reads the `customer:` section (node may be undefined: defaults).
+/// Relative paths resolve against base_dir. Throws ConfigError.
+CustomerConfig read_customer_config(const YAML::Node& node, const ConfigSource& src,
+                                    const std::filesystem::path& base_dir, const std::filesystem::path& data_dir);
+
+const char* to_string(SurvivorshipRule r);
+
+}  // namespace touchpoint::core

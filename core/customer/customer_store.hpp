@@ -1,0 +1,153 @@
+#pragma once
+// The customer model: the single point of truth on top of any store
+// backend. It applies records by type (profile, event, consent,
+// suppression), resolves identities and merges profiles (reversibly),
+// decides each attribute by survivorship with lineage, keeps consent and
+// suppression lists, answers the rulebook's questions (snapshots), and does
+// what a data-protection officer needs (erase with tombstones, export, audit).
+//
+// Every change goes through one store transaction. Caches (identity ->
+// profile, parsed profile states) are dropped on rollback and whenever
+// another process (the CLI) has written to the store.
+
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "config/customer_config.hpp"
+#include "customer/identity_resolver.hpp"
+#include "customer/profile_state.hpp"
+#include "customer/record_fields.hpp"
+#include "rules/snapshot.hpp"
+#include "store/store.hpp"
+
+namespace touchpoint::core {
+class Metrics;
+}
+
+namespace touchpoint::core::customer {
+
+/// Who asked for an admin action (for the audit log).
+struct Actor {
+  std::string name = "cli";       ///< token name ("admin") or "cli:<user>"
+  std::string address = "local";  ///< client address
+};
+
+/// Everything `profile show` and GET /v1/profiles/<ref> show.
+struct ProfileView {
+  ProfileRow row;
+  ProfileState state;
+  std::vector<IdentityRow> identities;
+  std::vector<int64_t> merged_profiles;  ///< profiles merged into this one
+  std::vector<SuppressionRow> suppressions;
+  std::map<std::string, rules::ChannelState> channels;
+  std::vector<EventRow> timeline;      ///< newest first
+  std::vector<RecordRow> records;      ///< newest first
+  std::vector<DecisionRow> decisions;  ///< newest first
+  std::vector<MergeRow> merges;
+  std::vector<ConflictRow> conflicts;
+};
+Json view_json(const ProfileView& v);
+
+struct EraseResult {
+  int64_t profile_id = 0;
+  size_t profiles = 0, identities = 0, records = 0, events = 0, dead_letters_and_outbox = 0, suppressions = 0,
+         decisions = 0;
+  std::vector<std::string> tombstones;         ///< keyed hashes (never the plain values)
+  std::vector<IdentityKey> erased_identities;  ///< for the connectors' erase requests; not logged
+};
+
+class CustomerStore {
+ public:
+  /// tombstone_key: the secret of the keyed hash that tombstones use.
+  CustomerStore(Store& store, const CustomerConfig& config, std::string tombstone_key, Metrics* metrics = nullptr);
+
+  Store& store() noexcept { return store_; }
+  const IdentityResolver& resolver() const noexcept { return resolver_; }
+
+  /// The applier's transaction: records by type, dead letters, outbox,
+  /// checkpoints and the journal position, all or nothing.
+  ApplyStats apply(const ApplyBatch& batch);
+
+  /// The live profile a reference names (following merges), or nullopt
+  /// (with the reason in *error when the reference itself is malformed).
+  std::optional<int64_t> resolve(const std::string& reference, std::string* error = nullptr);
+  /// The live profile row a reference names (one lookup path for decisions).
+  std::optional<ProfileRow> find(const std::string& reference, std::string* error = nullptr);
+  std::optional<ProfileView> view(int64_t profile, size_t recent = 20);
+  /// What the rulebook needs about one profile: events at or after since_ms.
+  std::optional<rules::CustomerSnapshot> snapshot(int64_t profile, int64_t since_ms);
+  rules::CustomerSnapshot snapshot_from(const ProfileRow& row, int64_t since_ms);
+
+  void record_decision(const DecisionRow& row);
+
+  // ---- admin actions: one transaction each, with an audit entry
+  void suppress_add(const std::string& reference, SuppressionRow entry, const Actor& who);
+  size_t suppress_remove(const std::string& list, const std::string& reference, const Actor& who);
+  /// Splits a merge; returns the two profile ids (survivor, restored).
+  std::pair<int64_t, int64_t> unmerge(int64_t merge_id, const Actor& who);
+  EraseResult erase(const std::string& reference, const Actor& who);
+  Json export_person(const std::string& reference, const Actor& who);
+  void audit(const Actor& who, const std::string& action, const std::string& target, const Json& detail);
+
+  /// "kind:value" -> keyed hash (HMAC-SHA256, hex) as tombstones store it.
+  std::string tombstone_hash(const IdentityKey& k) const;
+  /// Masks a value for logs and conflict texts ("a***@example.de").
+  static std::string mask(const std::string& value);
+
+ private:
+  struct Cached {
+    ProfileRow row;
+    ProfileState state;
+    bool identities_loaded = false;
+    std::vector<IdentityKey> identities;
+  };
+  /// One apply() call: the transaction, what it produced, and which cached
+  /// profiles must be written before commit.
+  struct Batch {
+    StoreTxn& txn;
+    ApplyStats stats;
+    std::vector<DeadLetter> dead_letters;
+    std::vector<int64_t> dirty;
+    int64_t now = 0;
+    void touch(int64_t id) {
+      if (std::find(dirty.begin(), dirty.end(), id) == dirty.end()) dirty.push_back(id);
+    }
+  };
+
+  void clear_caches();
+  Cached* load(StoreTxn& txn, int64_t profile);
+  std::optional<int64_t> find_identity(StoreTxn& txn, const IdentityKey& k);
+  const std::vector<IdentityKey>& identities(StoreTxn& txn, Cached& c);
+  void apply_record(Batch& b, const Record& r, const std::string& pipeline);
+  /// What a record of each type changes on its profile.
+  void apply_effects(Batch& b, Cached& s, const Record& r, const TypedFields& f, int64_t seq);
+  void apply_suppression(Batch& b, const Record& r, const TypedFields& f, int64_t profile);
+  void merge_into(Batch& b, int64_t survivor, int64_t merged, const Record& cause);
+  bool can_merge(StoreTxn& txn, Cached& a, Cached& b, const std::vector<IdentityKey>& extra, std::string* kind);
+  void conflict(Batch& b, int64_t a, int64_t b2, const std::string& kind, const std::string& detail, const Record& r);
+  void rebuild(StoreTxn& txn, int64_t profile);
+  void write(StoreTxn& txn, Cached& c);
+
+  Store& store_;
+  CustomerConfig config_;
+  IdentityResolver resolver_;
+  Survivorship rules_;
+  std::string tombstone_key_;
+  Metrics* metrics_;
+
+  std::mutex mu_;  // caches; one writer at a time
+  std::unordered_map<std::string, int64_t> identity_cache_;
+  std::unordered_map<int64_t, std::unique_ptr<Cached>> profile_cache_;
+  bool tombstones_exist_ = true;  // re-read after a change elsewhere
+};
+
+/// Loads (or creates, 0600) the tombstone key file: 32 random bytes, hex.
+std::string load_or_create_tombstone_key(const std::filesystem::path& file);
+
+}  // namespace touchpoint::core::customer
