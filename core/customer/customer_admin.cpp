@@ -5,6 +5,7 @@
 #include <openssl/rand.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <fstream>
 #include <stdexcept>
 
@@ -84,7 +85,11 @@ std::string CustomerStore::tombstone_hash(const IdentityKey& k) const {
 }
 
 void CustomerStore::audit(const Actor& who, const std::string& action, const std::string& target, const Json& detail) {
+  std::lock_guard<std::mutex> lk(mu_);
   std::unique_ptr<StoreTxn> txn = store_.begin();
+  // Our commit marks the store's version as seen: drop what another process
+  // changed now, or apply() would never learn of it.
+  if (txn->changed_elsewhere()) clear_caches();
   txn->add_audit(AuditRow{0, now_ms(), who.name, action, target, who.address, detail.dump()});
   txn->commit();
 }
@@ -138,16 +143,31 @@ void CustomerStore::rebuild(StoreTxn& txn, int64_t profile) {
     TypedFields f = typed_fields(r, &problem);
     if (!problem.empty()) continue;  // it was applied, so it was valid; be safe anyway
     ApplyStats unused;
-    Batch b{txn, unused, {}, {}, row.applied_ms};
+    Batch b{txn, unused, {}, {}, {}, row.applied_ms};
     apply_effects(b, *c, r, f, row.seq);
   }
   write(txn, *c);
+}
+
+void CustomerStore::recompute(int64_t profile) {
+  std::lock_guard<std::mutex> lk(mu_);
+  std::unique_ptr<StoreTxn> txn = store_.begin();
+  clear_caches();
+  const ClearCachesOnExit clear_at_exit{*this};
+  std::optional<ProfileRow> row = txn->profile(profile);
+  if (!row) throw std::out_of_range("no profile " + std::to_string(profile));
+  if (row->merged_into != 0) throw std::invalid_argument("profile " + std::to_string(profile) + " is merged");
+  rebuild(*txn, profile);
+  txn->commit();
 }
 
 std::pair<int64_t, int64_t> CustomerStore::unmerge(int64_t merge_id, const Actor& who) {
   std::lock_guard<std::mutex> lk(mu_);
   std::unique_ptr<StoreTxn> txn = store_.begin();
   clear_caches();
+  // Rebuilt states are cached before the commit: whatever ends this
+  // function, success or a failure anywhere, the caches go.
+  const ClearCachesOnExit clear_at_exit{*this};
   std::optional<MergeRow> m = txn->merge(merge_id);
   if (!m) throw std::invalid_argument("no merge " + std::to_string(merge_id));
   if (m->state != "merged") throw std::invalid_argument("merge " + std::to_string(merge_id) + " is already split");
@@ -168,13 +188,7 @@ std::pair<int64_t, int64_t> CustomerStore::unmerge(int64_t merge_id, const Actor
   txn->add_audit(AuditRow{0, now_ms(), who.name, "profile.unmerge",
                           "profile:" + std::to_string(survivor) + " / profile:" + std::to_string(restored), who.address,
                           Json{{"merge", merge_id}}.dump()});
-  try {
-    txn->commit();
-  } catch (...) {
-    clear_caches();
-    throw;
-  }
-  clear_caches();
+  txn->commit();
   return {survivor, restored};
 }
 
@@ -182,6 +196,7 @@ EraseResult CustomerStore::erase(const std::string& reference, const Actor& who)
   std::lock_guard<std::mutex> lk(mu_);
   std::unique_ptr<StoreTxn> txn = store_.begin();
   clear_caches();
+  const ClearCachesOnExit clear_at_exit{*this};
   CustomerRef ref = resolver_.parse_reference(reference);
   if (!ref.error.empty()) throw std::invalid_argument(ref.error);
   int64_t p = ref.profile_id;
@@ -210,6 +225,21 @@ EraseResult CustomerStore::erase(const std::string& reference, const Actor& who)
     needles.push_back(i.kind == "email" ? i.value : Json(i.value).dump());  // ids as JSON strings: "K-1", not K-10
     out.suppressions += txn->delete_suppressions_of(k.text());
   }
+  // Records that named the person before they had a profile (a blacklist
+  // entry for an address) are kept under profile 0: they go with the person.
+  // A scan, but only of profile-less records (suppressions by identity).
+  std::vector<std::string> erased_texts;
+  for (const IdentityRow& i : ids) erased_texts.push_back(IdentityKey{i.kind, i.value}.text());
+  for (const RecordRow& row : txn->records_of(0, 0, false)) {
+    const Json data = Json::parse(row.data, nullptr, false);
+    auto c = data.is_object() ? data.find("customer") : data.end();
+    if (data.is_object() && c != data.end() && c->is_string()) {
+      CustomerRef named = resolver_.parse_reference(c->get<std::string>());
+      if (named.identity &&
+          std::find(erased_texts.begin(), erased_texts.end(), named.identity->text()) != erased_texts.end())
+        txn->set_record_profile(row.seq, p);
+    }
+  }
   for (int64_t g : group) {
     out.records += txn->records_of(g, 0, false).size();
     out.events += txn->events_of(g, INT64_MIN).size();
@@ -235,8 +265,6 @@ EraseResult CustomerStore::erase(const std::string& reference, const Actor& who)
                                {"tombstones", out.tombstones}}
                               .dump()});
   txn->commit();
-  tombstones_exist_ = true;
-  clear_caches();
   return out;
 }
 

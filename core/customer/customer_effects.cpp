@@ -31,7 +31,9 @@ void CustomerStore::apply_suppression(Batch& b, const Record& r, const TypedFiel
   // The subject is what the record named: an identity stays suppressed
   // through merges, unmerges and profiles that do not exist yet.
   std::string subject;
-  CustomerRef ref = resolver_.parse_reference(r.data.value("customer", ""));
+  // typed_fields let only a string or an integer (a profile id) through.
+  const Json& named = r.data.at("customer");
+  CustomerRef ref = resolver_.parse_reference(named.is_string() ? named.get_ref<const std::string&>() : named.dump());
   if (ref.identity)
     subject = ref.identity->text();
   else

@@ -11,7 +11,6 @@ namespace touchpoint::core::customer {
 namespace {
 
 constexpr size_t kIdentityCacheMax = 2'000'000;
-constexpr size_t kProfileCacheMax = 200'000;
 
 std::string cache_key(const IdentityKey& k) {
   std::string s;
@@ -49,11 +48,17 @@ void CustomerStore::clear_caches() {
   tombstones_exist_ = true;
 }
 
+void CustomerStore::trim_caches() {
+  if (profile_cache_.size() > profile_cache_max_) profile_cache_.clear();
+}
+
 CustomerStore::Cached* CustomerStore::load(StoreTxn& txn, int64_t profile) {
   if (auto it = profile_cache_.find(profile); it != profile_cache_.end()) return it->second.get();
   std::optional<ProfileRow> row = txn.profile(profile);
   if (!row) return nullptr;
-  if (profile_cache_.size() >= kProfileCacheMax) profile_cache_.clear();
+  // No eviction here: callers hold pointers into the cache, and a batch's
+  // changed profiles live only here until apply() writes them. trim_caches()
+  // bounds it between transactions.
   auto c = std::make_unique<Cached>();
   c->state = ProfileState::parse(row->state, row->attributes);
   c->row = std::move(*row);
@@ -99,14 +104,16 @@ void CustomerStore::conflict(Batch& b, int64_t a, int64_t other, const std::stri
   b.txn.add_conflict(ConflictRow{0, a, other, kind, detail, r.source, r.id, b.now});
 }
 
-bool CustomerStore::can_merge(StoreTxn& txn, Cached& a, Cached& b, const std::vector<IdentityKey>& extra,
-                              std::string* kind) {
-  for (const MergeRow& m : txn.merges_of(a.row.id))
-    if (m.state == "split" &&
-        ((m.survivor == a.row.id && m.merged == b.row.id) || (m.survivor == b.row.id && m.merged == a.row.id))) {
-      *kind = "split";
-      return false;
-    }
+bool CustomerStore::can_merge(StoreTxn& txn, const std::vector<Cached*>& side, Cached& b,
+                              const std::vector<IdentityKey>& extra, std::string* kind) {
+  for (const MergeRow& m : txn.merges_of(b.row.id)) {
+    if (m.state != "split") continue;
+    for (const Cached* a : side)
+      if ((m.survivor == a->row.id && m.merged == b.row.id) || (m.survivor == b.row.id && m.merged == a->row.id)) {
+        *kind = "split";
+        return false;
+      }
+  }
   std::map<std::string, std::vector<std::string>> by_kind;
   auto count = [&](const std::vector<IdentityKey>& ids) {
     for (const IdentityKey& k : ids) {
@@ -115,7 +122,7 @@ bool CustomerStore::can_merge(StoreTxn& txn, Cached& a, Cached& b, const std::ve
       if (std::find(values.begin(), values.end(), k.value) == values.end()) values.push_back(k.value);
     }
   };
-  count(identities(txn, a));
+  for (Cached* a : side) count(identities(txn, *a));
   count(identities(txn, b));
   count(extra);
   for (const auto& [k, values] : by_kind)
@@ -124,6 +131,18 @@ bool CustomerStore::can_merge(StoreTxn& txn, Cached& a, Cached& b, const std::ve
       return false;
     }
   return true;
+}
+
+int64_t CustomerStore::record_origin(StoreTxn& txn, int64_t target, const std::vector<IdentityKey>& ids) {
+  Cached* t = load(txn, target);
+  if (t == nullptr) return target;
+  if (!t->absorbed) t->absorbed = !txn.merged_into(target).empty();
+  if (!*t->absorbed) return target;  // the common case: no lookup
+  const std::vector<IdentityRow> rows = txn.identities_of(target);
+  for (const IdentityKey& k : ids)
+    for (const IdentityRow& r : rows)
+      if (r.kind == k.kind && r.value == k.value) return r.origin_profile;
+  return target;
 }
 
 void CustomerStore::merge_into(Batch& b, int64_t survivor, int64_t merged, const Record& cause) {
@@ -139,6 +158,7 @@ void CustomerStore::merge_into(Batch& b, int64_t survivor, int64_t merged, const
     if (s->identities_loaded) s->identities.push_back(k);
   }
   s->state.absorb(m->state, rules_);
+  s->absorbed = true;
   s->row.created_ms = std::min(s->row.created_ms, m->row.created_ms);
   s->row.updated_ms = b.now;
   m->row.merged_into = survivor;
@@ -158,8 +178,8 @@ void CustomerStore::apply_record(Batch& b, const Record& r, const std::string& p
 
   // A profile id given as data.customer.
   int64_t by_id = 0;
-  if (auto it = r.data.find("customer"); it != r.data.end() && it->is_string()) {
-    CustomerRef ref = resolver_.parse_reference(it->get<std::string>());
+  if (auto it = r.data.find("customer"); it != r.data.end() && (it->is_string() || it->is_number_integer())) {
+    CustomerRef ref = resolver_.parse_reference(it->is_string() ? it->get_ref<const std::string&>() : it->dump());
     if (!ref.error.empty()) {
       ++b.stats.invalid;
       b.dead_letters.push_back(invalid_record(r, pipeline, "data.customer: " + ref.error));
@@ -217,6 +237,7 @@ void CustomerStore::apply_record(Batch& b, const Record& r, const std::string& p
     for (const IdentityKey& k : missing)
       if (txn.tombstoned(tombstone_hash(k))) {
         ++b.stats.tombstoned;  // an erased person does not come back (counted; never logged with the value)
+        b.withheld.emplace(pipeline, r.id);
         return;
       }
   }
@@ -244,13 +265,16 @@ void CustomerStore::apply_record(Batch& b, const Record& r, const std::string& p
         }
       }
     }
+    std::vector<Cached*> side{t};
     for (size_t i = 1; i < groups.size(); ++i) {
       Cached* g = load(txn, groups[i]);
       std::string kind;
-      if (g != nullptr && can_merge(txn, *t, *g, missing, &kind))
+      if (g != nullptr && can_merge(txn, side, *g, missing, &kind)) {
         to_merge.push_back(groups[i]);
-      else
+        side.push_back(g);
+      } else {
         conflicts.emplace_back(groups[i], kind);
+      }
     }
   }
   // The survivor of a merge is the oldest profile: stable across replays.
@@ -267,13 +291,14 @@ void CustomerStore::apply_record(Batch& b, const Record& r, const std::string& p
   row.pipeline = pipeline;
   row.key = r.key;
   row.profile_id = survivor;
-  row.origin_profile = target != 0 ? target : survivor;
+  row.origin_profile = target != 0 ? record_origin(txn, target, ids) : survivor;
   row.ts_ms = r.ts_ms;
   row.applied_ms = b.now;
   row.data = r.data.dump(-1, ' ', false, Json::error_handler_t::replace);
   row.meta = r.meta.empty() ? std::string("{}") : r.meta.dump(-1, ' ', false, Json::error_handler_t::replace);
   if (!txn.insert_record(row)) {
-    ++b.stats.duplicates;  // already applied before a crash or a replay
+    ++b.stats.duplicates;  // already applied before a crash or a replay (or a client's retry)
+    b.withheld.emplace(pipeline, r.id);
     return;
   }
   ++b.stats.applied;
@@ -290,7 +315,6 @@ void CustomerStore::apply_record(Batch& b, const Record& r, const std::string& p
     auto c = std::make_unique<Cached>();
     c->row = pr;
     c->identities_loaded = true;
-    if (profile_cache_.size() >= kProfileCacheMax) profile_cache_.clear();
     s = profile_cache_.emplace(survivor, std::move(c)).first->second.get();
     ++b.stats.profiles_created;
   } else {
@@ -334,7 +358,7 @@ ApplyStats CustomerStore::apply(const ApplyBatch& batch) {
   std::lock_guard<std::mutex> lk(mu_);
   std::unique_ptr<StoreTxn> txn = store_.begin();
   if (txn->changed_elsewhere()) clear_caches();
-  Batch b{*txn, {}, {}, {}, now_ms()};
+  Batch b{*txn, {}, {}, {}, {}, now_ms()};
   try {
     for (const ApplyBatch::Item& item : batch.records) apply_record(b, item.record, item.pipeline);
     for (int64_t id : b.dirty)
@@ -342,7 +366,9 @@ ApplyStats CustomerStore::apply(const ApplyBatch& batch) {
     for (const DeadLetter& d : batch.dead_letters) txn->add_dead_letter(d);
     for (const DeadLetter& d : b.dead_letters) txn->add_dead_letter(d);
     for (int64_t id : batch.resolved_dead_letters) txn->delete_dead_letter(id);
-    for (const OutboxItem& o : batch.outbox) txn->add_outbox(o);
+    // A record the store skipped was queued for the sinks when it was applied.
+    for (const OutboxItem& o : batch.outbox)
+      if (!b.withheld.count({o.pipeline, o.record_id})) txn->add_outbox(o);
     for (const auto& [instance, cursor] : batch.checkpoints) txn->set_checkpoint(instance, cursor, b.now);
     if (batch.journal_seq > 0) txn->set_journal_position(batch.journal_seq);
     txn->commit();
@@ -350,6 +376,7 @@ ApplyStats CustomerStore::apply(const ApplyBatch& batch) {
     clear_caches();
     throw;
   }
+  trim_caches();
   if (metrics_) {
     if (b.stats.merges) metrics_->counter_add("touchpoint_store_merges_total", "", double(b.stats.merges));
     if (b.stats.tombstoned) metrics_->counter_add("touchpoint_store_tombstoned_total", "", double(b.stats.tombstoned));

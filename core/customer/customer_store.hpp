@@ -15,8 +15,10 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "config/customer_config.hpp"
@@ -93,12 +95,19 @@ class CustomerStore {
   std::pair<int64_t, int64_t> unmerge(int64_t merge_id, const Actor& who);
   EraseResult erase(const std::string& reference, const Actor& who);
   Json export_person(const std::string& reference, const Actor& who);
+  /// Recomputes a live profile from its records alone (what unmerge does to
+  /// both sides; also after a change of the survivorship rules). Applying
+  /// the records one by one and recomputing give the same profile.
+  void recompute(int64_t profile);
   void audit(const Actor& who, const std::string& action, const std::string& target, const Json& detail);
 
   /// "kind:value" -> keyed hash (HMAC-SHA256, hex) as tombstones store it.
   std::string tombstone_hash(const IdentityKey& k) const;
   /// Masks a value for logs and conflict texts ("a***@example.de").
   static std::string mask(const std::string& value);
+  /// How many profiles stay cached between batches (tests and benchmarks
+  /// make it small to exercise the store path).
+  void set_profile_cache_limit(size_t n) { profile_cache_max_ = n; }
 
  private:
   struct Cached {
@@ -106,6 +115,7 @@ class CustomerStore {
     ProfileState state;
     bool identities_loaded = false;
     std::vector<IdentityKey> identities;
+    std::optional<bool> absorbed;  ///< whether other profiles were merged into it (lazily known)
   };
   /// One apply() call: the transaction, what it produced, and which cached
   /// profiles must be written before commit.
@@ -113,14 +123,22 @@ class CustomerStore {
     StoreTxn& txn;
     ApplyStats stats;
     std::vector<DeadLetter> dead_letters;
-    std::vector<int64_t> dirty;
+    std::unordered_set<int64_t> dirty;
+    /// (pipeline, record id) of records not applied because they were
+    /// applied before or name an erased person: their outbox entries
+    /// are not queued again.
+    std::set<std::pair<std::string, std::string>> withheld;
     int64_t now = 0;
-    void touch(int64_t id) {
-      if (std::find(dirty.begin(), dirty.end(), id) == dirty.end()) dirty.push_back(id);
-    }
+    void touch(int64_t id) { dirty.insert(id); }
   };
 
   void clear_caches();
+  struct ClearCachesOnExit {
+    CustomerStore& self;
+    ~ClearCachesOnExit() { self.clear_caches(); }
+  };
+  /// Bounds the profile cache; only between transactions (see load()).
+  void trim_caches();
   Cached* load(StoreTxn& txn, int64_t profile);
   std::optional<int64_t> find_identity(StoreTxn& txn, const IdentityKey& k);
   const std::vector<IdentityKey>& identities(StoreTxn& txn, Cached& c);
@@ -129,9 +147,17 @@ class CustomerStore {
   void apply_effects(Batch& b, Cached& s, const Record& r, const TypedFields& f, int64_t seq);
   void apply_suppression(Batch& b, const Record& r, const TypedFields& f, int64_t profile);
   void merge_into(Batch& b, int64_t survivor, int64_t merged, const Record& cause);
-  bool can_merge(StoreTxn& txn, Cached& a, Cached& b, const std::vector<IdentityKey>& extra, std::string* kind);
+  /// Whether `b` may join `side` (the target and the profiles already
+  /// accepted into the same merge): no split between them, and the kind
+  /// limits hold for all of them together with the record's new identities.
+  bool can_merge(StoreTxn& txn, const std::vector<Cached*>& side, Cached& b, const std::vector<IdentityKey>& extra,
+                 std::string* kind);
   void conflict(Batch& b, int64_t a, int64_t b2, const std::string& kind, const std::string& detail, const Record& r);
   void rebuild(StoreTxn& txn, int64_t profile);
+  /// The profile a record found through `ids` belongs to by origin: for a
+  /// merged group, the origin of its leading identity, so that unmerge
+  /// gives each person the records that named them.
+  int64_t record_origin(StoreTxn& txn, int64_t target, const std::vector<IdentityKey>& ids);
   void write(StoreTxn& txn, Cached& c);
 
   Store& store_;
@@ -144,6 +170,7 @@ class CustomerStore {
   std::mutex mu_;  // caches; one writer at a time
   std::unordered_map<std::string, int64_t> identity_cache_;
   std::unordered_map<int64_t, std::unique_ptr<Cached>> profile_cache_;
+  size_t profile_cache_max_ = 200'000;
   bool tombstones_exist_ = true;  // re-read after a change elsewhere
 };
 

@@ -104,8 +104,10 @@ bool ProfileState::update_winner(const std::string& attribute, const Survivorshi
         }
         break;
       case SurvivorshipRule::first_seen:
+        // A source that cleared its value no longer supplies its first one;
+        // a later statement of it brings it back.
         for (const auto& e : by_source)
-          if (!e.second.first_value.is_null() &&
+          if (!e.second.first_value.is_null() && !e.second.value.is_null() &&
               (best == nullptr ||
                later(best->second.first_ts, best->second.first_seq, e.second.first_ts, e.second.first_seq)))
             best = &e;
@@ -238,7 +240,10 @@ ProfileState ProfileState::parse(const std::string& state, const std::string& at
   Json a = Json::parse(attributes, nullptr, false);
   if (a.is_object()) p.attributes_ = std::move(a);
   Json j = Json::parse(state, nullptr, false);
-  if (!j.is_object()) return p;
+  if (!j.is_object()) {
+    p.adopt_uncandidated_attributes();
+    return p;
+  }
   if (auto c = j.find("c"); c != j.end() && c->is_object()) {
     for (const auto& [attribute, by_source] : c->items()) {
       if (!by_source.is_object()) continue;
@@ -265,7 +270,26 @@ ProfileState ProfileState::parse(const std::string& state, const std::string& at
     }
   }
   if (auto l = j.find("l"); l != j.end() && l->is_object()) p.lineage_ = *l;
+  p.adopt_uncandidated_attributes();
   return p;
+}
+
+void ProfileState::adopt_uncandidated_attributes() {
+  // Profiles written before schema 3 have attributes but no candidates; a
+  // recompute (a merge) would drop them. They become the oldest candidate of
+  // a source of their own, so that any real statement wins over them.
+  if (!attributes_.is_object()) return;
+  for (const auto& [attribute, value] : attributes_.items()) {
+    if (candidates_.count(attribute) || is_empty_value(value)) continue;
+    Candidate c;
+    c.value = value;
+    c.record_id = kMigratedSource;
+    c.first_value = value;
+    c.first_record_id = kMigratedSource;
+    candidates_[attribute][kMigratedSource] = std::move(c);
+    if (lineage_.is_object() && !lineage_.contains(attribute))
+      lineage_[attribute] = Json{{"source", kMigratedSource}, {"record_id", kMigratedSource}, {"ts", 0}};
+  }
 }
 
 }  // namespace touchpoint::core::customer

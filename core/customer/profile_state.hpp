@@ -57,6 +57,10 @@ class Survivorship {
   static const std::vector<std::string> kNoSources;
 };
 
+/// The source of attributes stored before the customer model kept
+/// candidates (schema < 3): the oldest statement, which any real one beats.
+inline constexpr const char* kMigratedSource = "migrated";
+
 class ProfileState {
  public:
   /// Top-level keys of `data` are attributes (except `customer` and
@@ -88,6 +92,7 @@ class ProfileState {
 
  private:
   bool update_winner(const std::string& attribute, const Survivorship& rules);
+  void adopt_uncandidated_attributes();
 
   std::map<std::string, std::map<std::string, Candidate>> candidates_;  // attribute -> source -> candidate
   std::map<std::string, Consent> consents_;

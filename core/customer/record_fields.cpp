@@ -105,7 +105,11 @@ TypedFields typed_fields(const Record& r, std::string* problem) {
         f.channels.push_back(c.get<std::string>());
       }
     }
-    if (!d.contains("customer")) *problem = "a suppression needs data.customer (an e-mail, kind:value or profile id)";
+    auto c = d.find("customer");
+    if (c == d.end())
+      *problem = "a suppression needs data.customer (an e-mail, kind:value or profile id)";
+    else if (!c->is_string() && !c->is_number_integer())
+      *problem = "data.customer must be a string (an e-mail, kind:value or profile:N) or a profile id";
   }
   return f;
 }

@@ -80,7 +80,7 @@ void SinkWorker::note_failure(const std::string& error) {
   }
   metrics_.counter_add("touchpoint_sink_write_failures_total", "pipeline=" + pipeline_ + ",sink=" + name(), 1);
   // One line per interval per sink: a sink failing every batch must not flood the journal.
-  const int64_t now = now_ms();
+  const int64_t now = steady_ms();
   ++unlogged_failures_;
   if (now - last_logged_ms_ < kFailureLogIntervalMs) return;
   log::warn("sink",
@@ -104,7 +104,7 @@ bool SinkWorker::ensure_instance() {
     std::lock_guard<std::mutex> lk(health_mu_);
     ++health_.restarts;
   }
-  const int64_t now = now_ms();
+  const int64_t now = steady_ms();  // a backoff, not a date: immune to clock steps
   if (now < next_reopen_ms_) return false;
   try {
     auto fresh = factory_();

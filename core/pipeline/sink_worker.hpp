@@ -73,10 +73,10 @@ class SinkWorker {
   std::atomic<bool> stop_{false};
   std::thread thread_;
   int reopen_failures_ = 0;
-  int64_t next_reopen_ms_ = 0;
+  int64_t next_reopen_ms_ = 0;  // steady_ms()
   mutable std::mutex health_mu_;
   Health health_;
-  int64_t last_logged_ms_ = 0;
+  int64_t last_logged_ms_ = 0;  // steady_ms()
   uint64_t unlogged_failures_ = 0;
 };
 

@@ -198,7 +198,7 @@ void Runtime::supervise() {
       Running& r = it->second;
       def = r.def;
       if (r.source && !r.source->check_deadline()) continue;
-      if (!r.source && now_ms() < r.next_restart_ms) continue;
+      if (!r.source && steady_ms() < r.next_restart_ms) continue;
       old = std::move(r.source);
     }
     std::string cursor = old ? old->durable_cursor() : resume_cursor(def->source.instance);
@@ -228,7 +228,7 @@ void Runtime::supervise() {
     r.source = fresh;
     r.source_error = error;
     const int64_t delay = std::min<int64_t>(60'000, 1000LL << std::min<uint64_t>(r.source_restarts, 6));
-    r.next_restart_ms = now_ms() + delay;
+    r.next_restart_ms = steady_ms() + delay;  // monotonic: a clock step must not delay it
   }
 }
 

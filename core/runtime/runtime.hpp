@@ -63,8 +63,8 @@ class Runtime {
     std::shared_ptr<PluginInstance> source;
     std::vector<std::unique_ptr<SinkWorker>> workers;
     uint64_t source_restarts = 0;
-    std::string source_error;  // why the source is down (empty: running)
-    int64_t next_restart_ms = 0;
+    std::string source_error;     // why the source is down (empty: running)
+    int64_t next_restart_ms = 0;  // steady_ms()
   };
 
   /// Takes the data directory's exclusive lock (flock on <data_dir>/touchpoint.lock),

@@ -344,24 +344,27 @@ StoreStats Conn::stats() {
       if (name == "profiles") s.profiles = value;
       if (name == "dead_letters") s.dead_letters = value;
       if (name == "outbox") s.outbox = value;
+      if (name == "records") s.records = value;
     }
   }
-  Query r(st("SELECT COALESCE(MAX(seq), 0) FROM records"));  // never deleted but by erasure: MAX bounds COUNT
-  if (r->step()) s.records = static_cast<uint64_t>(r->column_int(0));
   return s;
 }
 
 // ------------------------------------------------------------------ writes
 
 int64_t Conn::max_profile_id() {
-  Query q(st("SELECT COALESCE(MAX(id), 0) FROM profiles"));
+  // The high-water mark, not MAX(id): an erased newest profile's id stays used.
+  Query q(
+      st("SELECT MAX((SELECT COALESCE(MAX(id), 0) FROM profiles), "
+         "(SELECT value FROM store_counters WHERE name = 'profile_ids_issued'))"));
   return q->step() ? q->column_int(0) : 0;
 }
 
 void Conn::put_profile(const ProfileRow& r) {
   Query q(
       st("INSERT INTO profiles(id, created_ms, updated_ms, attributes, state, merged_into) VALUES(?,?,?,?,?,?) "
-         "ON CONFLICT(id) DO UPDATE SET updated_ms=excluded.updated_ms, attributes=excluded.attributes, "
+         "ON CONFLICT(id) DO UPDATE SET created_ms=excluded.created_ms, updated_ms=excluded.updated_ms, "
+         "attributes=excluded.attributes, "
          "state=excluded.state, merged_into=excluded.merged_into"));
   q->bind(1, r.id).bind(2, r.created_ms).bind(3, r.updated_ms).bind_static(4, r.attributes).bind_static(5, r.state);
   if (r.merged_into != 0)
@@ -528,20 +531,61 @@ void Conn::add_tombstone(std::string_view hash, int64_t at) {
   q->bind_static(1, hash).bind(2, at).run();
 }
 
+namespace {
+
+std::string ascii_lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+bool continues_address(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '%' || c == '+' || c == '-';
+}
+
+/// Whether `text` holds `needle` (both lower case) not as the tail of a
+/// longer address: erasing a@example.de must leave anna@example.de alone.
+bool mentions(const std::string& text, const std::string& needle) {
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1))
+    if (at == 0 || !continues_address(text[at - 1])) return true;
+  return false;
+}
+
+}  // namespace
+
 size_t Conn::delete_payloads_mentioning(const std::vector<std::string>& needles) {
   size_t n = 0;
-  for (const std::string& needle : needles) {
-    if (needle.empty()) continue;
-    // instr() is a plain substring search: no LIKE wildcards to escape.
-    // Case-insensitive: raw payloads hold addresses as people typed them.
-    Query d(
-        st("DELETE FROM dead_letters WHERE instr(lower(payload), lower(?1)) > 0 OR "
-           "instr(lower(reason), lower(?1)) > 0"));
-    d->bind_static(1, needle).run();
-    n += static_cast<size_t>(db_.changes());
-    Query o(st("DELETE FROM outbox WHERE instr(lower(envelope), lower(?1)) > 0"));
-    o->bind_static(1, needle).run();
-    n += static_cast<size_t>(db_.changes());
+  for (const std::string& raw : needles) {
+    if (raw.empty()) continue;
+    const std::string needle = ascii_lower(raw);
+    // instr() preselects (a plain substring search: no LIKE wildcards to
+    // escape; case-insensitive because raw payloads hold addresses as people
+    // typed them); mentions() then checks where each match starts.
+    std::vector<int64_t> doomed;
+    {
+      Query q(
+          st("SELECT id, payload, reason FROM dead_letters WHERE instr(lower(payload), ?1) > 0 OR "
+             "instr(lower(reason), ?1) > 0"));
+      q->bind_static(1, needle);
+      while (q->step())
+        if (mentions(ascii_lower(q->column_text(1)), needle) || mentions(ascii_lower(q->column_text(2)), needle))
+          doomed.push_back(q->column_int(0));
+    }
+    for (int64_t id : doomed) delete_dead_letter(id);
+    n += doomed.size();
+    doomed.clear();
+    {
+      Query q(st("SELECT id, envelope FROM outbox WHERE instr(lower(envelope), ?1) > 0"));
+      q->bind_static(1, needle);
+      while (q->step())
+        if (mentions(ascii_lower(q->column_text(1)), needle)) doomed.push_back(q->column_int(0));
+    }
+    for (int64_t id : doomed) {
+      Query d(st("DELETE FROM outbox WHERE id=?"));
+      d->bind(1, id).run();
+    }
+    n += doomed.size();
   }
   return n;
 }

@@ -229,6 +229,20 @@ CREATE TRIGGER profiles_counted_merge AFTER UPDATE OF merged_into ON profiles
 UPDATE store_counters SET value = (SELECT COUNT(*) FROM profiles WHERE COALESCE(merged_into, 0) = 0)
   WHERE name = 'profiles';
 )sql"},
+    // Exact record counts also after GDPR erasure (MAX(seq) overstated them),
+    // and profile ids that are never handed out again once erased: another
+    // system may still hold the old id.
+    {4, R"sql(
+INSERT INTO store_counters(name, value) VALUES
+  ('records', (SELECT COUNT(*) FROM records)),
+  ('profile_ids_issued', (SELECT COALESCE(MAX(id), 0) FROM profiles));
+CREATE TRIGGER records_counted_insert AFTER INSERT ON records
+  BEGIN UPDATE store_counters SET value = value + 1 WHERE name = 'records'; END;
+CREATE TRIGGER records_counted_delete AFTER DELETE ON records
+  BEGIN UPDATE store_counters SET value = value - 1 WHERE name = 'records'; END;
+CREATE TRIGGER profile_ids_issued AFTER INSERT ON profiles
+  BEGIN UPDATE store_counters SET value = new.id WHERE name = 'profile_ids_issued' AND value < new.id; END;
+)sql"},
 };
 
 }  // namespace

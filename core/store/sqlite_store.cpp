@@ -94,6 +94,7 @@ class SqliteStore::Txn final : public StoreTxn {
     tx_.commit();
     // Our own commit does not change data_version for this connection.
     store_.data_version_ = version_;
+    lock_.unlock();  // the transaction is over: the next begin() need not wait for our destructor
   }
 
   std::optional<int64_t> identity_profile(std::string_view k, std::string_view v) override {

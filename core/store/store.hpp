@@ -144,7 +144,8 @@ class StoreReads {
 };
 
 /// One write transaction. At most one is open at a time (begin() waits).
-/// Destroyed without commit(): rolled back.
+/// commit() ends it: the next begin() may start at once, and the object
+/// must not be used afterwards. Destroyed without commit(): rolled back.
 class StoreTxn : public StoreReads {
  public:
   /// True if another process (the CLI) committed since the previous
@@ -183,7 +184,10 @@ class StoreTxn : public StoreReads {
   virtual void delete_decisions_of(int64_t profile) = 0;
   virtual void add_audit(const AuditRow& row) = 0;
   virtual void add_tombstone(std::string_view hash, int64_t at) = 0;
-  /// Deletes dead letters and outbox entries whose payload contains any needle. Returns how many.
+  /// Deletes dead letters and outbox entries whose payload (or reason)
+  /// contains any needle, ASCII case-insensitively, where the match is not
+  /// preceded by a character of an address's local part ([a-z0-9._%+-]):
+  /// a@x.de does not hit anna@x.de. Returns how many.
   virtual size_t delete_payloads_mentioning(const std::vector<std::string>& needles) = 0;
 
   virtual void add_dead_letter(const DeadLetter& d) = 0;

@@ -71,8 +71,8 @@ TEST_F(WebhookTest, SingleBatchAndNdjsonLandInStoreAsProfiles) {
   for (const json& i : p["identities"]) kinds.insert(i["kind"].get<std::string>());
   EXPECT_TRUE(kinds.count("email")) << c.out;
   EXPECT_TRUE(kinds.count("phone")) << c.out;
-  EXPECT_EQ(p["recent"].size(), 2u) << c.out;
-  EXPECT_EQ(p["attributes"].value("first_name", ""), "Max") << c.out;
+  EXPECT_EQ(p["records"].size(), 2u) << c.out;
+  EXPECT_EQ(p["attributes"]["first_name"].value("value", ""), "Max") << c.out;
 
   c = cli({"profile", "show", "nobody@example.com"});
   EXPECT_EQ(c.exit_code, 3) << c.out << c.err;

@@ -2,7 +2,7 @@
  * SDK that does not check the host's range). */
 #include <touchpoint/abi.h>
 
-static const tp_plugin_vtable vtable = {sizeof(tp_plugin_vtable), 0, 0, 0, 0, 0, 0, 0, 0};
+static const tp_plugin_vtable vtable = {sizeof(tp_plugin_vtable), 0, 0, 0, 0, 0, 0, 0, 0, 0};
 
 __attribute__((visibility("default"))) tp_status tp_plugin_negotiate_v1(const tp_negotiation* in, tp_plugin_info* out,
                                                                         tp_error* err);

@@ -136,9 +136,10 @@ TEST_F(ConfigTest, ShippedConfigsLoad) {
 TEST_F(ConfigTest, HubErrorsArePositioned) {
   EXPECT_EQ(hub_error("data_dir: d\nlog_level: info\njournal:\n  segmnt_size: 1MiB\n"),
             at("hub.yaml", 4, 3) + "unknown key 'segmnt_size' in journal (allowed: segment_size, max_size, fsync)");
-  EXPECT_EQ(hub_error("datadir: x\n"), at("hub.yaml", 1, 1) +
-                                           "unknown key 'datadir' in hub config (allowed: data_dir, plugin_dir, "
-                                           "pipelines_dir, log_level, store, journal, apply, sinks, admin, plugins)");
+  EXPECT_EQ(hub_error("datadir: x\n"),
+            at("hub.yaml", 1, 1) +
+                "unknown key 'datadir' in hub config (allowed: data_dir, plugin_dir, "
+                "pipelines_dir, log_level, store, journal, apply, sinks, admin, plugins, customer)");
   EXPECT_EQ(hub_error("journal:\n  fsync: maybe\n"), at("hub.yaml", 2, 10) + "journal.fsync must be true or false");
   EXPECT_EQ(hub_error("apply:\n  batch_records: many\n"),
             at("hub.yaml", 2, 18) + "apply.batch_records must be an integer, got 'many'");
