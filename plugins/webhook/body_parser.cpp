@@ -194,6 +194,7 @@ struct BodyParser::Impl {
     ParsedRecord r;
     r.type = default_type;
     std::string_view id_from = "id", key_from = "key";  // the member each came from, for messages
+    bool key_in_data = false;                           // an envelope's key taken from data.<key_field>
     if (m.has_data) {
       if (m.has_id && !append_text(m.id, r.id)) return RecordProblem{"envelope 'id' must be a string"};
       if (m.has_type) {
@@ -206,6 +207,14 @@ struct BodyParser::Impl {
         if (!t.empty()) r.type = append(t);
       }
       if (m.has_key && !append_text(m.key, r.key)) return RecordProblem{"envelope 'key' must be a string"};
+      if (r.key.length == 0 && !o.key_field.empty()) {
+        // No key in the envelope: the configured key field of its data, as
+        // for a plain object.
+        element v;
+        if (m.data.get_object().value_unsafe().at_key(o.key_field).get(v) == simdjson::SUCCESS && !v.is_null() &&
+            append_text(v, r.key))
+          key_in_data = true;
+      }
       if (m.has_ts) {
         std::optional<int64_t> ts;
         std::string_view text;
@@ -239,7 +248,9 @@ struct BodyParser::Impl {
       return over_limit(index, derived ? std::string("the derived id") : field_name("the id", id_from), r.id.length,
                         o.max_id_bytes, "TP_MAX_ID_BYTES");
     if (r.key.length > o.max_key_bytes)
-      return over_limit(index, field_name("the key", key_from), r.key.length, o.max_key_bytes, "TP_MAX_KEY_BYTES");
+      return over_limit(index,
+                        field_name("the key", key_in_data ? "data." + std::string(o.key_field) : std::string(key_from)),
+                        r.key.length, o.max_key_bytes, "TP_MAX_KEY_BYTES");
 
     // Payloads are checked against the record limit before they are copied
     // into the arena.

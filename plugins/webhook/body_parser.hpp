@@ -5,7 +5,8 @@
 // object per line, blank lines ignored). Each object becomes one record:
 //  - an object with an object member "data" is an envelope: id, type, key
 //    (strings), ts (integer ms or RFC 3339 string), data and meta are taken
-//    from it;
+//    from it; an envelope without a key (or with an empty one) takes the
+//    (string or integer) value of the configured key field of its data;
 //  - any other object is the record's data; its id is the (string or integer)
 //    value of the configured id field, else Segment's "messageId"; its key the
 //    value of the configured key field.
@@ -75,7 +76,10 @@ struct ParseError {
 struct ParseOptions {
   std::string_view default_type = "event";
   std::string_view id_field = "id";
-  std::string_view key_field;  ///< empty: records get no key (unless an envelope says so)
+  /// Plain objects: the member that gives the key. Envelopes without a
+  /// (non-empty) "key": the member of their "data" that gives it. Empty:
+  /// only an envelope's own "key" gives one.
+  std::string_view key_field;
   size_t max_records = 100000;
   size_t max_depth = 64;  ///< nesting levels of objects/arrays allowed in a document
   /// Ids of records without an explicit id (envelope id, id_field,

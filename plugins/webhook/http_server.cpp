@@ -14,6 +14,8 @@
 #include <charconv>
 #include <chrono>
 #include <condition_variable>
+#include <limits>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -64,7 +66,7 @@ int64_t unix_now() {
 
 std::string_view sv(beast::string_view v) { return std::string_view(v.data(), v.size()); }
 
-// Counts outstanding work (see ServerContext). Shared with the done
+// Counts outstanding work (see Route and Listener). Shared with the done
 // callbacks, so it outlives the server.
 class InflightTracker {
  public:
@@ -120,46 +122,6 @@ class InflightToken {
   std::shared_ptr<InflightTracker> tracker_;
 };
 
-// Open connections, bounded by max_connections; mirrored in the gauge
-// webhook_connections.
-class ConnectionGate {
- public:
-  ConnectionGate(uint64_t limit, const Host& host) : limit_(limit), host_(host) {}
-
-  bool try_enter() {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (open_ >= limit_) return false;
-    ++open_;
-    publish();
-    return true;
-  }
-  void leave() noexcept {
-    std::lock_guard<std::mutex> lock(mu_);
-    --open_;
-    publish();
-  }
-  // Sessions destroyed after stop() (with the io_context) must not call the host.
-  void silence() noexcept {
-    std::lock_guard<std::mutex> lock(mu_);
-    silent_ = true;
-  }
-
- private:
-  void publish() noexcept {
-    if (silent_) return;
-    try {
-      host_.gauge_set("webhook_connections", "", static_cast<double>(open_));
-    } catch (...) {
-    }
-  }
-
-  std::mutex mu_;
-  const uint64_t limit_;
-  const Host host_;
-  uint64_t open_ = 0;
-  bool silent_ = false;
-};
-
 // The global budget for request bodies being received or parsed
 // (max_inflight_bytes), shared by all connections.
 class ByteBudget {
@@ -207,16 +169,69 @@ class BudgetReservation {
   uint64_t bytes_ = 0;
 };
 
-// Everything sessions share. Built once; never moved (parse_options views config).
-struct ServerContext {
-  ServerContext(const Config& cfg, Host h)
+// Host calls of one instance. A shared listener keeps serving after an
+// instance closed, so every host call of an instance goes through its gate:
+// close() waits for the calls in progress and refuses all later ones.
+class HostGate {
+ public:
+  bool enter() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_) return false;
+    ++active_;
+    return true;
+  }
+  void leave() noexcept {
+    bool wake = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      wake = --active_ == 0 && closed_;
+    }
+    if (wake) cv_.notify_all();
+  }
+  void close() noexcept {
+    std::unique_lock<std::mutex> lock(mu_);
+    closed_ = true;
+    cv_.wait(lock, [&] { return active_ == 0; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  size_t active_ = 0;
+  bool closed_ = false;
+};
+
+// The settings of the socket: one value per listener, so every instance that
+// shares an address must give the same.
+struct SocketSetting {
+  const char* key;
+  uint64_t (*get)(const Config&);
+};
+constexpr SocketSetting kSocketSettings[] = {
+    {"threads", [](const Config& c) -> uint64_t { return c.threads; }},
+    {"max_connections", [](const Config& c) -> uint64_t { return c.max_connections; }},
+    {"header_timeout_seconds", [](const Config& c) -> uint64_t { return c.header_timeout_seconds; }},
+    {"idle_timeout_seconds", [](const Config& c) -> uint64_t { return c.idle_timeout_seconds; }},
+    {"max_inflight_bytes", [](const Config& c) -> uint64_t { return c.max_inflight_bytes; }},
+};
+
+// "127.0.0.1:8080", "[::1]:8080".
+std::string format_endpoint(const net::ip::address& address, uint16_t port) {
+  std::string host = address.to_string();
+  if (address.is_v6()) host = "[" + host + "]";
+  return host + ":" + std::to_string(port);
+}
+
+}  // namespace
+
+// One instance on a listener: its path and everything but the socket.
+// Sessions hold it (shared_ptr) for the duration of a request.
+struct Route {
+  Route(const Config& cfg, Host h, std::string instance_name)
       : config(cfg),
         host(h),
+        name(std::move(instance_name)),
         timeout(cfg.read_timeout_seconds),
-        header_timeout(cfg.header_timeout_seconds),
-        idle_timeout(cfg.idle_timeout_seconds),
-        connections(cfg.max_connections, h),
-        budget(cfg.max_inflight_bytes),
         replay(cfg.replay_cache_size) {
     if (!config.secret.empty()) verifier = std::make_unique<SignatureVerifier>(config.secret, config.tolerance_seconds);
     parse_options.default_type = config.type;
@@ -224,29 +239,161 @@ struct ServerContext {
     parse_options.key_field = config.key_field;
     parse_options.max_records = config.max_records_per_request;
   }
+  Route(const Route&) = delete;
+  Route& operator=(const Route&) = delete;
 
-  void count_response(unsigned status) const {
-    char labels[24] = "status=";
-    auto res = std::to_chars(labels + 7, labels + sizeof(labels), status);
-    host.counter_add("webhook_requests_total", std::string_view(labels, static_cast<size_t>(res.ptr - labels)), 1);
+  // Runs f(host) unless the instance is closed; false when it is.
+  template <class F>
+  bool with_host(F&& f) {
+    if (!gate.enter()) return false;
+    struct Leave {
+      HostGate& g;
+      ~Leave() { g.leave(); }
+    } leave{gate};
+    f(host);
+    return true;
+  }
+
+  // "instance 'web-signups'", for messages to other instances.
+  std::string describe() const {
+    return name.empty() ? std::string("another webhook instance of this process") : "instance '" + name + "'";
   }
 
   const Config config;
   const Host host;
-  const std::chrono::seconds timeout;         // one request body; writing a response
-  const std::chrono::seconds header_timeout;  // one request header
-  const std::chrono::seconds idle_timeout;    // keep-alive: until the next request's first byte
+  const std::string name;              // the host's "instance" setting, empty if it has none
+  const std::chrono::seconds timeout;  // one request body; writing a response
   std::unique_ptr<SignatureVerifier> verifier;
-  ConnectionGate connections;
-  std::atomic<size_t> refusing{0};  // sessions answering 503 for max_connections
-  ByteBudget budget;
   ReplayCache replay;
-  ParseOptions parse_options;
-  // Emitted requests whose response is not written yet (for a graceful stop).
+  ParseOptions parse_options;  // views config
+  // Emitted requests whose response is not written yet (for a graceful close).
   const std::shared_ptr<InflightTracker> responses = std::make_shared<InflightTracker>();
+  HostGate gate;
+};
+
+void count_response(const Host& host, unsigned status) {
+  char labels[24] = "status=";
+  auto res = std::to_chars(labels + 7, labels + sizeof(labels), status);
+  host.counter_add("webhook_requests_total", std::string_view(labels, static_cast<size_t>(res.ptr - labels)), 1);
+}
+
+// One bound address: the acceptor, the server threads, the connection and
+// body budgets, and the paths registered on it. Owned by the registry and by
+// the HttpServers of its instances; sessions refer to it while the
+// io_context (which it owns) runs them.
+class Listener {
+ public:
+  // Binds and listens; serving starts with start(). `hint` is appended to a
+  // bind error.
+  Listener(const Config& config, const net::ip::address& address, const std::string& hint);
+  ~Listener();
+  Listener(const Listener&) = delete;
+  Listener& operator=(const Listener&) = delete;
+
+  void start();
+
+  const std::string& key() const noexcept { return key_; }
+  uint16_t port() const noexcept { return local_.port(); }
+  bool running() const noexcept { return running_.load(); }
+  const Config& settings() const noexcept { return settings_; }
+
+  // Paths. Changed only under the registry's lock; read by sessions.
+  std::shared_ptr<Route> find(std::string_view path) const {
+    std::lock_guard<std::mutex> lock(routes_mu_);
+    auto it = routes_.find(path);
+    return it == routes_.end() ? nullptr : it->second;
+  }
+  void add(const std::shared_ptr<Route>& route) {
+    std::lock_guard<std::mutex> lock(routes_mu_);
+    routes_.emplace(route->config.path, route);
+  }
+  // Returns the number of routes left.
+  size_t remove(const Route& route) {
+    std::lock_guard<std::mutex> lock(routes_mu_);
+    auto it = routes_.find(route.config.path);
+    if (it != routes_.end() && it->second.get() == &route) routes_.erase(it);
+    return routes_.size();
+  }
+  size_t route_count() const {
+    std::lock_guard<std::mutex> lock(routes_mu_);
+    return routes_.size();
+  }
+  std::shared_ptr<Route> any_route() const {
+    std::lock_guard<std::mutex> lock(routes_mu_);
+    return routes_.empty() ? nullptr : routes_.begin()->second;
+  }
+
+  // Events of the listener as a whole (connections, requests for no path,
+  // server-thread errors) go to every instance registered on it.
+  template <class F>
+  void for_each_host(F&& f) const {
+    std::lock_guard<std::mutex> lock(routes_mu_);
+    for (const auto& [path, route] : routes_) {
+      try {
+        route->with_host(f);
+      } catch (...) {
+      }
+    }
+  }
+
+  // Open connections, bounded by max_connections; mirrored in the gauge
+  // webhook_connections of every instance.
+  bool try_enter_connection() {
+    std::lock_guard<std::mutex> lock(connections_mu_);
+    if (open_connections_ >= settings_.max_connections) return false;
+    ++open_connections_;
+    publish_connections();
+    return true;
+  }
+  void leave_connection() noexcept {
+    std::lock_guard<std::mutex> lock(connections_mu_);
+    --open_connections_;
+    publish_connections();
+  }
+
+  // The last instance's close: stop accepting, then (stop_threads) stop and
+  // join the server threads; `last` logs what must be logged.
+  void close_acceptor() noexcept;
+  void stop_threads(Route* last) noexcept;
+
+  const std::chrono::seconds header_timeout;  // one request header; writing a response outside any path
+  const std::chrono::seconds idle_timeout;    // keep-alive: until the next request's first byte
+  std::atomic<size_t> refusing{0};            // sessions answering 503 for max_connections
+  ByteBudget budget;
   // Emits whose done() has not returned yet: the io_context must outlive them.
   const std::shared_ptr<InflightTracker> callbacks = std::make_shared<InflightTracker>();
+  // Guarded by the registry's lock: the last path is gone and no instance
+  // joins any more; instances closing, still waiting for their responses.
+  bool retiring = false;
+  size_t draining = 0;
+
+ private:
+  void publish_connections() noexcept {
+    const double open = static_cast<double>(open_connections_);
+    for_each_host([open](const Host& h) { h.gauge_set("webhook_connections", "", open); });
+  }
+  void run() noexcept;
+  void do_accept();
+  void on_accept(beast::error_code ec, tcp::socket socket);
+
+  const Config settings_;  // of the instance that bound it; only the socket settings count
+  mutable std::mutex routes_mu_;
+  std::map<std::string, std::shared_ptr<Route>, std::less<>> routes_;
+  std::mutex connections_mu_;
+  uint64_t open_connections_ = 0;
+  std::string key_;
+  // Declared after everything sessions use: destroyed first.
+  std::unique_ptr<net::io_context> ioc_;
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work_;
+  std::optional<tcp::acceptor> acceptor_;
+  std::optional<net::steady_timer> retry_timer_;
+  std::vector<std::thread> threads_;
+  tcp::endpoint local_;
+  std::atomic<bool> running_{false};
+  bool stopped_ = false;  // stop_threads() ran
 };
+
+namespace {
 
 // Parser state and buffers reused by all requests handled on one server thread.
 struct ThreadScratch {
@@ -289,14 +436,15 @@ class Session : public std::enable_shared_from_this<Session> {
  public:
   enum class Role { serve, refuse };
 
-  // A serving session holds one slot of ctx.connections (taken by the
-  // acceptor); a refusing one counts in ctx.refusing.
-  Session(tcp::socket&& socket, ServerContext& ctx, Role role) : stream_(std::move(socket)), ctx_(ctx), role_(role) {}
+  // A serving session holds one connection slot of the listener (taken by
+  // the acceptor); a refusing one counts in listener.refusing.
+  Session(tcp::socket&& socket, Listener& listener, Role role)
+      : stream_(std::move(socket)), listener_(listener), role_(role) {}
   ~Session() {
     if (role_ == Role::serve) {
-      ctx_.connections.leave();
+      listener_.leave_connection();
     } else {
-      ctx_.refusing.fetch_sub(1);
+      listener_.refusing.fetch_sub(1);
     }
   }
   Session(const Session&) = delete;
@@ -345,7 +493,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void await_request() {
     if (buffer_.size() > 0) return read_header();  // pipelined: already here
     buffer_.shrink_to_fit();                       // an idle connection keeps no body-sized buffer
-    stream_.expires_after(ctx_.idle_timeout);
+    stream_.expires_after(listener_.idle_timeout);
     stream_.async_read_some(buffer_.prepare(kIdleReadBytes),
                             beast::bind_front_handler(&Session::on_idle_read, shared_from_this()));
   }
@@ -369,10 +517,14 @@ class Session : public std::enable_shared_from_this<Session> {
   void read_header() {
     version_ = 11;
     keep_alive_ = false;
+    route_.reset();
     parser_.emplace();
     parser_->header_limit(kHeaderLimit);
-    parser_->body_limit(ctx_.config.max_body_bytes);
-    stream_.expires_after(ctx_.header_timeout);
+    // The path's max_body_bytes applies once the header names the path (on_header).
+    // (Not boost::none: Beast 1.74 compares a Content-Length with an empty
+    // optional as larger.)
+    parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
+    stream_.expires_after(listener_.header_timeout);
     http::async_read_header(stream_, buffer_, *parser_,
                             beast::bind_front_handler(&Session::on_header, shared_from_this()));
   }
@@ -386,11 +538,16 @@ class Session : public std::enable_shared_from_this<Session> {
     const bool body_pending = !parser_->is_done();
     std::string_view target = sv(req.target());
     std::string_view path = target.substr(0, target.find('?'));
-    if (path != ctx_.config.path) return respond(http::status::not_found, error_body("no such path"), body_pending);
+    route_ = listener_.find(path);
+    if (!route_) return respond(http::status::not_found, error_body("no such path"), body_pending);
+    const Config& config = route_->config;
+    if (auto length = parser_->content_length(); length && *length > config.max_body_bytes)
+      return respond(http::status::payload_too_large, body_too_large(), true);
+    parser_->body_limit(config.max_body_bytes);  // for a chunked body
     if (req.method() != http::verb::post)
       return respond(http::status::method_not_allowed, error_body("only POST is allowed"), body_pending, kAllowPost);
-    if (ctx_.verifier) {
-      SignatureStatus status = ctx_.verifier->check_headers(signature_headers(req), unix_now());
+    if (route_->verifier) {
+      SignatureStatus status = route_->verifier->check_headers(signature_headers(req), unix_now());
       if (status != SignatureStatus::ok)
         return respond(http::status::unauthorized, error_body(describe(status)), body_pending);
     }
@@ -405,19 +562,19 @@ class Session : public std::enable_shared_from_this<Session> {
     if (auto length = parser_->content_length()) {
       need = *length;
     } else if (parser_->chunked()) {
-      need = ctx_.config.max_body_bytes;
+      need = config.max_body_bytes;
     }
-    if (!ctx_.budget.try_reserve(need)) {
-      ctx_.host.counter_add("webhook_inflight_refused_total", "", 1);
+    if (!listener_.budget.try_reserve(need)) {
+      route_->with_host([](const Host& h) { h.counter_add("webhook_inflight_refused_total", "", 1); });
       return respond(http::status::service_unavailable,
                      error_body("too many request bodies in flight (max_inflight_bytes); retry later"), body_pending,
                      kRetryAfter);
     }
-    budget_ = BudgetReservation(ctx_.budget, need);
+    budget_ = BudgetReservation(listener_.budget, need);
     if (!body_pending) return handle_request();
     if (version_ >= 11 && beast::iequals(req[http::field::expect], "100-continue")) {
       continue_ = http::response<http::empty_body>(http::status::continue_, version_);
-      stream_.expires_after(ctx_.timeout);
+      stream_.expires_after(route_->timeout);
       return http::async_write(stream_, continue_,
                                beast::bind_front_handler(&Session::on_continue_written, shared_from_this()));
     }
@@ -431,7 +588,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void read_body() {
     if (buffer_.capacity() < kBodyReadBytes) buffer_.reserve(kBodyReadBytes);
-    stream_.expires_after(ctx_.timeout);
+    stream_.expires_after(route_->timeout);
     http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_body, shared_from_this()));
   }
 
@@ -441,10 +598,8 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void on_read_error(beast::error_code ec) {
-    if (ec == http::error::body_limit)
-      return respond(http::status::payload_too_large,
-                     error_body("body exceeds max_body_bytes (" + std::to_string(ctx_.config.max_body_bytes) + ")"),
-                     true);
+    if (ec == http::error::body_limit && route_)
+      return respond(http::status::payload_too_large, body_too_large(), true);
     if (ec == http::error::header_limit)
       return respond(http::status::request_header_fields_too_large, error_body("request header too large"), true);
     if (ec == http::error::end_of_stream) {  // the client closed between requests
@@ -474,7 +629,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // the detail goes to the hub's log.
   void internal_error(const std::string& detail, bool close_after) {
     try {
-      ctx_.host.error(detail);
+      route_->with_host([&](const Host& h) { h.error(detail); });
     } catch (...) {
     }
     respond(http::status::internal_server_error, error_body("internal error; the details are in the hub's log"),
@@ -485,13 +640,13 @@ class Session : public std::enable_shared_from_this<Session> {
   void note_replay_key(const http::request<PaddedBody>& req, int64_t now) {
     replay_key_.reset();
     std::string_view id = sv(req["webhook-id"]);
-    if (!ctx_.replay.enabled() || id.empty()) return;
+    if (!route_->replay.enabled() || id.empty()) return;
     replay_key_ = ReplayCache::key_of(id);
-    replay_expiry_ = replay_expiry(sv(req["webhook-timestamp"]), now, ctx_.config.tolerance_seconds);
+    replay_expiry_ = replay_expiry(sv(req["webhook-timestamp"]), now, route_->config.tolerance_seconds);
   }
 
   void remember_accepted() {
-    if (replay_key_) ctx_.replay.remember(*replay_key_, replay_expiry_, unix_now());
+    if (replay_key_) route_->replay.remember(*replay_key_, replay_expiry_, unix_now());
     replay_key_.reset();
   }
 
@@ -500,21 +655,21 @@ class Session : public std::enable_shared_from_this<Session> {
     std::string& body = parser_->get().body();
     if (body.capacity() < body.size() + kBodyPadding) body.reserve(body.size() + kBodyPadding);
     const int64_t now = unix_now();
-    if (ctx_.verifier) {
-      SignatureStatus status = ctx_.verifier->verify(signature_headers(req), body, now);
+    if (route_->verifier) {
+      SignatureStatus status = route_->verifier->verify(signature_headers(req), body, now);
       if (status != SignatureStatus::ok)
         return respond(http::status::unauthorized, error_body(describe(status)), false);
     }
     note_replay_key(req, now);
-    if (replay_key_ && ctx_.replay.contains(*replay_key_, now)) {
+    if (replay_key_ && route_->replay.contains(*replay_key_, now)) {
       // Already acknowledged: a 2xx, because senders retry any other status.
       replay_key_.reset();
       parser_.reset();
-      ctx_.host.counter_add("webhook_duplicates_total", "", 1);
+      route_->with_host([](const Host& h) { h.counter_add("webhook_duplicates_total", "", 1); });
       return respond(http::status::accepted, duplicate_body(), false);
     }
     // Records without an id get "<key>:<index>": a retried request yields the same ids.
-    ParseOptions options = ctx_.parse_options;
+    ParseOptions options = route_->parse_options;
     options.idempotency_key = sv(req["webhook-id"]);
     if (options.idempotency_key.empty()) options.idempotency_key = sv(req["idempotency-key"]);
     ThreadScratch& scratch = thread_scratch();
@@ -534,12 +689,16 @@ class Session : public std::enable_shared_from_this<Session> {
 
     auto pending = std::make_unique<PendingEmit>();
     pending->session = shared_from_this();
-    pending->response = InflightToken(ctx_.responses);
-    pending->callback = InflightToken(ctx_.callbacks);
+    pending->response = InflightToken(route_->responses);
+    pending->callback = InflightToken(listener_.callbacks);
     pending->count = count;
     std::string message;
     PendingEmit* user = pending.release();  // owned by emit_done from here on, unless refused
-    tp_status status = emit_batch(ctx_.host, scratch.batch, scratch.records, &Session::emit_done, user, message);
+    // A closed instance emits nothing: its requests still being read get 503.
+    tp_status status = TP_STATUS_SHUTTING_DOWN;
+    route_->with_host([&](const Host& h) {
+      status = emit_batch(h, scratch.batch, scratch.records, &Session::emit_done, user, message);
+    });
     scratch.trim();
     if (status == TP_OK) return;  // the response follows from emit_done
     pending.reset(user);
@@ -557,7 +716,8 @@ class Session : public std::enable_shared_from_this<Session> {
       case TP_STATUS_SHUTTING_DOWN:
         return respond(http::status::service_unavailable, error_body("the hub is shutting down"), false);
       case TP_STATUS_RETRYABLE:
-        ctx_.host.warn("webhook: the hub refused a request's records for now: " + message);
+        route_->with_host(
+            [&](const Host& h) { h.warn("webhook: the hub refused a request's records for now: " + message); });
         return respond(http::status::service_unavailable, error_body("the hub is temporarily unavailable; retry later"),
                        false, kRetryAfter);
       case TP_STATUS_PERMANENT:
@@ -573,7 +733,8 @@ class Session : public std::enable_shared_from_this<Session> {
     inflight_ = std::move(token);  // released once the response is written
     if (status == TP_OK) {
       remember_accepted();
-      ctx_.host.counter_add("webhook_records_total", "", static_cast<double>(count));
+      route_->with_host(
+          [count](const Host& h) { h.counter_add("webhook_records_total", "", static_cast<double>(count)); });
       return respond(http::status::accepted, accepted_body(count), false);
     }
     replay_key_.reset();
@@ -594,14 +755,22 @@ class Session : public std::enable_shared_from_this<Session> {
     response_.keep_alive(!close_after);
     response_.body() = std::move(body);
     response_.prepare_payload();
-    ctx_.count_response(static_cast<unsigned>(status));
-    stream_.expires_after(ctx_.timeout);
+    // A response outside any path (404, malformed HTTP, too many
+    // connections) counts for every instance on the listener.
+    const unsigned code = static_cast<unsigned>(status);
+    if (route_) {
+      route_->with_host([code](const Host& h) { count_response(h, code); });
+    } else {
+      listener_.for_each_host([code](const Host& h) { count_response(h, code); });
+    }
+    stream_.expires_after(route_ ? route_->timeout : listener_.header_timeout);
     http::async_write(stream_, response_,
                       beast::bind_front_handler(&Session::on_write, shared_from_this(), close_after));
   }
 
   void on_write(bool close_after, beast::error_code ec, std::size_t /*bytes*/) {
     inflight_.reset();
+    route_.reset();  // a closed instance's route is not kept by its idle connections
     if (ec) return close_socket();
     if (close_after) return linger();
     await_request();
@@ -631,9 +800,14 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.socket().close(ignored);
   }
 
+  std::string body_too_large() const {
+    return error_body("body exceeds max_body_bytes (" + std::to_string(route_->config.max_body_bytes) + ")");
+  }
+
   beast::tcp_stream stream_;
-  ServerContext& ctx_;
+  Listener& listener_;
   const Role role_;
+  std::shared_ptr<Route> route_;            // the instance of the current request's path
   BudgetReservation budget_;                // of the current request's body
   std::optional<Sha256Digest> replay_key_;  // the current request's webhook-id, remembered on 202
   int64_t replay_expiry_ = 0;
@@ -648,164 +822,299 @@ class Session : public std::enable_shared_from_this<Session> {
   std::size_t drained_ = 0;
 };
 
+// The listeners of this process, by bound address. The plugin's .so holds it,
+// so instances share a listener only within one hub process.
+class Registry {
+ public:
+  static Registry& get() {
+    static Registry* registry = new Registry();  // never destroyed: server threads may outlive static destructors
+    return *registry;
+  }
+
+  struct Registration {
+    std::shared_ptr<Listener> listener;
+    std::shared_ptr<Route> route;
+    size_t others = 0;
+  };
+
+  Registration open(const Config& config, Host host);
+  void close(const std::shared_ptr<Listener>& listener, const std::shared_ptr<Route>& route) noexcept;
+
+ private:
+  // How long an open waits for a listener that its last instance is closing.
+  static constexpr auto kRetireWait = std::chrono::seconds(30);
+
+  std::mutex mu_;
+  std::condition_variable cv_;  // a retiring listener left
+  std::map<std::string, std::shared_ptr<Listener>> listeners_;
+};
+
 }  // namespace
 
-struct HttpServer::Impl {
-  Impl(const Config& config, Host host) : ctx(config, host), ioc(std::make_unique<net::io_context>(config.threads)) {
-    auto fail = [&](const char* what, const beast::error_code& ec) {
-      throw RetryableError("webhook: cannot " + std::string(what) + " " + config.listen + ": " + ec.message());
-    };
-    beast::error_code ec;
-    const net::ip::address address = net::ip::make_address(config.host, ec);
-    if (ec) throw ConfigError("webhook config: 'listen' has an invalid address: " + config.host);
-    const tcp::endpoint endpoint(address, config.port);
-    acceptor.emplace(net::make_strand(*ioc));
-    acceptor->open(endpoint.protocol(), ec);
-    if (ec) fail("open a socket for", ec);
-    acceptor->set_option(net::socket_base::reuse_address(true), ec);
-    acceptor->bind(endpoint, ec);
-    if (ec) fail("bind", ec);
-    acceptor->listen(net::socket_base::max_listen_connections, ec);
-    if (ec) fail("listen on", ec);
-    local = acceptor->local_endpoint(ec);
-    if (ec) fail("read the local address of", ec);
-    retry_timer.emplace(acceptor->get_executor());
-    work.emplace(ioc->get_executor());
-    do_accept();
-    running = true;
+Listener::Listener(const Config& config, const net::ip::address& address, const std::string& hint)
+    : header_timeout(config.header_timeout_seconds),
+      idle_timeout(config.idle_timeout_seconds),
+      budget(config.max_inflight_bytes),
+      settings_(config),
+      ioc_(std::make_unique<net::io_context>(config.threads)) {
+  auto fail = [&](const char* what, const beast::error_code& ec) {
+    throw RetryableError("webhook: cannot " + std::string(what) + " " + config.listen + ": " + ec.message() + hint);
+  };
+  beast::error_code ec;
+  const tcp::endpoint endpoint(address, config.port);
+  acceptor_.emplace(net::make_strand(*ioc_));
+  acceptor_->open(endpoint.protocol(), ec);
+  if (ec) fail("open a socket for", ec);
+  acceptor_->set_option(net::socket_base::reuse_address(true), ec);
+  acceptor_->bind(endpoint, ec);
+  if (ec) fail("bind", ec);
+  acceptor_->listen(net::socket_base::max_listen_connections, ec);
+  if (ec) fail("listen on", ec);
+  local_ = acceptor_->local_endpoint(ec);
+  if (ec) fail("read the local address of", ec);
+  key_ = format_endpoint(local_.address(), local_.port());
+  retry_timer_.emplace(acceptor_->get_executor());
+}
+
+Listener::~Listener() {
+  close_acceptor();
+  stop_threads(nullptr);
+}
+
+void Listener::start() {
+  work_.emplace(ioc_->get_executor());
+  do_accept();
+  running_ = true;
+  try {
+    for (unsigned i = 0; i < settings_.threads; ++i) threads_.emplace_back([this] { run(); });
+  } catch (...) {
+    close_acceptor();
+    stop_threads(nullptr);
+    throw;
+  }
+}
+
+void Listener::run() noexcept {
+  for (;;) {
     try {
-      for (unsigned i = 0; i < config.threads; ++i) threads.emplace_back([this] { run(); });
-    } catch (...) {
-      stop();
-      throw;
-    }
-  }
-
-  ~Impl() { stop(); }
-
-  void run() noexcept {
-    for (;;) {
-      try {
-        ioc->run();
-        return;
-      } catch (const std::exception& e) {
-        try {
-          ctx.host.error(std::string("webhook: unexpected exception in a server thread: ") + e.what());
-        } catch (...) {
-        }
-      } catch (...) {
-      }
-    }
-  }
-
-  void do_accept() {
-    acceptor->async_accept(net::make_strand(*ioc), beast::bind_front_handler(&Impl::on_accept, this));
-  }
-
-  void on_accept(beast::error_code ec, tcp::socket socket) {
-    if (ec == net::error::operation_aborted || !acceptor->is_open()) return;
-    if (ec) {
-      // E.g. out of file descriptors: back off instead of spinning.
-      retry_timer->expires_after(std::chrono::milliseconds(50));
-      retry_timer->async_wait([this](beast::error_code wait_ec) {
-        if (!wait_ec && acceptor->is_open()) do_accept();
-      });
+      ioc_->run();
       return;
+    } catch (const std::exception& e) {
+      const std::string message = std::string("webhook: unexpected exception in a server thread: ") + e.what();
+      for_each_host([&](const Host& h) { h.error(message); });
+    } catch (...) {
     }
-    beast::error_code ignored;
-    socket.set_option(tcp::no_delay(true), ignored);
-    try {
-      if (ctx.connections.try_enter()) {
+  }
+}
+
+void Listener::do_accept() {
+  acceptor_->async_accept(net::make_strand(*ioc_), beast::bind_front_handler(&Listener::on_accept, this));
+}
+
+void Listener::on_accept(beast::error_code ec, tcp::socket socket) {
+  if (ec == net::error::operation_aborted || !acceptor_->is_open()) return;
+  if (ec) {
+    // E.g. out of file descriptors: back off instead of spinning.
+    retry_timer_->expires_after(std::chrono::milliseconds(50));
+    retry_timer_->async_wait([this](beast::error_code wait_ec) {
+      if (!wait_ec && acceptor_->is_open()) do_accept();
+    });
+    return;
+  }
+  beast::error_code ignored;
+  socket.set_option(tcp::no_delay(true), ignored);
+  try {
+    if (try_enter_connection()) {
+      std::shared_ptr<Session> session;
+      try {
+        session = std::make_shared<Session>(std::move(socket), *this, Session::Role::serve);
+      } catch (...) {
+        leave_connection();
+        throw;
+      }
+      session->start();
+    } else {
+      // Over max_connections: answer 503 and close; the others keep being served.
+      for_each_host([](const Host& h) { h.counter_add("webhook_connections_refused_total", "", 1); });
+      if (refusing.fetch_add(1) < kMaxRefusingSessions) {
         std::shared_ptr<Session> session;
         try {
-          session = std::make_shared<Session>(std::move(socket), ctx, Session::Role::serve);
+          session = std::make_shared<Session>(std::move(socket), *this, Session::Role::refuse);
         } catch (...) {
-          ctx.connections.leave();
+          refusing.fetch_sub(1);
           throw;
         }
         session->start();
       } else {
-        // Over max_connections: answer 503 and close; the others keep being served.
-        ctx.host.counter_add("webhook_connections_refused_total", "", 1);
-        if (ctx.refusing.fetch_add(1) < kMaxRefusingSessions) {
-          std::shared_ptr<Session> session;
-          try {
-            session = std::make_shared<Session>(std::move(socket), ctx, Session::Role::refuse);
-          } catch (...) {
-            ctx.refusing.fetch_sub(1);
-            throw;
-          }
-          session->start();
-        } else {
-          ctx.refusing.fetch_sub(1);
-          socket.close(ignored);
-        }
+        refusing.fetch_sub(1);
+        socket.close(ignored);
       }
-    } catch (const std::exception&) {
-      // Out of memory: drop this connection, keep accepting.
     }
-    do_accept();
+  } catch (const std::exception&) {
+    // Out of memory: drop this connection, keep accepting.
   }
-
-  void stop() noexcept {
-    if (!running.exchange(false)) return;
-    try {
-      net::post(acceptor->get_executor(), [this] {
-        beast::error_code ignored;
-        acceptor->close(ignored);
-        retry_timer->cancel();
-      });
-    } catch (...) {
-    }
-    // Let requests whose records were emitted get their response.
-    (void)ctx.responses->wait_idle(kStopDrainTimeout);
-    work.reset();
-    ioc->stop();
-    for (std::thread& t : threads)
-      if (t.joinable()) t.join();
-    threads.clear();
-    // Sessions left in the io_context are destroyed with it, after stop()
-    // returned: they must not call the host then.
-    ctx.connections.silence();
-    // No new emits can start now; done() callbacks still owed post into the
-    // io_context, so it must not be destroyed before they have returned.
-    if (!ctx.callbacks->wait_idle(kStopDrainTimeout)) {
-      // The host still owes done() callbacks; they post into this io_context.
-      // Keep it (and the sessions it holds) alive rather than risk a
-      // use-after-free; the posted handlers never run.
-      try {
-        ctx.host.warn("webhook: stopped with unacknowledged requests");
-      } catch (...) {
-      }
-      (void)ioc.release();
-    }
-  }
-
-  ServerContext ctx;
-  std::unique_ptr<net::io_context> ioc;
-  std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
-  std::optional<tcp::acceptor> acceptor;
-  std::optional<net::steady_timer> retry_timer;
-  std::vector<std::thread> threads;
-  tcp::endpoint local;
-  std::atomic<bool> running{false};
-};
-
-HttpServer::HttpServer(const Config& config, Host host) : impl_(std::make_unique<Impl>(config, host)) {}
-
-HttpServer::~HttpServer() { impl_->stop(); }
-
-uint16_t HttpServer::port() const noexcept { return impl_->local.port(); }
-
-std::string HttpServer::endpoint() const {
-  const net::ip::address address = impl_->local.address();
-  std::string host = address.to_string();
-  if (address.is_v6()) host = "[" + host + "]";
-  return host + ":" + std::to_string(impl_->local.port());
+  do_accept();
 }
 
-bool HttpServer::running() const noexcept { return impl_->running.load(); }
+void Listener::close_acceptor() noexcept {
+  if (!running_.exchange(false)) return;
+  try {
+    net::post(acceptor_->get_executor(), [this] {
+      beast::error_code ignored;
+      acceptor_->close(ignored);
+      retry_timer_->cancel();
+    });
+  } catch (...) {
+  }
+}
 
-void HttpServer::stop() noexcept { impl_->stop(); }
+void Listener::stop_threads(Route* last) noexcept {
+  if (stopped_ || !ioc_) return;
+  stopped_ = true;
+  work_.reset();
+  ioc_->stop();
+  for (std::thread& t : threads_)
+    if (t.joinable()) t.join();
+  threads_.clear();
+  // No handler runs any more: release the port now (the close posted by
+  // close_acceptor() may not have run), so the address can be bound again.
+  beast::error_code ignored;
+  if (acceptor_) acceptor_->close(ignored);
+  if (retry_timer_) retry_timer_->cancel();
+  // No new emits can start now; done() callbacks still owed post into the
+  // io_context, so it must not be destroyed before they have returned.
+  if (!callbacks->wait_idle(kStopDrainTimeout)) {
+    // Keep it (and the sessions it holds) alive rather than risk a
+    // use-after-free; the posted handlers never run.
+    if (last != nullptr) {
+      try {
+        last->with_host([](const Host& h) { h.warn("webhook: stopped with unacknowledged requests"); });
+      } catch (...) {
+      }
+    }
+    (void)ioc_.release();
+  }
+}
+
+namespace {
+
+std::string instance_name(const Host& host) {
+  try {
+    return host.config("instance").value_or("");
+  } catch (...) {
+    return {};
+  }
+}
+
+Registry::Registration Registry::open(const Config& config, Host host) {
+  beast::error_code ec;
+  const net::ip::address address = net::ip::make_address(config.host, ec);
+  if (ec) throw ConfigError("webhook config: 'listen' has an invalid address: " + config.host);
+  auto route = std::make_shared<Route>(config, host, instance_name(host));
+
+  std::unique_lock<std::mutex> lock(mu_);
+  std::string hint;
+  if (config.port != 0) {
+    const std::string key = format_endpoint(address, config.port);
+    const auto deadline = std::chrono::steady_clock::now() + kRetireWait;
+    for (;;) {
+      auto it = listeners_.find(key);
+      if (it == listeners_.end()) break;
+      Listener& listener = *it->second;
+      if (listener.retiring) {
+        // Its last instance is closing it: bind anew once it is gone.
+        if (cv_.wait_until(lock, deadline) == std::cv_status::timeout) {
+          auto again = listeners_.find(key);
+          if (again != listeners_.end() && again->second->retiring)
+            throw RetryableError("webhook: the listener on " + key + " is still shutting down; try again");
+        }
+        continue;
+      }
+      std::shared_ptr<Route> other = listener.any_route();
+      const std::string owner = other ? other->describe() : std::string("another webhook instance");
+      if (std::shared_ptr<Route> taken = listener.find(config.path))
+        throw ConfigError("webhook config: 'path' " + config.path + " on " + key + " is already served by " +
+                          taken->describe() +
+                          "; webhook instances that share a listener (the same 'listen') need different paths");
+      for (const SocketSetting& s : kSocketSettings) {
+        const uint64_t mine = s.get(config), theirs = s.get(listener.settings());
+        if (mine != theirs)
+          throw ConfigError("webhook config: '" + std::string(s.key) + "' is " + std::to_string(mine) +
+                            ", but the listener on " + key + ", which this instance shares with " + owner + ", has " +
+                            std::to_string(theirs) +
+                            "; threads, max_connections, header_timeout_seconds, idle_timeout_seconds and "
+                            "max_inflight_bytes belong to the socket and must be the same in every instance on "
+                            "one address");
+      }
+      Registration r{it->second, route, listener.route_count()};
+      listener.add(route);
+      return r;
+    }
+    // Another address of this process on the same port (0.0.0.0 and
+    // 127.0.0.1, say) cannot be bound beside it: say which.
+    for (const auto& [other_key, listener] : listeners_) {
+      if (listener->port() != config.port) continue;
+      std::shared_ptr<Route> other = listener->any_route();
+      hint = " (" + (other ? other->describe() : std::string("another webhook instance")) + " listens on " + other_key +
+             "; give the same 'listen' to share its listener)";
+      break;
+    }
+  }
+  auto listener = std::make_shared<Listener>(config, address, hint);
+  listener->add(route);
+  listener->start();  // on failure the listener is destroyed, which stops it
+  listeners_[listener->key()] = listener;
+  return Registration{listener, route, 0};
+}
+
+void Registry::close(const std::shared_ptr<Listener>& listener, const std::shared_ptr<Route>& route) noexcept {
+  bool last_path = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    last_path = listener->remove(*route) == 0;
+    ++listener->draining;
+    if (last_path) listener->retiring = true;  // no instance joins it any more
+  }
+  if (last_path) listener->close_acceptor();
+  // Let the requests whose records were emitted get their response. The
+  // server threads run until every instance closing concurrently has drained.
+  (void)route->responses->wait_idle(kStopDrainTimeout);
+  bool stop = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop = --listener->draining == 0 && listener->retiring;
+  }
+  if (stop) listener->stop_threads(route.get());
+  route->gate.close();  // no host call of this instance from here on
+  if (!stop) return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = listeners_.find(listener->key());
+    if (it != listeners_.end() && it->second == listener) listeners_.erase(it);
+  }
+  cv_.notify_all();
+}
+
+}  // namespace
+
+HttpServer::HttpServer(const Config& config, Host host) {
+  Registry::Registration r = Registry::get().open(config, host);
+  listener_ = std::move(r.listener);
+  route_ = std::move(r.route);
+  shared_with_ = r.others;
+}
+
+HttpServer::~HttpServer() { stop(); }
+
+uint16_t HttpServer::port() const noexcept { return listener_->port(); }
+
+std::string HttpServer::endpoint() const { return listener_->key(); }
+
+bool HttpServer::running() const noexcept { return !stopped_.load() && listener_->running(); }
+
+void HttpServer::stop() noexcept {
+  if (stopped_.exchange(true)) return;
+  Registry::get().close(listener_, route_);
+}
 
 }  // namespace touchpoint::webhook

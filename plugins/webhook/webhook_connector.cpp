@@ -38,6 +38,9 @@ WebhookConnector::WebhookConnector(Host host, std::string_view config_json)
   if (!config_.port_file.empty()) write_port_file(config_.port_file, server_->port());  // on failure ~HttpServer stops
   this->host().gauge_set("webhook_listening_port", "", server_->port());
   this->host().info("listening on " + server_->endpoint());
+  if (server_->shared_with() > 0)
+    this->host().info("path " + config_.path + " shares the listener on " + server_->endpoint() + " with " +
+                      std::to_string(server_->shared_with()) + " other webhook instance(s) of this process");
 }
 
 WebhookConnector::~WebhookConnector() { close(); }

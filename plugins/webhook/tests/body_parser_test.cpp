@@ -148,6 +148,44 @@ TEST_F(BodyParserTest, ConfiguredFields) {
   EXPECT_EQ(key(2), "42");
 }
 
+TEST_F(BodyParserTest, EnvelopeWithoutAKeyTakesTheKeyFieldOfItsData) {
+  options_.key_field = "customer_id";
+  ASSERT_FALSE(parse(R"([{"type":"profile","data":{"customer_id":"C-1","email":"a@b.c"}},
+                         {"type":"profile","key":"K-9","data":{"customer_id":"C-2"}},
+                         {"type":"profile","key":"","data":{"customer_id":"C-3"}},
+                         {"type":"profile","key":null,"data":{"customer_id":4711}},
+                         {"type":"consent","data":{"customer":"anna@example.de","channel":"email"}},
+                         {"type":"event","data":{"customer_id":{"nested":1}}},
+                         {"type":"event","data":{"customer_id":null}},
+                         {"customer_id":"C-8","data":{"x":1}}])"));
+  ASSERT_EQ(batch_.records.size(), 8u);
+  EXPECT_EQ(key(0), "C-1") << "no key: data.customer_id";
+  EXPECT_EQ(key(1), "K-9") << "the envelope's own key wins";
+  EXPECT_EQ(key(2), "C-3") << "an empty key counts as none";
+  EXPECT_EQ(key(3), "4711") << "a null key counts as none; integers become text";
+  EXPECT_EQ(key(4), "") << "data without the field: no key";
+  EXPECT_EQ(key(5), "") << "a value that is neither string nor integer gives no key";
+  EXPECT_EQ(key(6), "");
+  EXPECT_EQ(key(7), "") << "only data is looked at, not the envelope's own members";
+  EXPECT_EQ(data(0), R"({"customer_id":"C-1","email":"a@b.c"})") << "data is unchanged";
+
+  options_.key_field = "";
+  ASSERT_FALSE(parse(R"({"type":"profile","data":{"customer_id":"C-1"}})"));
+  EXPECT_EQ(key(0), "") << "without key_field envelopes only have their own key";
+}
+
+TEST_F(BodyParserTest, EnvelopeKeyFromDataIsCheckedAgainstTheHostsLimit) {
+  options_.key_field = "customer_id";
+  auto e = parse(R"({"data":{"customer_id":")" + std::string(TP_MAX_KEY_BYTES + 1, 'k') + R"("}})");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->message,
+            "record 0: the key (field 'data.customer_id') is 1025 bytes; the host accepts at most 1024 "
+            "(TP_MAX_KEY_BYTES)");
+  e = parse(R"({"key":")" + std::string(TP_MAX_KEY_BYTES + 1, 'k') + R"(","data":{"customer_id":"C-1"}})");
+  ASSERT_TRUE(e);
+  EXPECT_NE(e->message.find("the key (field 'key')"), std::string::npos) << e->message;
+}
+
 TEST_F(BodyParserTest, NonStringIdIsIgnoredInFlatObjects) {
   ASSERT_FALSE(parse(R"({"id":{"nested":1},"messageId":"fallback"})"));
   EXPECT_EQ(id(0), "fallback");

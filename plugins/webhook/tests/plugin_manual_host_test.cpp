@@ -1,9 +1,13 @@
 // The plugin against a hand-written host whose done() callbacks the test
 // controls: the 202 must wait for done(TP_OK), an error from done() is a 500,
 // and close() must not return while done() callbacks are still owed.
+#include <arpa/inet.h>
 #include <dlfcn.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <touchpoint/abi.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -35,16 +39,19 @@ class ManualHost {
     api_.host_version = tp_str{"manual-host", 11};
     api_.log = [](tp_host_ctx* c, int32_t, tp_str m) {
       ManualHost* h = self(c);
+      ++h->calls_;
       std::lock_guard<std::mutex> lock(h->mu_);
       h->logs_.emplace_back(m.data, m.len);
     };
     api_.config_get = [](tp_host_ctx*, tp_str, tp_str*) -> tp_status { return TP_STATUS_PERMANENT; };
-    api_.counter_add = [](tp_host_ctx*, tp_str, tp_str, double) {};
+    api_.counter_add = [](tp_host_ctx* c, tp_str, tp_str, double) { ++self(c)->calls_; };
     api_.gauge_set = [](tp_host_ctx* c, tp_str name, tp_str, double v) {
+      ++self(c)->calls_;
       if (std::string_view(name.data, name.len) == "webhook_listening_port") self(c)->port_ = static_cast<uint16_t>(v);
     };
     api_.emit = [](tp_host_ctx* c, const tp_emit* unit, tp_emit_done_fn done, void* user, tp_error* err) -> tp_status {
       ManualHost* h = self(c);
+      ++h->calls_;
       if (h->refuse_ != TP_OK) {
         size_t n = std::min(h->refuse_message_.size(), err->capacity);
         std::memcpy(err->message, h->refuse_message_.data(), n);
@@ -128,7 +135,13 @@ class ManualHost {
     return o;
   }
 
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/ingest"; }
+  std::string url(const std::string& path = "/ingest") const {
+    return "http://127.0.0.1:" + std::to_string(port_) + path;
+  }
+
+  /// Host calls (log, counter, gauge, emit) made since the last reset_calls().
+  size_t calls() const { return calls_.load(); }
+  void reset_calls() { calls_ = 0; }
 
  private:
   static ManualHost* self(tp_host_ctx* c) { return reinterpret_cast<ManualHost*>(c); }
@@ -137,6 +150,7 @@ class ManualHost {
   tp_plugin_info info_{};
   tp_instance* instance_ = nullptr;
   std::atomic<uint16_t> port_{0};
+  std::atomic<size_t> calls_{0};
   bool done_inline_ = false;
   std::atomic<tp_status> refuse_{TP_OK};
   std::string refuse_message_;
@@ -169,11 +183,20 @@ TEST(WebhookManualHost, OpenFailuresAreReported) {
             TP_STATUS_INVALID_CONFIG);
   EXPECT_NE(message.find("'port_file'"), std::string::npos) << message;
 
-  host.open();  // now occupy a port and try to bind it a second time
-  ManualHost second;
-  const std::string listen = "127.0.0.1:" + std::to_string(host.port());
-  EXPECT_EQ(second.try_open(R"({"listen":")" + listen + "\"}", &message), TP_STATUS_RETRYABLE);
+  // A port some other socket (not a webhook instance of this process) listens on.
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(::listen(fd, 1), 0);
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const std::string listen = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  EXPECT_EQ(host.try_open(R"({"listen":")" + listen + "\"}", &message), TP_STATUS_RETRYABLE);
   EXPECT_NE(message.find("cannot bind " + listen), std::string::npos) << message;
+  ::close(fd);
 }
 
 TEST(WebhookManualHost, ResponseWaitsForDurability) {
@@ -248,6 +271,82 @@ TEST(WebhookManualHost, CloseWaitsForOwedCallbacks) {
   EXPECT_GE(took, 250ms) << "close() returned while a done() callback was owed";
   EXPECT_LT(took, 5s);
   EXPECT_EQ(response.get().status, 202) << "the durable request still got its answer";
+}
+
+// Two instances on one listener: closing one waits for its own owed
+// request only, the other keeps serving meanwhile, and the closed one gets
+// no host call afterwards.
+TEST(WebhookManualHost, ClosingASharedInstanceWaitsForItsOwnRequestsWhileTheOtherServes) {
+  ManualHost first;
+  first.open();
+  ManualHost second;
+  std::string message;
+  ASSERT_EQ(second.try_open(R"({"listen":"127.0.0.1:)" + std::to_string(first.port()) + R"(","path":"/b"})", &message),
+            TP_OK)
+      << message;
+  ASSERT_EQ(second.port(), first.port());
+
+  auto owed_response = post_async(first.url(), R"({"a":1})");
+  ASSERT_TRUE(first.wait_owed(1));
+  auto closing = std::async(std::launch::async, [&] { first.close(); });
+  EXPECT_EQ(closing.wait_for(200ms), std::future_status::timeout) << "close() returned while a done() was owed";
+
+  // Meanwhile the other instance serves, and the closing one's path is gone.
+  auto other = post_async(second.url("/b"), R"({"b":1})");
+  ASSERT_TRUE(second.wait_owed(1));
+  ManualHost::Owed b = second.take();
+  b.done(b.user, TP_OK, tp_str{nullptr, 0});
+  EXPECT_EQ(other.get().status, 202);
+  HttpClient client;
+  EXPECT_EQ(client.post(first.url(), R"({"a":2})").status, 404);
+  EXPECT_EQ(first.wait_owed(2, 0ms), false) << "nothing emitted to the closing instance";
+
+  ManualHost::Owed a = first.take();
+  a.done(a.user, TP_OK, tp_str{nullptr, 0});
+  closing.get();
+  EXPECT_EQ(owed_response.get().status, 202) << "the durable request still got its answer";
+
+  first.reset_calls();
+  EXPECT_EQ(client.post(first.url(), "{}").status, 404);
+  EXPECT_EQ(client.post(first.url("/nowhere"), "{}").status, 404);
+  RawSocket garbage(first.port());
+  garbage.send_all("BREW /b HTCPCP/1.0\r\n\r\n");
+  (void)garbage.read_until_close(2000ms);
+  auto again = post_async(second.url("/b"), R"({"b":2})");
+  ASSERT_TRUE(second.wait_owed(1));
+  b = second.take();
+  b.done(b.user, TP_OK, tp_str{nullptr, 0});
+  EXPECT_EQ(again.get().status, 202);
+  EXPECT_EQ(first.calls(), 0u) << "no host call of a closed instance";
+}
+
+// The last instance of a listener closes while another one is still waiting
+// for its owed request: the server threads keep running until that request
+// got its answer, so neither close waits in vain.
+TEST(WebhookManualHost, LastCloseWaitsForAnotherInstanceStillDraining) {
+  ManualHost first;
+  first.open();
+  ManualHost second;
+  std::string message;
+  ASSERT_EQ(second.try_open(R"({"listen":"127.0.0.1:)" + std::to_string(first.port()) + R"(","path":"/b"})", &message),
+            TP_OK)
+      << message;
+
+  auto owed_response = post_async(first.url(), R"({"a":1})");
+  ASSERT_TRUE(first.wait_owed(1));
+  auto closing_first = std::async(std::launch::async, [&] { first.close(); });
+  EXPECT_EQ(closing_first.wait_for(100ms), std::future_status::timeout);
+  auto closing_second = std::async(std::launch::async, [&] { second.close(); });  // the last path
+
+  const auto started = std::chrono::steady_clock::now();
+  ManualHost::Owed a = first.take();
+  a.done(a.user, TP_OK, tp_str{nullptr, 0});
+  EXPECT_EQ(owed_response.get().status, 202) << "answered although the last instance closed meanwhile";
+  closing_first.get();
+  closing_second.get();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 5s) << "a close waited for a response that could not come";
+  RawSocket refused(first.port());
+  EXPECT_FALSE(refused.connected()) << "the listener stopped with its last instance";
 }
 
 }  // namespace
