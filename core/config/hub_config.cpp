@@ -67,9 +67,13 @@ HubConfig load_hub_config(const fs::path& file) {
     if (j["max_size"]) c.journal_max_bytes = get_size(j["max_size"], src, "journal.max_size");
     if (j["fsync"]) c.journal_fsync = get_bool(j["fsync"], src, "journal.fsync");
     if (c.journal_segment_bytes < 4096) src.fail(j["segment_size"], "journal.segment_size must be at least 4KiB");
+    // Segments are preallocated files; beyond this a typo, not a plan (and
+    // 2 * segment_size below cannot wrap).
+    if (c.journal_segment_bytes > (uint64_t{64} << 30))
+      src.fail(j["segment_size"], "journal.segment_size must be at most 64GiB");
     // Space is freed one whole, applied, non-active segment at a time, so a
     // limit below two segments could never be relieved: appends would block for good.
-    if (c.journal_max_bytes < 2 * c.journal_segment_bytes)
+    if (c.journal_max_bytes / 2 < c.journal_segment_bytes)
       src.fail(j["max_size"] ? j["max_size"] : j["segment_size"],
                "journal.max_size must be at least twice journal.segment_size (" +
                    std::to_string(c.journal_segment_bytes) + " bytes)");

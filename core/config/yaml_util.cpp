@@ -5,10 +5,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
-#include <regex>
 #include <set>
 #include <sstream>
 
@@ -20,6 +20,41 @@ constexpr uintmax_t kMaxConfigFileBytes = 16u << 20;
 constexpr int kMaxTreeDepth = 1000;
 constexpr uint64_t kMaxTreeNodes = 1'000'000;        // counted with aliases expanded
 constexpr uint64_t kMaxTreeScalarBytes = 64u << 20;  // likewise
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+/// [-+]?[0-9]+
+bool is_yaml_int(std::string_view s) {
+  size_t i = (!s.empty() && (s[0] == '-' || s[0] == '+')) ? 1 : 0;
+  if (i == s.size()) return false;
+  for (; i < s.size(); ++i)
+    if (!is_digit(s[i])) return false;
+  return true;
+}
+
+/// [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?
+bool is_yaml_float(std::string_view s) {
+  size_t i = (!s.empty() && (s[0] == '-' || s[0] == '+')) ? 1 : 0;
+  const size_t int_start = i;
+  while (i < s.size() && is_digit(s[i])) ++i;
+  const bool int_digits = i > int_start;
+  bool frac_digits = false;
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    const size_t frac_start = i;
+    while (i < s.size() && is_digit(s[i])) ++i;
+    frac_digits = i > frac_start;
+  }
+  if (!int_digits && !frac_digits) return false;
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '-' || s[i] == '+')) ++i;
+    const size_t exp_start = i;
+    while (i < s.size() && is_digit(s[i])) ++i;
+    if (i == exp_start) return false;
+  }
+  return i == s.size();
+}
 
 /// YAML text must be UTF-8 without control characters (tab, LF and CR aside).
 /// Returns the offset of the first offending byte, or npos.
@@ -220,14 +255,19 @@ Json typed_scalar(const YAML::Node& n) {
   if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") return nullptr;
   if (s == "true" || s == "True" || s == "TRUE") return true;
   if (s == "false" || s == "False" || s == "FALSE") return false;
-  static const std::regex int_re("[-+]?[0-9]+");
-  static const std::regex float_re("[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?");
-  if (std::regex_match(s, int_re)) {
+  // Hand-written scanners, not std::regex: libstdc++'s regex recurses per
+  // character, and a long digit string in a config file overflowed the stack.
+  if (is_yaml_int(s)) {
     int64_t v = 0;
     auto [p, ec] = std::from_chars(s.data() + (s[0] == '+' ? 1 : 0), s.data() + s.size(), v);
     if (ec == std::errc() && p == s.data() + s.size()) return v;
   }
-  if (std::regex_match(s, float_re)) return std::strtod(s.c_str(), nullptr);
+  if (is_yaml_float(s)) {
+    const double d = std::strtod(s.c_str(), nullptr);
+    // Out of range (an integer beyond int64 too): kept as the text it is,
+    // never turned into infinity, which JSON cannot carry.
+    if (std::isfinite(d)) return d;
+  }
   return s;
 }
 

@@ -130,6 +130,9 @@ class NormalizePhone final : public Transform {
     if (!util_.IsValidNumber(number)) return {false, "not a valid number"};
     Parsed p{true, {}};
     util_.Format(number, PhoneNumberUtil::E164, &p.text);
+    // libphonenumber calls some over-long numbers valid (+49 with a 15-digit
+    // national number); E.164 allows 15 digits after the '+' at most.
+    if (p.text.size() > 16) return {false, "longer than E.164 allows (15 digits)"};
     return p;
   }
 

@@ -191,14 +191,17 @@ RowReader::Parse RowReader::parse_row(Row& row) {
     if (n - start <= max) return Parse::need_more;
     if (first_break != npos) return reject_oversize();
     // One physical line longer than the limit: drop bytes until its line break.
+    // A CR as the window's last byte may be this line's break (CR or CRLF):
+    // the skip must see it, or it would swallow the next line.
+    const size_t cut = b[n - 1] == '\r' ? n - 1 : n;
     skip_row_ = Row{};
-    skip_row_.raw.assign(b + start, std::min(n - start, kMaxSkippedRawPrefix));
+    skip_row_.raw.assign(b + start, std::min(cut - start, kMaxSkippedRawPrefix));
     skip_row_.raw_cut = true;
     skip_row_.offset = row_start;
     skip_row_.line = line_;
     skip_row_.error = oversize_reason();
     skipping_ = true;
-    pos_ = n;
+    pos_ = cut;
     return Parse::oversize;
   };
 

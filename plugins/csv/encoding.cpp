@@ -198,6 +198,16 @@ bool Decoder::convert(std::string_view in, std::string& out, std::string& error)
     return false;
   }
   out.resize(base + written);
+  // glibc reads some spellings of UTF-8 ("UTF-8//IGNORE", "ISO-10646/UTF8/")
+  // as UTF-8 to UTF-8 and passes code points above U+10FFFF through: the
+  // record JSON must only ever see valid UTF-8, whatever iconv did.
+  size_t bad = 0;
+  if (!valid_utf8(std::string_view(out).substr(base), &bad)) {
+    error =
+        "the field does not decode from " + name_ + " to valid UTF-8 (at decoded offset " + std::to_string(bad) + ")";
+    out.resize(base);
+    return false;
+  }
   return true;
 }
 

@@ -133,6 +133,23 @@ TEST_F(ConfigTest, ShippedConfigsLoad) {
   EXPECT_FALSE(pipelines.empty());
 }
 
+TEST_F(ConfigTest, FuzzFindingsInHubAndPipelineConfigs) {
+  // fuzz_hub_config (hub-journal-size-overflow): 2 * segment_size wrapped.
+  EXPECT_NE(hub_error("journal:\n  segment_size: 9223372036854775808\n  max_size: 4096\n").find("at most 64GiB"),
+            std::string::npos);
+  EXPECT_NE(hub_error("journal:\n  segment_size: 64GiB\n  max_size: 100GiB\n").find("at least twice"),
+            std::string::npos);
+  // fuzz_pipeline_config (config-typed-scalar-regex): a long plain scalar of
+  // digits overflowed the stack in std::regex; now it is just a string.
+  const std::string digits(200000, '7');
+  EXPECT_TRUE(typed_scalar(YAML::Node(digits)) == Json(digits)) << "a 200,000-digit scalar";
+  EXPECT_EQ(typed_scalar(YAML::Load("-12")), Json(-12));
+  EXPECT_EQ(typed_scalar(YAML::Load("+1.5e3")), Json(1500.0));
+  EXPECT_EQ(typed_scalar(YAML::Load(".5")), Json(0.5));
+  EXPECT_EQ(typed_scalar(YAML::Load("1e")), Json("1e"));
+  EXPECT_EQ(typed_scalar(YAML::Load("+")), Json("+"));
+}
+
 TEST_F(ConfigTest, HubErrorsArePositioned) {
   EXPECT_EQ(hub_error("data_dir: d\nlog_level: info\njournal:\n  segmnt_size: 1MiB\n"),
             at("hub.yaml", 4, 3) + "unknown key 'segmnt_size' in journal (allowed: segment_size, max_size, fsync)");

@@ -21,6 +21,14 @@ TEST(NormalizePhone, GermanNumbers) {
   EXPECT_EQ(e164(s, R"("+491701234567")"), "+491701234567");
 }
 
+TEST(NormalizePhone, NumbersLongerThanE164AllowsAreInvalid) {
+  // Found by fuzz_transforms (phone-longer-than-e164): libphonenumber calls
+  // +49 with a 15-digit national number valid; E.164 allows 15 digits in all.
+  Step s = make("normalize_phone: { field: phone, default_region: DE }");
+  EXPECT_EQ(e164(s, R"("+49 34 1234567e.ORG11")"),
+            "reject: invalid phone number in 'phone': longer than E.164 allows (15 digits)");
+}
+
 TEST(NormalizePhone, AustriaSwitzerlandUs) {
   Step at = make("normalize_phone: { field: phone, default_region: AT }");
   EXPECT_EQ(e164(at, R"("0664 1234567")"), "+436641234567");
