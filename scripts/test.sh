@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds with warnings as errors and runs the whole
-# test suite twice: a normal build and an AddressSanitizer + UBSan build.
-# Then builds the plugin template out of tree against the installed SDK.
-# This is exactly what CI runs (.ci/run).
+# test suite twice: a normal build and an AddressSanitizer + UBSan build;
+# then the threaded unit suites (journal, store, customer model, transforms)
+# under ThreadSanitizer, a short run of every libFuzzer harness, and the
+# plugin template built out of tree against the installed SDK.
+# This is exactly what CI runs (.ci/run). It prints its wall time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
+started=$(date +%s)
 
 scripts/install-deps.sh
 export CMAKE_GENERATOR=${CMAKE_GENERATOR:-Ninja}
@@ -30,7 +33,22 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DTOUCHPOINT_SANITIZE=address,undefined -DTOUCHPOINT_BUILD_BENCH=OFF
 unset ASAN_OPTIONS UBSAN_OPTIONS
 
+# The unit suites that start threads (journal group commit, store readers and
+# writers, the customer model across processes, transform concurrency).
+# Only their targets are built: a TSan build of everything would not fit CI.
+echo "== build + tests (ThreadSanitizer: core, store, customer, transform suites)"
+export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+cmake -S . -B build-tsan -DTOUCHPOINT_DEVELOPER_MODE=ON -DTOUCHPOINT_BUILD_TESTS=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DTOUCHPOINT_SANITIZE=thread -DTOUCHPOINT_BUILD_BENCH=OFF
+cmake --build build-tsan --parallel "$jobs" --target core_test store_test customer_test transform_test
+ctest --test-dir build-tsan --parallel "$jobs" --output-on-failure --timeout 300 \
+  -R '^(core|store|customer|transform)\.'
+unset TSAN_OPTIONS
+
+echo "== fuzzers: the regression inputs, then a short run of every harness"
+scripts/fuzz.sh --short
+
 echo "== out-of-tree plugin template against the installed SDK"
 scripts/check-plugin-template.sh --build-dir build-test
 
-echo "All tests passed."
+echo "All tests passed in $(( ($(date +%s) - started) / 60 )) min $(( ($(date +%s) - started) % 60 )) s."
