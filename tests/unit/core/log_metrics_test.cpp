@@ -158,10 +158,17 @@ TEST(MaskPii, HugeLinesTakeLinearTime) {
       repeated("DE89 3704 0044 0532 0130 00 ", "DE***00 ", kHuge / 4),
       repeated("+49 170 1234567, ", "***67, ", kHuge / 4),
   };
+  // A backtracking matcher takes minutes here; linear code well under a
+  // second, or a few under ThreadSanitizer, which slows every access.
+#if defined(__SANITIZE_THREAD__)
+  constexpr double kBudget = 8.0;
+#else
+  constexpr double kBudget = 2.0;
+#endif
   for (const auto& [in, expected] : cases) {
     std::string out;
     const double s = cpu_seconds([&] { out = mask_pii(in); });
-    EXPECT_LT(s, 2.0) << in.substr(0, 20) << "... took " << s << " s";
+    EXPECT_LT(s, kBudget) << in.substr(0, 20) << "... took " << s << " s";
     EXPECT_EQ(out.size(), expected.size()) << in.substr(0, 20);
     EXPECT_TRUE(out == expected) << in.substr(0, 20) << "... became " << out.substr(0, 100);
   }
