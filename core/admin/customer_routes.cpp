@@ -145,6 +145,12 @@ void add_customer_routes(AdminServer& server, customer::CustomerStore& customers
                    {"dead_letters_and_outbox", e.dead_letters_and_outbox},
                    {"tombstones", e.tombstones.size()}};
       receipt["connectors"] = erase_connectors ? erase_connectors(e) : Json::array();
+      // The store's part is done either way; whether every connector's is too
+      // is what a data-protection officer has to know.
+      bool complete = true;
+      for (const Json& c : receipt["connectors"])
+        complete = complete && (c.value("status", "") == "erased" || c.value("status", "") == "holds_no_data");
+      receipt["complete"] = complete;
       return AdminResponse::json(200, receipt);
     } catch (const std::invalid_argument& e) {
       return AdminResponse::error(400, e.what());

@@ -28,7 +28,8 @@ void describe(const core::LoadedPlugin& p) {
             << "verbs:        " << (p.vtable->validate ? "validate " : "") << "open "
             << (p.vtable->check ? "check " : "") << (p.vtable->discover ? "discover " : "")
             << (p.vtable->read ? "read " : "") << (p.vtable->write ? "write " : "")
-            << (p.vtable->commit ? "commit " : "") << "close\n";
+            << (p.vtable->commit ? "commit " : "")
+            << (TP_HAS_FIELD(p.vtable, tp_plugin_vtable, erase) && p.vtable->erase ? "erase " : "") << "close\n";
 }
 
 }  // namespace

@@ -498,8 +498,15 @@ Json Runtime::erase_in_connectors(const customer::EraseResult& e) {
   }
   Json receipts = Json::array();
   for (const auto& inst : instances) {
+    const tp_plugin_vtable* vt = inst->plugin().vtable;
+    const bool has_verb = TP_HAS_FIELD(vt, tp_plugin_vtable, erase) && vt->erase != nullptr;
     CallResult c = inst->erase(subject);
-    const char* status = c.status == TP_OK ? "erased" : c.status == TP_STATUS_UNSUPPORTED ? "holds_no_data" : "failed";
+    // A plugin without the verb cannot say whether it holds personal data:
+    // the data-protection officer must check that connector by hand.
+    const char* status = !has_verb                           ? "no_erase_verb"
+                         : c.status == TP_OK                 ? "erased"
+                         : c.status == TP_STATUS_UNSUPPORTED ? "holds_no_data"
+                                                             : "failed";
     Json receipt{{"connector", inst->name()}, {"plugin", inst->plugin().name}, {"status", status}};
     if (c.status != TP_OK && !c.error.empty()) receipt["detail"] = c.error;
     receipts.push_back(std::move(receipt));

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -62,6 +63,17 @@ void HubProcess::start() {
     if (v.starts_with("NOTIFY_SOCKET=") || v.starts_with("WATCHDOG_") || v.starts_with("JOURNAL_STREAM=")) continue;
     env_store.emplace_back(v);
   }
+  // An LD_PRELOAD library (fault injection, libfaketime) comes before the
+  // ASan runtime; ASan refuses to start then unless told that is fine.
+  if (kDeadlineScale > 1 && std::any_of(env_store.begin(), env_store.end(),
+                                        [](const std::string& e) { return e.starts_with("LD_PRELOAD="); })) {
+    auto asan = std::find_if(env_store.begin(), env_store.end(),
+                             [](const std::string& e) { return e.starts_with("ASAN_OPTIONS="); });
+    if (asan != env_store.end())
+      *asan += ":verify_asan_link_order=0";
+    else
+      env_store.emplace_back("ASAN_OPTIONS=verify_asan_link_order=0");
+  }
   std::vector<char*> envp;
   for (std::string& s : env_store) envp.push_back(s.data());
   envp.push_back(nullptr);
@@ -97,7 +109,7 @@ bool HubProcess::reap(bool block) {
 bool HubProcess::running() { return pid_ > 0 && !reap(false); }
 
 bool HubProcess::wait_ready(std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const auto deadline = std::chrono::steady_clock::now() + timeout * kDeadlineScale;
   const fs::path addr_file = data_dir_ / "admin.addr";
   while (std::chrono::steady_clock::now() < deadline) {
     if (!running()) return false;
@@ -123,7 +135,7 @@ void HubProcess::signal(int sig) {
 }
 
 int HubProcess::wait_exit(std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const auto deadline = std::chrono::steady_clock::now() + timeout * kDeadlineScale;
   while (pid_ > 0) {
     if (reap(false)) break;
     if (std::chrono::steady_clock::now() >= deadline) return -1;

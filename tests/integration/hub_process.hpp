@@ -23,6 +23,15 @@
 
 namespace tp_it {
 
+/// Sanitizer builds run the hub several times slower (ASan, TSan): every
+/// deadline of these tests (poll_until, wait_ready, wait_exit) is scaled by
+/// this, so that a deadline means "hung", not "slow build".
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+inline constexpr int kDeadlineScale = 4;
+#else
+inline constexpr int kDeadlineScale = 1;
+#endif
+
 class HubProcess {
  public:
   HubProcess(std::filesystem::path binary, std::filesystem::path config, std::filesystem::path data_dir,

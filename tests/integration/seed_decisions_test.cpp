@@ -180,6 +180,25 @@ TEST_F(SeedDecisionsTest, TheSeedsExamplesGetExactDecisionsAndReasons) {
   EXPECT_EQ(after.value("decision", ""), "suppress") << after.dump();
   EXPECT_EQ(codes(after), std::set<std::string>{"consent_missing"}) << after.dump();
 
+  // Carla asks to be forgotten (Art. 17): the store forgets her, each
+  // connector reports, and her records posted again do not bring her back.
+  HttpResponse erased = http_request("POST", hub_->admin_url("/v1/gdpr/erase"), R"({"customer":"carla@example.de"})",
+                                     {"Authorization: Bearer " + admin_token(), "Content-Type: application/json"});
+  ASSERT_EQ(erased.status, 200) << erased.body;
+  const json receipt = json::parse(erased.body);
+  EXPECT_EQ(receipt.value("profiles", 0), 1) << erased.body;
+  EXPECT_EQ(receipt.value("complete", false), true) << erased.body;
+  ASSERT_EQ(receipt["connectors"].size(), 1u) << erased.body;
+  EXPECT_EQ(receipt["connectors"][0].value("status", ""), "holds_no_data") << erased.body;
+  EXPECT_EQ(codes(decide(json{{"customer", "carla@example.de"}, {"channel", "email"}, {"at", tuesday}})),
+            std::set<std::string>{"unknown_customer"});
+  const int64_t profiles = store().scalar("SELECT COUNT(*) FROM profiles");
+  ASSERT_NO_FATAL_FAILURE(
+      send(json::array({json{{"type", "profile"}, {"data", {{"customer_id", "K-3b"}, {"email", "carla@example.de"}}}},
+                        json{{"type", "profile"}, {"data", {{"customer_id", "K-9"}, {"email", "dora@example.de"}}}}})));
+  ASSERT_TRUE(wait_count("SELECT COUNT(*) FROM profiles", profiles + 1));  // Dora's only
+  EXPECT_EQ(store().scalar("SELECT COUNT(*) FROM identities WHERE value = 'carla@example.de'"), 0);
+
   EXPECT_EQ(hub_->terminate(20s), 0);
 }
 

@@ -62,7 +62,7 @@ void write_file_atomic(const fs::path& p, const std::string& content) {
 }
 
 bool poll_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const auto deadline = std::chrono::steady_clock::now() + timeout * kDeadlineScale;
   while (true) {
     if (pred()) return true;
     if (std::chrono::steady_clock::now() >= deadline) return false;

@@ -10,29 +10,13 @@
 #include <iterator>
 #include <string>
 
+#include "temp_dir.hpp"
+
 namespace touchpoint::core::test {
 
-/// mkdtemp() under TMPDIR (or /tmp); removed recursively on destruction.
-class TempDir {
- public:
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string tmpl = std::string(base && *base ? base : "/tmp") + "/tp_core_test.XXXXXX";
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::filesystem::path& path() const { return path_; }
-  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  std::filesystem::path path_;
+/// A temp dir named tp_core_test.XXXXXX (tests/common/temp_dir.hpp).
+struct TempDir : testing_support::TempDir {
+  TempDir() : testing_support::TempDir("tp_core_test") {}
 };
 
 inline void write_file(const std::filesystem::path& p, const std::string& bytes) {

@@ -13,28 +13,13 @@
 #include "config/config_error.hpp"
 #include "rules/rulebook.hpp"
 #include "rules/time_util.hpp"
+#include "temp_dir.hpp"
 
 namespace touchpoint::core::rules::test {
 
-/// mkdtemp() under TMPDIR (or /tmp); removed recursively on destruction.
-class TempDir {
- public:
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string tmpl = std::string(base && *base ? base : "/tmp") + "/tp_rules_test.XXXXXX";
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
+/// A temp dir named tp_rules_test.XXXXXX (tests/common/temp_dir.hpp).
+struct TempDir : testing_support::TempDir {
+  TempDir() : testing_support::TempDir("tp_rules_test") {}
 };
 
 inline std::filesystem::path write_file(const TempDir& dir, const std::string& name, const std::string& text) {

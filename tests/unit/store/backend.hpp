@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "store/store.hpp"
+#include "temp_dir.hpp"
 
 namespace touchpoint::core::test {
 
@@ -63,27 +64,9 @@ inline void PrintTo(const BackendFactory& f, std::ostream* os) { *os << f.name; 
 
 inline std::string backend_name(const ::testing::TestParamInfo<BackendFactory>& info) { return info.param.name; }
 
-/// mkdtemp() under TMPDIR (or /tmp); removed recursively on destruction.
-class TempDir {
- public:
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string tmpl = std::string(base && *base ? base : "/tmp") + "/tp_store_test.XXXXXX";
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::filesystem::path& path() const { return path_; }
-  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  std::filesystem::path path_;
+/// A temp dir named tp_store_test.XXXXXX (tests/common/temp_dir.hpp).
+struct TempDir : testing_support::TempDir {
+  TempDir() : testing_support::TempDir("tp_store_test") {}
 };
 
 /// A test over one backend: a fresh location and the store opened on it.
