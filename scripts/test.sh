@@ -30,8 +30,9 @@ run_suite build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTOUCHPOINT_BUILD_BENCH=
 echo "== build + tests (AddressSanitizer, UndefinedBehaviorSanitizer)"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp
 run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DTOUCHPOINT_SANITIZE=address,undefined -DTOUCHPOINT_BUILD_BENCH=OFF
-unset ASAN_OPTIONS UBSAN_OPTIONS
+unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
 
 # The unit suites that start threads (journal group commit, store readers and
 # writers, the customer model across processes, transform concurrency).
