@@ -18,6 +18,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -311,8 +312,17 @@ class Listener {
   size_t remove(const Route& route) {
     std::lock_guard<std::mutex> lock(routes_mu_);
     auto it = routes_.find(route.config.path);
-    if (it != routes_.end() && it->second.get() == &route) routes_.erase(it);
+    if (it != routes_.end() && it->second.get() == &route) {
+      routes_.erase(it);
+      retired_.insert(route.config.path);
+    }
     return routes_.size();
+  }
+  /// Whether an instance served this path on this listener before: its
+  /// pipeline is stopping or restarting (503, retry), not unknown (404).
+  bool retired(std::string_view path) const {
+    std::lock_guard<std::mutex> lock(routes_mu_);
+    return retired_.find(path) != retired_.end();
   }
   size_t route_count() const {
     std::lock_guard<std::mutex> lock(routes_mu_);
@@ -379,6 +389,7 @@ class Listener {
   const Config settings_;  // of the instance that bound it; only the socket settings count
   mutable std::mutex routes_mu_;
   std::map<std::string, std::shared_ptr<Route>, std::less<>> routes_;
+  std::set<std::string, std::less<>> retired_;  // paths once served here (bounded by the config)
   std::mutex connections_mu_;
   uint64_t open_connections_ = 0;
   std::string key_;
@@ -539,7 +550,13 @@ class Session : public std::enable_shared_from_this<Session> {
     std::string_view target = sv(req.target());
     std::string_view path = target.substr(0, target.find('?'));
     route_ = listener_.find(path);
-    if (!route_) return respond(http::status::not_found, error_body("no such path"), body_pending);
+    if (!route_) {
+      // A client must retry a request that reached a stopping pipeline, not drop it.
+      if (listener_.retired(path))
+        return respond(http::status::service_unavailable,
+                       error_body("the pipeline of this path is stopping or restarting; retry"), body_pending);
+      return respond(http::status::not_found, error_body("no such path"), body_pending);
+    }
     const Config& config = route_->config;
     if (auto length = parser_->content_length(); length && *length > config.max_body_bytes)
       return respond(http::status::payload_too_large, body_too_large(), true);

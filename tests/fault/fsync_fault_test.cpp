@@ -51,7 +51,9 @@ TEST_F(FsyncFaultTest, FailedFdatasyncStopsTheHubWithCode4AndARestartRecoversEve
     if (st >= 500) server_errors += n;
   // That some request was in flight at the failure depends on timing; the
   // normal build always has some, a sanitizer build (4x slower) not always.
-  if (tp_it::kDeadlineScale == 1) EXPECT_GT(server_errors, 0u) << "requests in flight at the failure must get a 5xx";
+  if (tp_it::kDeadlineScale == 1) {
+    EXPECT_GT(server_errors, 0u) << "requests in flight at the failure must get a 5xx";
+  }
   for (const auto& [st, n] : poster.statuses())
     EXPECT_TRUE(st == 202 || st >= 500 || st == 0) << n << " responses with status " << st;
 

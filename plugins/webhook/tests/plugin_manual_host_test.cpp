@@ -298,7 +298,7 @@ TEST(WebhookManualHost, ClosingASharedInstanceWaitsForItsOwnRequestsWhileTheOthe
   b.done(b.user, TP_OK, tp_str{nullptr, 0});
   EXPECT_EQ(other.get().status, 202);
   HttpClient client;
-  EXPECT_EQ(client.post(first.url(), R"({"a":2})").status, 404);
+  EXPECT_EQ(client.post(first.url(), R"({"a":2})").status, 503);  // its path is stopping: retry
   EXPECT_EQ(first.wait_owed(2, 0ms), false) << "nothing emitted to the closing instance";
 
   ManualHost::Owed a = first.take();
@@ -307,7 +307,7 @@ TEST(WebhookManualHost, ClosingASharedInstanceWaitsForItsOwnRequestsWhileTheOthe
   EXPECT_EQ(owed_response.get().status, 202) << "the durable request still got its answer";
 
   first.reset_calls();
-  EXPECT_EQ(client.post(first.url(), "{}").status, 404);
+  EXPECT_EQ(client.post(first.url(), "{}").status, 503);
   EXPECT_EQ(client.post(first.url("/nowhere"), "{}").status, 404);
   RawSocket garbage(first.port());
   garbage.send_all("BREW /b HTCPCP/1.0\r\n\r\n");

@@ -288,15 +288,16 @@ TEST_F(SharedListener, ClosingOneKeepsTheOtherServing) {
   ASSERT_EQ(kept_alive.post(url(port, "/ingest"), R"({"customer_id":"C-1"})").status, 202);
 
   signups.close();  // the instance that bound the listener
-  EXPECT_EQ(client.post(url(port, "/ingest"), R"({"customer_id":"C-2"})").status, 404);
+  // Its path was served here: 503 (retry later), never 404 (gone for good).
+  EXPECT_EQ(client.post(url(port, "/ingest"), R"({"customer_id":"C-2"})").status, 503);
   HttpResponse res = kept_alive.post(url(port, "/v1/records"), R"({"type":"profile","data":{"customer_id":"C-3"}})");
   EXPECT_EQ(res.status, 202);
   EXPECT_EQ(res.new_connections, 0) << "connections outlive the instance that accepted them";
   EXPECT_EQ(client.post(url(port, "/v1/records"), R"({"x":1})").status, 202);
   EXPECT_EQ(records.harness.records().size(), 2u);
   EXPECT_EQ(signups.harness.records().size(), 1u);
-  EXPECT_EQ(signups.counter("webhook_requests_total{status=404}"), 0) << "no host call of a closed instance";
-  EXPECT_EQ(records.counter("webhook_requests_total{status=404}"), 1);
+  EXPECT_EQ(signups.counter("webhook_requests_total{status=503}"), 0) << "no host call of a closed instance";
+  EXPECT_EQ(records.counter("webhook_requests_total{status=503}"), 1);
 
   // The path can be registered again, by a new instance.
   Pipeline again("web-signups");
@@ -328,7 +329,7 @@ TEST_F(SharedListener, TwoInstancesOfOneHarness) {
   EXPECT_EQ(got[0].type, "alpha");
   EXPECT_EQ(got[1].type, "beta");
   a.reset();
-  EXPECT_EQ(client.post(url(port, "/a"), "{}").status, 404);
+  EXPECT_EQ(client.post(url(port, "/a"), "{}").status, 503);
   EXPECT_EQ(client.post(url(port, "/b"), "{}").status, 202);
 }
 
