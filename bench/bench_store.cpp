@@ -1,8 +1,9 @@
 // bench_store: the customer model and the rulebook, measured.
 //
-//   bench_store apply    [--records N] [--people P] [--batch B] [--dir D]
+//   bench_store apply    [--records N] [--people P] [--batch B] [--cache C] [--dir D]
 //       N records (profiles of P people from two sources, events, consents)
-//       through CustomerStore::apply in transactions of B: records/s, CPU, RSS.
+//       through CustomerStore::apply in transactions of B, with C profiles
+//       cached (customer.cache_profiles): records/s, CPU, RSS.
 //   bench_store build    --dir D [--profiles N] [--events E]
 //       a store of N profiles with E timeline events each (bulk, through the
 //       storage interface), reused by decide/simulate/http.
@@ -104,7 +105,9 @@ int run_apply(const std::map<std::string, std::string>& a) {
   fs::remove_all(dir);
   fs::create_directories(dir);
   core::SqliteStore store(dir / "touchpoint.db");
-  core::customer::CustomerStore customers(store, customer_config(), std::string(64, 'k'));
+  core::CustomerConfig config = customer_config();
+  config.cache_profiles = num(a, "cache", config.cache_profiles);
+  core::customer::CustomerStore customers(store, config, std::string(64, 'k'));
   touchpoint::bench::Rng rng{42};
   std::vector<core::ApplyBatch> batches;
   size_t made = 0;
@@ -165,9 +168,9 @@ int run_apply(const std::map<std::string, std::string>& a) {
   const double cpu = cpu_seconds() - cpu0;
   std::printf(
       "apply: %zu records (%zu people, batches of %zu) in %.2f s = %.0f records/s; CPU %.2f s (%.1f us/record); "
-      "profiles %zu, merges %zu, conflicts %zu; peak RSS %ld MiB\n",
+      "profiles %zu, merges %zu, conflicts %zu; %zu profiles cached at most; peak RSS %ld MiB\n",
       total.applied, people, batch, secs, double(total.applied) / secs, cpu, cpu * 1e6 / double(total.applied),
-      total.profiles_created, total.merges, total.identity_conflicts, peak_rss_mib());
+      total.profiles_created, total.merges, total.identity_conflicts, config.cache_profiles, peak_rss_mib());
   return 0;
 }
 

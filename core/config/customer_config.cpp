@@ -60,7 +60,10 @@ CustomerConfig read_customer_config(const YAML::Node& node, const ConfigSource& 
   c.tombstone_key_file = data_dir / "tombstone.key";
   if (!node.IsDefined() || node.IsNull()) return c;
   require_map(node, src, "customer");
-  require_keys_known(node, {"identities", "survivorship", "rulebook", "tombstone_key_file"}, src, "customer");
+  require_keys_known(node, {"identities", "survivorship", "rulebook", "tombstone_key_file", "cache_profiles"}, src,
+                     "customer");
+  if (const YAML::Node n = node["cache_profiles"])
+    c.cache_profiles = static_cast<size_t>(get_int(n, src, "customer.cache_profiles", 0, 10'000'000));
   auto resolve = [&](const std::string& p) {
     std::filesystem::path path(p);
     return (path.is_relative() ? base_dir / path : path).lexically_normal();

@@ -52,6 +52,10 @@ struct CustomerConfig {
   std::vector<SurvivorshipSpec> survivorship;  ///< first matching spec wins
   std::filesystem::path rulebook;              ///< empty: no rulebook (every decision suppresses)
   std::filesystem::path tombstone_key_file;    ///< default <data_dir>/tombstone.key
+  /// Profiles the store thread keeps parsed between batches. One costs about
+  /// 15 KiB (attributes, every source's candidate, lineage), so the default
+  /// bounds the cache near 300 MiB; a cold profile costs one row read and parse.
+  size_t cache_profiles = 20'000;
 };
 
 /// Reads the `customer:` section (node may be undefined: defaults).

@@ -40,12 +40,12 @@ CustomerStore::CustomerStore(Store& store, const CustomerConfig& config, std::st
       resolver_(config_),
       rules_(config_),
       tombstone_key_(std::move(tombstone_key)),
-      metrics_(metrics) {}
+      metrics_(metrics),
+      profile_cache_max_(config_.cache_profiles) {}
 
 void CustomerStore::clear_caches() {
   identity_cache_.clear();
   profile_cache_.clear();
-  tombstones_exist_ = true;
 }
 
 void CustomerStore::trim_caches() {
@@ -62,6 +62,8 @@ CustomerStore::Cached* CustomerStore::load(StoreTxn& txn, int64_t profile) {
   auto c = std::make_unique<Cached>();
   c->state = ProfileState::parse(row->state, row->attributes);
   c->row = std::move(*row);
+  std::string().swap(c->row.attributes);  // parsed above; write() renders them again
+  std::string().swap(c->row.state);
   return profile_cache_.emplace(profile, std::move(c)).first->second.get();
 }
 
@@ -89,6 +91,9 @@ void CustomerStore::write(StoreTxn& txn, Cached& c) {
   c.row.attributes = c.state.attributes().dump(-1, ' ', false, Json::error_handler_t::replace);
   c.row.state = c.state.serialize();
   txn.put_profile(c.row);
+  // The cache keeps the parsed state; the text was only needed for the write.
+  std::string().swap(c.row.attributes);
+  std::string().swap(c.row.state);
 }
 
 std::string CustomerStore::mask(const std::string& v) {
@@ -233,7 +238,7 @@ void CustomerStore::apply_record(Batch& b, const Record& r, const std::string& p
       missing.push_back(k);
     }
   }
-  if (!missing.empty() && tombstones_exist_) {
+  if (!missing.empty() && b.tombstones) {
     for (const IdentityKey& k : missing)
       if (txn.tombstoned(tombstone_hash(k))) {
         ++b.stats.tombstoned;  // an erased person does not come back (counted; never logged with the value)
@@ -358,7 +363,7 @@ ApplyStats CustomerStore::apply(const ApplyBatch& batch) {
   std::lock_guard<std::mutex> lk(mu_);
   std::unique_ptr<StoreTxn> txn = store_.begin();
   if (txn->changed_elsewhere()) clear_caches();
-  Batch b{*txn, {}, {}, {}, {}, now_ms()};
+  Batch b{*txn, {}, {}, {}, {}, now_ms(), txn->has_tombstones()};
   try {
     for (const ApplyBatch::Item& item : batch.records) apply_record(b, item.record, item.pipeline);
     for (int64_t id : b.dirty)

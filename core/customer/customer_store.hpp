@@ -129,6 +129,7 @@ class CustomerStore {
     /// are not queued again.
     std::set<std::pair<std::string, std::string>> withheld;
     int64_t now = 0;
+    bool tombstones = true;  ///< false: nobody was ever erased, no identity needs hashing
     void touch(int64_t id) { dirty.insert(id); }
   };
 
@@ -170,8 +171,7 @@ class CustomerStore {
   std::mutex mu_;  // caches; one writer at a time
   std::unordered_map<std::string, int64_t> identity_cache_;
   std::unordered_map<int64_t, std::unique_ptr<Cached>> profile_cache_;
-  size_t profile_cache_max_ = 200'000;
-  bool tombstones_exist_ = true;  // re-read after a change elsewhere
+  size_t profile_cache_max_;
 };
 
 /// Loads (or creates, 0600) the tombstone key file: 32 random bytes, hex.

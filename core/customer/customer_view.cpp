@@ -87,8 +87,8 @@ rules::CustomerSnapshot CustomerStore::snapshot_from(const ProfileRow& row, int6
   StoreReads& r = store_.reads();
   rules::CustomerSnapshot s;
   s.profile_id = row.id;
-  ProfileState state = ProfileState::parse(row.state, row.attributes);
-  s.attributes = state.attributes();
+  ProfileState state = ProfileState::parse_without_candidates(row.state, row.attributes);
+  s.attributes = state.attributes();  // copied: channels_of reads the state below
   for (const auto& [key, c] : state.consents()) {
     const size_t slash = key.find('/');
     if (slash == std::string::npos) continue;

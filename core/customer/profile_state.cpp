@@ -218,30 +218,109 @@ void ProfileState::recompute(const Survivorship& rules) {
   for (const auto& [attribute, by_source] : candidates_) update_winner(attribute, rules);
 }
 
+namespace {
+
+/// Appends JSON text straight into one buffer: serialize() runs for every
+/// changed profile of every batch, and building a Json tree of copies first
+/// cost more than the text itself.
+class StateWriter {
+ public:
+  explicit StateWriter(std::string& out)
+      : out_(out), json_(nlohmann::detail::output_adapter<char>(out), ' ', Json::error_handler_t::replace) {}
+  void raw(std::string_view s) { out_.append(s); }
+  void value(const Json& v) { json_.dump(v, false, false, 0); }
+  void text(const std::string& s) { value(Json(s)); }  // escaped exactly as dump() escapes
+  void number(int64_t n) { out_.append(std::to_string(n)); }
+
+ private:
+  std::string& out_;
+  nlohmann::detail::serializer<Json> json_;
+};
+
+}  // namespace
+
 std::string ProfileState::serialize() const {
   // Compact arrays: one profile is written on every change, so size matters.
-  Json c = Json::object();
+  std::string out;
+  out.reserve(512);
+  StateWriter w(out);
+  w.raw(R"({"c":{)");
+  bool first_attribute = true;
   for (const auto& [attribute, by_source] : candidates_) {
-    Json s = Json::object();
-    for (const auto& [source, x] : by_source)
-      s[source] =
-          Json::array({x.value, x.ts, x.seq, x.record_id, x.first_value, x.first_ts, x.first_seq, x.first_record_id});
-    c[attribute] = std::move(s);
+    if (!first_attribute) w.raw(",");
+    first_attribute = false;
+    w.text(attribute);
+    w.raw(":{");
+    bool first_source = true;
+    for (const auto& [source, x] : by_source) {
+      if (!first_source) w.raw(",");
+      first_source = false;
+      w.text(source);
+      w.raw(":[");
+      w.value(x.value);
+      w.raw(",");
+      w.number(x.ts);
+      w.raw(",");
+      w.number(x.seq);
+      w.raw(",");
+      w.text(x.record_id);
+      w.raw(",");
+      w.value(x.first_value);
+      w.raw(",");
+      w.number(x.first_ts);
+      w.raw(",");
+      w.number(x.first_seq);
+      w.raw(",");
+      w.text(x.first_record_id);
+      w.raw("]");
+    }
+    w.raw("}");
   }
-  Json k = Json::object();
-  for (const auto& [key, x] : consents_)
-    k[key] = Json::array({x.status, x.at, x.seq, x.source, x.record_id, x.evidence});
-  return Json{{"v", 1}, {"c", std::move(c)}, {"k", std::move(k)}, {"l", lineage_}}.dump(-1, ' ', false,
-                                                                                        Json::error_handler_t::replace);
+  w.raw(R"(},"k":{)");
+  bool first_consent = true;
+  for (const auto& [key, x] : consents_) {
+    if (!first_consent) w.raw(",");
+    first_consent = false;
+    w.text(key);
+    w.raw(":[");
+    w.text(x.status);
+    w.raw(",");
+    w.number(x.at);
+    w.raw(",");
+    w.number(x.seq);
+    w.raw(",");
+    w.text(x.source);
+    w.raw(",");
+    w.text(x.record_id);
+    w.raw(",");
+    w.value(x.evidence);
+    w.raw("]");
+  }
+  w.raw(R"(},"l":)");
+  w.value(lineage_);
+  w.raw(R"(,"v":1})");
+  return out;
 }
 
 ProfileState ProfileState::parse(const std::string& state, const std::string& attributes) {
+  return parse_state(state, attributes, true);
+}
+
+ProfileState ProfileState::parse_without_candidates(const std::string& state, const std::string& attributes) {
+  return parse_state(state, attributes, false);
+}
+
+ProfileState ProfileState::parse_state(const std::string& state, const std::string& attributes, bool candidates) {
   ProfileState p;
   Json a = Json::parse(attributes, nullptr, false);
   if (a.is_object()) p.attributes_ = std::move(a);
-  Json j = Json::parse(state, nullptr, false);
+  // Without candidates: the parser still reads "c" but builds nothing of it.
+  const Json::parser_callback_t skip_candidates = [](int depth, Json::parse_event_t event, Json& parsed) {
+    return !(depth == 1 && event == Json::parse_event_t::key && parsed == "c");
+  };
+  Json j = Json::parse(state, candidates ? nullptr : skip_candidates, false);
   if (!j.is_object()) {
-    p.adopt_uncandidated_attributes();
+    if (candidates) p.adopt_uncandidated_attributes();
     return p;
   }
   if (auto c = j.find("c"); c != j.end() && c->is_object()) {
@@ -269,8 +348,8 @@ ProfileState ProfileState::parse(const std::string& state, const std::string& at
                                  x[3].get<std::string>(), x[4].get<std::string>(), x[5]};
     }
   }
-  if (auto l = j.find("l"); l != j.end() && l->is_object()) p.lineage_ = *l;
-  p.adopt_uncandidated_attributes();
+  if (auto l = j.find("l"); l != j.end() && l->is_object()) p.lineage_ = std::move(*l);
+  if (candidates) p.adopt_uncandidated_attributes();
   return p;
 }
 

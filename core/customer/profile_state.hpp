@@ -87,10 +87,14 @@ class ProfileState {
   /// nothing: attributes come from their own column.
   std::string serialize() const;
   static ProfileState parse(const std::string& state, const std::string& attributes);
+  /// What a decision reads: attributes, lineage and consents, without the
+  /// per-source candidates (most of the text). Never write such a state back.
+  static ProfileState parse_without_candidates(const std::string& state, const std::string& attributes);
   /// Recomputes every winner (after a rule change or an absorb).
   void recompute(const Survivorship& rules);
 
  private:
+  static ProfileState parse_state(const std::string& state, const std::string& attributes, bool candidates);
   bool update_winner(const std::string& attribute, const Survivorship& rules);
   void adopt_uncandidated_attributes();
 

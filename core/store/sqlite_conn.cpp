@@ -1,6 +1,8 @@
 #include "store/sqlite_conn.hpp"
 
+#include <cstdlib>
 #include <stdexcept>
+#include <string_view>
 
 namespace touchpoint::core::sqlite {
 namespace {
@@ -91,13 +93,40 @@ MergeRow merge_row(Statement& q) {
 
 }  // namespace
 
+bool Conn::plan_check_enabled() {
+  static const bool on = [] {
+    const char* v = std::getenv("TOUCHPOINT_SQLITE_PLAN_CHECK");
+    return v != nullptr && *v != '\0' && std::string_view(v) != "0";
+  }();
+  return on;
+}
+
+// A statement that scans a whole table costs time in proportion to the store's
+// size: one such lookup on the apply path made a 200,000-record import take
+// hours instead of seconds (a partial index that a bound parameter cannot
+// use). The test suite turns this check on, so every statement any test
+// prepares is checked against a real schema. Statements that are meant to walk
+// a table (exports, listings, tiny tables) say so with a scan comment.
+void Conn::check_plan(const char* sql) {
+  if (std::string_view(sql).find("/* scan */") != std::string_view::npos) return;
+  Statement plan(db_, std::string("EXPLAIN QUERY PLAN ") + sql);
+  while (plan.step()) {
+    const std::string detail = plan.column_text(3);
+    if (detail.rfind("SCAN ", 0) == 0 && detail.rfind("SCAN CONSTANT ROW", 0) != 0)
+      throw std::logic_error("store statement scans a table (" + detail + "): " + sql);
+  }
+}
+
 Conn::Conn(const std::filesystem::path& path, bool read_only) : db_(path) {
   if (read_only) db_.exec("PRAGMA query_only=1");
 }
 
 Statement& Conn::st(const char* sql) {
   auto it = statements_.find(std::string_view(sql));
-  if (it == statements_.end()) it = statements_.emplace(std::string(sql), Statement(db_, sql)).first;
+  if (it == statements_.end()) {
+    if (plan_check_enabled()) check_plan(sql);
+    it = statements_.emplace(std::string(sql), Statement(db_, sql)).first;
+  }
   it->second.reset();  // a use that ended in an exception may have left it mid-step
   return it->second;
 }
@@ -144,7 +173,9 @@ std::optional<ProfileRow> Conn::profile(int64_t id) {
 }
 
 std::vector<int64_t> Conn::merged_into(int64_t survivor) {
-  Query q(st("SELECT id FROM profiles WHERE merged_into=? ORDER BY id"));
+  // "AND merged_into != 0" lets SQLite use the partial index (a bound value alone
+  // could be 0 or NULL, which the index leaves out).
+  Query q(st("SELECT id FROM profiles WHERE merged_into=? AND merged_into != 0 ORDER BY id"));
   q->bind(1, survivor);
   std::vector<int64_t> out;
   while (q->step()) out.push_back(q->column_int(0));
@@ -212,7 +243,7 @@ std::vector<SuppressionRow> Conn::suppressions_for(const std::vector<std::string
 
 std::vector<SuppressionRow> Conn::suppressions(std::string_view list, size_t limit) {
   Query q(
-      st("SELECT list, subject, reason, channels, until_ms, added_ms, source FROM suppressions "
+      st("/* scan */ SELECT list, subject, reason, channels, until_ms, added_ms, source FROM suppressions "
          "WHERE (?1 = '' OR list = ?1) ORDER BY list, subject LIMIT ?2"));
   q->bind_static(1, list).bind(2, static_cast<int64_t>(limit));
   std::vector<SuppressionRow> out;
@@ -263,7 +294,7 @@ std::vector<DecisionRow> Conn::decisions_of(int64_t profile, size_t limit) {
 }
 
 std::vector<AuditRow> Conn::audit(size_t limit) {
-  Query q(st("SELECT id, at, actor, action, target, address, detail FROM audit ORDER BY id DESC LIMIT ?"));
+  Query q(st("/* scan */ SELECT id, at, actor, action, target, address, detail FROM audit ORDER BY id DESC LIMIT ?"));
   q->bind(1, static_cast<int64_t>(limit));
   std::vector<AuditRow> out;
   while (q->step())
@@ -275,6 +306,11 @@ std::vector<AuditRow> Conn::audit(size_t limit) {
 bool Conn::tombstoned(std::string_view hash) {
   Query q(st("SELECT 1 FROM tombstones WHERE hash=?"));
   q->bind_static(1, hash);
+  return q->step();
+}
+
+bool Conn::has_tombstones() {
+  Query q(st("/* scan */ SELECT 1 FROM tombstones LIMIT 1"));  // stops at the first row
   return q->step();
 }
 
@@ -328,7 +364,7 @@ uint64_t Conn::journal_position() {
 }
 
 std::map<std::string, std::string> Conn::checkpoints() {
-  Query q(st("SELECT instance, cursor FROM checkpoints"));
+  Query q(st("/* scan */ SELECT instance, cursor FROM checkpoints"));
   std::map<std::string, std::string> out;
   while (q->step()) out[q->column_text(0)] = q->column_text(1);
   return out;
@@ -337,7 +373,7 @@ std::map<std::string, std::string> Conn::checkpoints() {
 StoreStats Conn::stats() {
   StoreStats s;
   {
-    Query q(st("SELECT name, value FROM store_counters"));
+    Query q(st("/* scan */ SELECT name, value FROM store_counters"));
     while (q->step()) {
       const std::string name = q->column_text(0);
       const auto value = static_cast<uint64_t>(std::max<int64_t>(0, q->column_int(1)));
@@ -565,7 +601,7 @@ size_t Conn::delete_payloads_mentioning(const std::vector<std::string>& needles)
     std::vector<int64_t> doomed;
     {
       Query q(
-          st("SELECT id, payload, reason FROM dead_letters WHERE instr(lower(payload), ?1) > 0 OR "
+          st("/* scan */ SELECT id, payload, reason FROM dead_letters WHERE instr(lower(payload), ?1) > 0 OR "
              "instr(lower(reason), ?1) > 0"));
       q->bind_static(1, needle);
       while (q->step())
@@ -576,7 +612,7 @@ size_t Conn::delete_payloads_mentioning(const std::vector<std::string>& needles)
     n += doomed.size();
     doomed.clear();
     {
-      Query q(st("SELECT id, envelope FROM outbox WHERE instr(lower(envelope), ?1) > 0"));
+      Query q(st("/* scan */ SELECT id, envelope FROM outbox WHERE instr(lower(envelope), ?1) > 0"));
       q->bind_static(1, needle);
       while (q->step())
         if (mentions(ascii_lower(q->column_text(1)), needle)) doomed.push_back(q->column_int(0));

@@ -24,6 +24,9 @@ class Conn {
   Database& db() { return db_; }
   /// A cached prepared statement (reset, bindings cleared) for `sql`.
   Statement& st(const char* sql);
+  /// Whether TOUCHPOINT_SQLITE_PLAN_CHECK is set: then st() refuses a
+  /// statement whose plan scans a whole table (see check_plan).
+  static bool plan_check_enabled();
 
   // ---- reads
   std::optional<int64_t> identity_profile(std::string_view kind, std::string_view value);
@@ -42,6 +45,7 @@ class Conn {
   std::vector<DecisionRow> decisions_of(int64_t profile, size_t limit);
   std::vector<AuditRow> audit(size_t limit);
   bool tombstoned(std::string_view hash);
+  bool has_tombstones();
   void each_profile(const std::function<bool(const ProfileRow&)>& fn);
   std::vector<DeadLetter> dead_letters(const DlqFilter& f);
   uint64_t journal_position();
@@ -82,6 +86,7 @@ class Conn {
   void set_journal_position(uint64_t seq);
 
  private:
+  void check_plan(const char* sql);
   Database db_;
   std::map<std::string, Statement, std::less<>> statements_;
 };

@@ -9,6 +9,12 @@
 namespace touchpoint::core {
 namespace {
 
+void configure_reads(sqlite::Database& db) {
+  // The read connection serves decisions and profile views: without this it
+  // had SQLite's 2 MiB default cache.
+  db.exec("PRAGMA cache_size=-65536");
+}
+
 void configure(sqlite::Database& db) {
   db.exec("PRAGMA journal_mode=WAL");
   // FULL: a commit is on disk before the journal segments it covers may be deleted.
@@ -19,6 +25,7 @@ void configure(sqlite::Database& db) {
   // checkpoint fsyncs, and pages rewritten in between are copied once.
   db.exec("PRAGMA wal_autocheckpoint=16384");
   db.exec("PRAGMA journal_size_limit=134217728");
+  configure_reads(db);
 }
 
 int64_t data_version(sqlite::Conn& c) {
@@ -31,7 +38,9 @@ int64_t data_version(sqlite::Conn& c) {
 // Reads on the shared read connection: one at a time, each call locked.
 class SqliteStore::SharedReads final : public StoreReads {
  public:
-  explicit SharedReads(const std::filesystem::path& path) : path_(path), conn_(path, true) {}
+  explicit SharedReads(const std::filesystem::path& path) : path_(path), conn_(path, true) {
+    configure_reads(conn_.db());
+  }
   sqlite::Conn& conn() { return conn_; }
   std::mutex& mu() { return mu_; }
 
@@ -66,6 +75,7 @@ class SqliteStore::SharedReads final : public StoreReads {
   std::vector<DecisionRow> decisions_of(int64_t p, size_t limit) override { TP_LOCKED(decisions_of(p, limit)); }
   std::vector<AuditRow> audit(size_t limit) override { TP_LOCKED(audit(limit)); }
   bool tombstoned(std::string_view h) override { TP_LOCKED(tombstoned(h)); }
+  bool has_tombstones() override { TP_LOCKED(has_tombstones()); }
   void each_profile(const std::function<bool(const ProfileRow&)>& fn) override {
     // Not locked for the whole scan: a simulation over a million profiles
     // must not starve the admin API. Its own connection gives it a snapshot.
@@ -123,6 +133,7 @@ class SqliteStore::Txn final : public StoreTxn {
   std::vector<DecisionRow> decisions_of(int64_t p, size_t n) override { return w_.decisions_of(p, n); }
   std::vector<AuditRow> audit(size_t n) override { return w_.audit(n); }
   bool tombstoned(std::string_view h) override { return w_.tombstoned(h); }
+  bool has_tombstones() override { return w_.has_tombstones(); }
   void each_profile(const std::function<bool(const ProfileRow&)>& fn) override { w_.each_profile(fn); }
 
   int64_t new_profile_id() override {

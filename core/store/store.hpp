@@ -139,6 +139,9 @@ class StoreReads {
   virtual std::vector<DecisionRow> decisions_of(int64_t profile, size_t limit) = 0;
   virtual std::vector<AuditRow> audit(size_t limit) = 0;
   virtual bool tombstoned(std::string_view hash) = 0;
+  /// Whether anyone was ever erased: until then no record needs its
+  /// identities hashed against the tombstones.
+  virtual bool has_tombstones() = 0;
   /// Calls fn for every live (not merged) profile in id order until it returns false.
   virtual void each_profile(const std::function<bool(const ProfileRow&)>& fn) = 0;
 };

@@ -217,6 +217,27 @@ TEST_P(CustomerSurvivorship, LineageIsInTheViewWithItsTime) {
   EXPECT_EQ(a["from"]["rule"], "source_priority");
 }
 
+// customer.cache_profiles: 0 keeps no profile between batches, so every
+// statement below reloads the profile from its stored state. The winners
+// and their lineage must be exactly those of a warm cache (the tests above).
+TEST_P(CustomerSurvivorship, AColdProfileCacheGivesTheSameWinners) {
+  configure(std::string(kRules) + "cache_profiles: 0\n");
+  TP_ANNA();
+  say("c1", "crm", 1000, {{"tags", {"vip", "newsletter"}}, {"first_name", "Anna"}, {"credit_score", 450}});
+  say("w1", "web", 2000, {{"tags", {"newsletter", "app"}}, {"first_name", "Ana"}, {"credit_score", 720}});
+  say("s1", "shop", 1500, {{"tags", "outlet"}, {"customer_since", "2017"}});
+  say("c2", "crm", 500, {{"customer_since", "2016"}});
+  EXPECT_EQ(value("first_name"), "Anna");
+  EXPECT_EQ(from("first_name"), lineage("crm", "c1", 1000, "source_priority"));
+  EXPECT_EQ(value("credit_score"), 720);
+  EXPECT_EQ(value("customer_since"), "2016");
+  EXPECT_EQ(from("customer_since"), lineage("crm", "c2", 500, "first_seen"));
+  std::vector<std::string> tags;
+  for (const Json& t : value("tags")) tags.push_back(t.get<std::string>());
+  std::sort(tags.begin(), tags.end());
+  EXPECT_EQ(tags, (Strings{"app", "newsletter", "outlet", "vip"}));
+}
+
 TEST(SurvivorshipConfig, BadRulesAreConfigErrorsWithTheirPosition) {
   auto error = [](const std::string& yaml) -> std::string {
     try {
@@ -238,6 +259,44 @@ TEST(SurvivorshipConfig, BadRulesAreConfigErrorsWithTheirPosition) {
             std::string::npos);
   EXPECT_NE(error("identities:\n  fax: {}\n").find("test.yaml:2:3"), std::string::npos);
   EXPECT_NE(error("identities:\n  email: { blocked_patterns: [\"(\"] }\n").find("not a valid RE2"), std::string::npos);
+  EXPECT_NE(error("cache_profiles: -1").find("customer.cache_profiles"), std::string::npos);
+  EXPECT_NE(error("cache_profiles: lots").find("test.yaml:1:17"), std::string::npos);
+  EXPECT_NE(error("cache_profiles: 99999999999999999999").find("customer.cache_profiles"), std::string::npos);
+  EXPECT_EQ(customer_config("cache_profiles: 5").cache_profiles, 5u);
+  EXPECT_EQ(customer_config("rulebook: r.yaml").cache_profiles, 20'000u);
+}
+
+// The stored state is written by hand (no Json tree) for speed; it must be
+// exactly the canonical JSON a parse and dump give, and read back to the same
+// state, also for hostile keys and values.
+TEST(ProfileStateFormat, SerializeIsCanonicalJsonAndRoundTripsHostileValues) {
+  CustomerConfig config;
+  config.survivorship.push_back({{"tags"}, SurvivorshipRule::union_, {}});
+  const customer::Survivorship rules(config);
+  customer::ProfileState state;
+  const std::string invalid_utf8 = "M\xfcller \xc3";
+  const Json data = {{"first_name", "Zo\u00eb \"quoted\" \\ back\nslash\t\u0001"},
+                     {"last_name", invalid_utf8},
+                     {"address", {{"street", "Hauptstra\u00dfe 1"}, {"lines", {1, 2.5, nullptr, true}}}},
+                     {"tags", {"a", "b"}},
+                     {"credit_score", -9223372036854775807LL},
+                     {"weird \"key\"\u2028", ""}};
+  state.apply_attributes(data, "crm\"src", 1000, 1, "rec \"1\"", rules);
+  state.apply_attributes({{"first_name", "Anna"}, {"tags", {"c"}}}, "web", 2000, 2, "r2", rules);
+  state.apply_consent("email", "marketing",
+                      customer::Consent{"granted", 3000, 3, "web", "r3", {{"ip", "127.0.0.1"}, {"doc", "\u00e4"}}});
+  const std::string text = state.serialize();
+  const Json parsed = Json::parse(text, nullptr, false);
+  ASSERT_TRUE(parsed.is_object()) << text;
+  EXPECT_EQ(parsed.dump(-1, ' ', false, Json::error_handler_t::replace), text);
+  const customer::ProfileState back =
+      customer::ProfileState::parse(text, state.attributes().dump(-1, ' ', false, Json::error_handler_t::replace));
+  EXPECT_EQ(back.serialize(), text);
+  // Invalid UTF-8 is stored as U+FFFD (the replacement the whole store uses).
+  const auto text_of = [](const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); };
+  EXPECT_EQ(text_of(back.attributes()), text_of(state.attributes()));
+  EXPECT_NE(text.find("M\xef\xbf\xbdller"), std::string::npos) << text;
+  EXPECT_EQ(parsed["k"]["email/marketing"][5]["doc"], "\u00e4");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, CustomerSurvivorship, ::testing::ValuesIn(backends()), backend_name);

@@ -666,8 +666,11 @@ TEST_P(RowsConformance, AuditIsNewestFirst) {
 }
 
 TEST_P(RowsConformance, TombstonesAreIdempotentAndPersistent) {
+  EXPECT_FALSE(store().reads().has_tombstones());
   auto t = store().begin();
+  EXPECT_FALSE(t->has_tombstones());
   t->add_tombstone("3f7a", 100);
+  EXPECT_TRUE(t->has_tombstones()) << "the transaction sees its own tombstone";
   t->add_tombstone("3f7a", 200);  // again: no error
   t->add_tombstone("b0b0", 100);
   EXPECT_TRUE(t->tombstoned("3f7a"));
@@ -676,8 +679,10 @@ TEST_P(RowsConformance, TombstonesAreIdempotentAndPersistent) {
   EXPECT_TRUE(store().reads().tombstoned("b0b0"));
   EXPECT_FALSE(store().reads().tombstoned("3F7A"));
   EXPECT_FALSE(store().reads().tombstoned(""));
+  EXPECT_TRUE(store().reads().has_tombstones());
   reopen();
   EXPECT_TRUE(store().reads().tombstoned("3f7a"));
+  EXPECT_TRUE(store().reads().has_tombstones());
 }
 
 // ------------------------------------------------------------------ GDPR payload deletion

@@ -7,10 +7,12 @@
 #include <sqlite3.h>
 
 #include <fstream>
+#include <stdexcept>
 
 #include "backend.hpp"
 #include "customer/customer_store.hpp"
 #include "rows_util.hpp"
+#include "store/sqlite_conn.hpp"
 #include "store/sqlite_schema.hpp"
 #include "store/sqlite_store.hpp"
 
@@ -100,6 +102,25 @@ TEST_F(SqliteSpecific, FreshStoreIsAtTheLatestSchemaInWalMode) {
             std::to_string(sqlite::latest_schema_version()));
   EXPECT_NE(s.describe().find(path().string()), std::string::npos);
   EXPECT_NE(s.describe().find(std::to_string(sqlite::latest_schema_version())), std::string::npos);
+}
+
+// Every test process runs with the plan check on (tests/common/strict_store.cpp):
+// a statement whose plan walks a whole table is refused before it is used.
+TEST_F(SqliteSpecific, PlanCheckRefusesAStatementThatScansATable) {
+  SqliteStore s(path());  // creates the schema
+  ASSERT_TRUE(sqlite::Conn::plan_check_enabled());
+  sqlite::Conn conn(path(), true);
+  try {
+    conn.st("SELECT id FROM profiles WHERE attributes = ?");
+    ADD_FAILURE() << "a scan of profiles was accepted";
+  } catch (const std::logic_error& e) {
+    EXPECT_NE(std::string(e.what()).find("SCAN profiles"), std::string::npos) << e.what();
+  }
+  // The bug this check was written for: a partial index that a bound value alone cannot use.
+  EXPECT_THROW(conn.st("SELECT id FROM profiles WHERE merged_into=? ORDER BY id"), std::logic_error);
+  EXPECT_NO_THROW(conn.st("SELECT id FROM profiles WHERE merged_into=? AND merged_into != 0 ORDER BY id"));
+  EXPECT_NO_THROW(conn.st("SELECT attributes FROM profiles WHERE id=?"));
+  EXPECT_NO_THROW(conn.st("/* scan */ SELECT id FROM profiles"));  // declared: exports and listings walk tables
 }
 
 TEST_F(SqliteSpecific, CreatesTheDataDirectory) {
