@@ -91,7 +91,8 @@ if ((build)); then
   gen=()
   [[ -f $build_dir/CMakeCache.txt ]] || gen=(-G "${CMAKE_GENERATOR:-Ninja}")
   CC=clang CXX=clang++ cmake -S . -B "$build_dir" "${gen[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DTOUCHPOINT_FUZZ=ON -DTOUCHPOINT_BUILD_TESTS=ON -DTOUCHPOINT_BUILD_BENCH=OFF -DTOUCHPOINT_DEVELOPER_MODE=OFF >/dev/null
+    -DTOUCHPOINT_FUZZ=ON -DTOUCHPOINT_BUILD_TESTS=ON -DTOUCHPOINT_BUILD_BENCH=OFF -DTOUCHPOINT_DEVELOPER_MODE=OFF \
+    -DTOUCHPOINT_DEBUG_INFO=lines >/dev/null
   cmake --build "$build_dir" --target fuzzers --parallel "$build_jobs"
 fi
 
