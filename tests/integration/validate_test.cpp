@@ -47,6 +47,25 @@ TEST_F(ValidateTest, ValidConfigExitsZero) {
   EXPECT_EQ(r.out, "");
 }
 
+// The rulebook named by customer.rulebook is part of the configuration.
+TEST_F(ValidateTest, BrokenRulebookExitsTwoWithFileLineCol) {
+  const fs::path rulebook = root_ / "rulebook.yaml";
+  write_file_atomic(rulebook,
+                    "channels: [email]\n"
+                    "rules:\n"
+                    "  - name: caps\n"
+                    "    kind: frequency_cap\n"
+                    "    effect: suppress\n"
+                    "    max: many\n");
+  write_hub_config("customer:\n  rulebook: " + rulebook.string() + "\n");
+  CommandResult r = cli({"validate"});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  expect_located(r.err, rulebook, 6, 10, "max");
+  write_file_atomic(rulebook, "channels: [email]\nrules: []\n");
+  r = cli({"validate"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
 TEST_F(ValidateTest, BrokenPipelineYamlExitsTwoWithFileLineCol) {
   // An unclosed flow mapping: a YAML syntax error.
   write_pipeline_file("broken.yaml",
