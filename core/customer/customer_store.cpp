@@ -49,7 +49,12 @@ void CustomerStore::clear_caches() {
 }
 
 void CustomerStore::trim_caches() {
-  if (profile_cache_.size() > profile_cache_max_) profile_cache_.clear();
+  // Down to three quarters, not to nothing: a working set just above the
+  // limit then reloads a quarter of it per batch instead of all of it.
+  if (profile_cache_.size() <= profile_cache_max_) return;
+  const size_t keep = profile_cache_max_ - profile_cache_max_ / 4;
+  for (auto it = profile_cache_.begin(); it != profile_cache_.end() && profile_cache_.size() > keep;)
+    it = profile_cache_.erase(it);
 }
 
 CustomerStore::Cached* CustomerStore::load(StoreTxn& txn, int64_t profile) {

@@ -93,6 +93,11 @@ MergeRow merge_row(Statement& q) {
 
 }  // namespace
 
+Statement Conn::one_off(const std::string& sql) {
+  if (plan_check_enabled()) check_plan(sql.c_str());
+  return Statement(db_, sql);
+}
+
 bool Conn::plan_check_enabled() {
   static const bool on = [] {
     const char* v = std::getenv("TOUCHPOINT_SQLITE_PLAN_CHECK");
@@ -197,8 +202,8 @@ std::vector<RecordRow> Conn::records_of(int64_t profile, size_t limit, bool newe
 std::vector<RecordRow> Conn::records_with_origin(const std::vector<int64_t>& origins) {
   std::vector<RecordRow> out;
   if (origins.empty()) return out;
-  Statement q(db_, std::string("SELECT ") + kRecordColumns + " FROM records WHERE origin_profile IN (" +
-                       placeholders(origins.size()) + ") ORDER BY seq");
+  Statement q = one_off(std::string("SELECT ") + kRecordColumns + " FROM records WHERE origin_profile IN (" +
+                        placeholders(origins.size()) + ") ORDER BY seq");
   for (size_t i = 0; i < origins.size(); ++i) q.bind(static_cast<int>(i + 1), origins[i]);
   while (q.step()) out.push_back(record_row(q));
   return out;
@@ -316,9 +321,9 @@ bool Conn::has_tombstones() {
 
 void Conn::each_profile(const std::function<bool(const ProfileRow&)>& fn) {
   // Its own statement: fn may run other queries on this connection.
-  Statement q(db_,
-              "SELECT id, created_ms, updated_ms, attributes, state FROM profiles "
-              "WHERE COALESCE(merged_into, 0) = 0 ORDER BY id");
+  Statement q = one_off(
+      "/* scan */ SELECT id, created_ms, updated_ms, attributes, state FROM profiles "
+      "WHERE COALESCE(merged_into, 0) = 0 ORDER BY id");
   while (q.step()) {
     ProfileRow r{q.column_int(0), q.column_int(1), q.column_int(2), q.column_text(3), q.column_text(4), 0};
     if (!fn(r)) break;
@@ -326,14 +331,14 @@ void Conn::each_profile(const std::function<bool(const ProfileRow&)>& fn) {
 }
 
 std::vector<DeadLetter> Conn::dead_letters(const DlqFilter& f) {
-  std::string sql =
-      "SELECT id, record_id, pipeline, step, error_class, reason, location, payload, attempts, first_ms, last_ms, "
-      "state FROM dead_letters WHERE 1=1";
+  std::string sql =  // a listing: filters narrow it, none need an index
+      "/* scan */ SELECT id, record_id, pipeline, step, error_class, reason, location, payload, attempts, first_ms, "
+      "last_ms, state FROM dead_letters WHERE 1=1";
   if (f.id) sql += " AND id=?1";
   if (f.pipeline) sql += " AND pipeline=?2";
   if (f.state) sql += " AND state=?3";
   sql += " ORDER BY id LIMIT ?4";
-  Statement q(db_, sql);
+  Statement q = one_off(sql);
   if (f.id) q.bind(1, *f.id);
   if (f.pipeline) q.bind(2, *f.pipeline);
   if (f.state) q.bind(3, *f.state);

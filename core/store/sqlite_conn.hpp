@@ -87,6 +87,8 @@ class Conn {
 
  private:
   void check_plan(const char* sql);
+  /// A statement built for one call (its text varies), checked like st()'s.
+  Statement one_off(const std::string& sql);
   Database db_;
   std::map<std::string, Statement, std::less<>> statements_;
 };

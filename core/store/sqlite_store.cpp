@@ -25,7 +25,6 @@ void configure(sqlite::Database& db) {
   // checkpoint fsyncs, and pages rewritten in between are copied once.
   db.exec("PRAGMA wal_autocheckpoint=16384");
   db.exec("PRAGMA journal_size_limit=134217728");
-  configure_reads(db);
 }
 
 int64_t data_version(sqlite::Conn& c) {

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdint>
 
 #include "customer_test_util.hpp"
 
@@ -283,6 +284,7 @@ TEST(ProfileStateFormat, SerializeIsCanonicalJsonAndRoundTripsHostileValues) {
                      {"weird \"key\"\u2028", ""}};
   state.apply_attributes(data, "crm\"src", 1000, 1, "rec \"1\"", rules);
   state.apply_attributes({{"first_name", "Anna"}, {"tags", {"c"}}}, "web", 2000, 2, "r2", rules);
+  state.apply_attributes({{"risk", 0.1}}, "legacy", -86'400'000, INT64_MIN, "r0", rules);  // before 1970, odd seq
   state.apply_consent("email", "marketing",
                       customer::Consent{"granted", 3000, 3, "web", "r3", {{"ip", "127.0.0.1"}, {"doc", "\u00e4"}}});
   const std::string text = state.serialize();
@@ -297,6 +299,17 @@ TEST(ProfileStateFormat, SerializeIsCanonicalJsonAndRoundTripsHostileValues) {
   EXPECT_EQ(text_of(back.attributes()), text_of(state.attributes()));
   EXPECT_NE(text.find("M\xef\xbf\xbdller"), std::string::npos) << text;
   EXPECT_EQ(parsed["k"]["email/marketing"][5]["doc"], "\u00e4");
+  EXPECT_EQ(parsed["c"]["risk"]["legacy"][1], -86'400'000);
+  EXPECT_EQ(parsed["c"]["risk"]["legacy"][2], INT64_MIN);
+
+  // What decisions read: no candidates, the same attributes, lineage and consents.
+  const customer::ProfileState light =
+      customer::ProfileState::parse_without_candidates(text, text_of(state.attributes()));
+  const Json light_parsed = Json::parse(light.serialize());
+  EXPECT_EQ(light_parsed["c"], Json::object());
+  EXPECT_EQ(light_parsed["k"], parsed["k"]);
+  EXPECT_EQ(light_parsed["l"], parsed["l"]);
+  EXPECT_EQ(text_of(light.attributes()), text_of(state.attributes()));
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, CustomerSurvivorship, ::testing::ValuesIn(backends()), backend_name);

@@ -671,6 +671,7 @@ TEST_P(RowsConformance, TombstonesAreIdempotentAndPersistent) {
   EXPECT_FALSE(t->has_tombstones());
   t->add_tombstone("3f7a", 100);
   EXPECT_TRUE(t->has_tombstones()) << "the transaction sees its own tombstone";
+  EXPECT_FALSE(store().reads().has_tombstones()) << "readers do not see it before the commit";
   t->add_tombstone("3f7a", 200);  // again: no error
   t->add_tombstone("b0b0", 100);
   EXPECT_TRUE(t->tombstoned("3f7a"));

@@ -108,13 +108,15 @@ TEST_F(SqliteSpecific, FreshStoreIsAtTheLatestSchemaInWalMode) {
 // a statement whose plan walks a whole table is refused before it is used.
 TEST_F(SqliteSpecific, PlanCheckRefusesAStatementThatScansATable) {
   SqliteStore s(path());  // creates the schema
-  ASSERT_TRUE(sqlite::Conn::plan_check_enabled());
+  if (!sqlite::Conn::plan_check_enabled()) GTEST_SKIP() << "TOUCHPOINT_SQLITE_PLAN_CHECK=0 in the environment";
   sqlite::Conn conn(path(), true);
   try {
     conn.st("SELECT id FROM profiles WHERE attributes = ?");
     ADD_FAILURE() << "a scan of profiles was accepted";
   } catch (const std::logic_error& e) {
-    EXPECT_NE(std::string(e.what()).find("SCAN profiles"), std::string::npos) << e.what();
+    const std::string what = e.what();  // "SCAN profiles" (SQLite >= 3.36) or "SCAN TABLE profiles"
+    EXPECT_NE(what.find("(SCAN "), std::string::npos) << what;
+    EXPECT_NE(what.find("profiles"), std::string::npos) << what;
   }
   // The bug this check was written for: a partial index that a bound value alone cannot use.
   EXPECT_THROW(conn.st("SELECT id FROM profiles WHERE merged_into=? ORDER BY id"), std::logic_error);
