@@ -228,9 +228,31 @@ class StateWriter {
   explicit StateWriter(std::string& out)
       : out_(out), json_(nlohmann::detail::output_adapter<char>(out), ' ', Json::error_handler_t::replace) {}
   void raw(std::string_view s) { out_.append(s); }
-  void value(const Json& v) { json_.dump(v, false, false, 0); }
-  void text(const std::string& s) { value(Json(s)); }  // escaped exactly as dump() escapes
-  void number(int64_t n) { out_.append(std::to_string(n)); }
+  void put(const Json& v) { json_.dump(v, false, false, 0); }
+  void put(const std::string& s) { put(Json(s)); }  // escaped exactly as dump() escapes
+  void put(int64_t n) { out_.append(std::to_string(n)); }
+  /// [a,b,...]
+  template <typename... T>
+  void array(const T&... items) {
+    raw("[");
+    bool first = true;
+    ((raw(first ? "" : ","), put(items), first = false), ...);
+    raw("]");
+  }
+  /// {"key":<body(value)>,...} over a sorted map, as Json objects are dumped.
+  template <typename Map, typename Body>
+  void object(const Map& m, Body body) {
+    raw("{");
+    bool first = true;
+    for (const auto& [key, value] : m) {
+      if (!first) raw(",");
+      first = false;
+      put(key);
+      raw(":");
+      body(value);
+    }
+    raw("}");
+  }
 
  private:
   std::string& out_;
@@ -244,60 +266,16 @@ std::string ProfileState::serialize() const {
   std::string out;
   out.reserve(512);
   StateWriter w(out);
-  w.raw(R"({"c":{)");
-  bool first_attribute = true;
-  for (const auto& [attribute, by_source] : candidates_) {
-    if (!first_attribute) w.raw(",");
-    first_attribute = false;
-    w.text(attribute);
-    w.raw(":{");
-    bool first_source = true;
-    for (const auto& [source, x] : by_source) {
-      if (!first_source) w.raw(",");
-      first_source = false;
-      w.text(source);
-      w.raw(":[");
-      w.value(x.value);
-      w.raw(",");
-      w.number(x.ts);
-      w.raw(",");
-      w.number(x.seq);
-      w.raw(",");
-      w.text(x.record_id);
-      w.raw(",");
-      w.value(x.first_value);
-      w.raw(",");
-      w.number(x.first_ts);
-      w.raw(",");
-      w.number(x.first_seq);
-      w.raw(",");
-      w.text(x.first_record_id);
-      w.raw("]");
-    }
-    w.raw("}");
-  }
-  w.raw(R"(},"k":{)");
-  bool first_consent = true;
-  for (const auto& [key, x] : consents_) {
-    if (!first_consent) w.raw(",");
-    first_consent = false;
-    w.text(key);
-    w.raw(":[");
-    w.text(x.status);
-    w.raw(",");
-    w.number(x.at);
-    w.raw(",");
-    w.number(x.seq);
-    w.raw(",");
-    w.text(x.source);
-    w.raw(",");
-    w.text(x.record_id);
-    w.raw(",");
-    w.value(x.evidence);
-    w.raw("]");
-  }
-  w.raw(R"(},"l":)");
-  w.value(lineage_);
+  w.raw(R"({"c":)");
+  w.object(candidates_, [&](const auto& by_source) {
+    w.object(by_source, [&](const Candidate& x) {
+      w.array(x.value, x.ts, x.seq, x.record_id, x.first_value, x.first_ts, x.first_seq, x.first_record_id);
+    });
+  });
+  w.raw(R"(,"k":)");
+  w.object(consents_, [&](const Consent& x) { w.array(x.status, x.at, x.seq, x.source, x.record_id, x.evidence); });
+  w.raw(R"(,"l":)");
+  w.put(lineage_);
   w.raw(R"(,"v":1})");
   return out;
 }

@@ -18,15 +18,7 @@ class CustomerAdminTest : public HubTest {
  protected:
   void SetUp() override {
     HubTest::SetUp();
-    write_hub_config(std::string("customer:\n  rulebook: ") + TP_SOURCE_DIR +
-                     "/config/rulebook.yaml\n"
-                     "  identities:\n    \"ext:crm\": { max_per_profile: 1 }\n");
-    std::string yaml = read_file(fs::path(TP_SOURCE_DIR) / "pipelines/records.yaml");
-    const std::string listen = "    listen: 127.0.0.1:8080\n";
-    ASSERT_NE(yaml.find(listen), std::string::npos) << "pipelines/records.yaml changed its listen line";
-    yaml.replace(yaml.find(listen), listen.size(),
-                 "    listen: 127.0.0.1:0\n    port_file: " + (data_ / "records.port").string() + "\n");
-    write_pipeline_file("records.yaml", yaml);
+    ASSERT_NO_FATAL_FAILURE(write_shipped_customer_setup());
     ASSERT_NO_FATAL_FAILURE(start_hub());
     // Ben: credit score 450, e-mail marketing consent, a branch visit on 2026-11-28.
     // Clara: two CRM-less profiles that a third record links (a merge).

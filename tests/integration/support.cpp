@@ -342,6 +342,19 @@ void HubTest::write_webhook_pipeline(const std::string& name, const std::string&
   write_pipeline_file(name + ".yaml", y.str());
 }
 
+void HubTest::write_shipped_customer_setup() {
+  std::string customer = "customer:\n  rulebook: ";  // appended piecewise: GCC 12 warns on a + chain here
+  customer += TP_SOURCE_DIR;
+  customer += "/config/rulebook.yaml\n  identities:\n    \"ext:crm\": { max_per_profile: 1 }\n";
+  write_hub_config(customer);
+  std::string yaml = read_file(std::filesystem::path(TP_SOURCE_DIR) / "pipelines/records.yaml");
+  const std::string listen = "    listen: 127.0.0.1:8080\n";
+  ASSERT_NE(yaml.find(listen), std::string::npos) << "pipelines/records.yaml changed its listen line";
+  yaml.replace(yaml.find(listen), listen.size(),
+               "    listen: 127.0.0.1:0\n    port_file: " + (data_ / "records.port").string() + "\n");
+  write_pipeline_file("records.yaml", yaml);
+}
+
 void HubTest::write_pipeline_file(const std::string& file_name, const std::string& yaml) {
   write_file_atomic(pipelines_ / file_name, yaml);
 }

@@ -98,6 +98,10 @@ class HubTest : public ::testing::Test {
   void write_webhook_pipeline(const std::string& name, const std::string& transforms_yaml = "",
                               const std::string& extra_source_config = "", const std::string& listen = "127.0.0.1:0");
   void write_pipeline_file(const std::string& file_name, const std::string& yaml);
+  /// The hub config with the shipped rulebook (config/rulebook.yaml) and one
+  /// ext:crm per profile, and the shipped records pipeline
+  /// (pipelines/records.yaml) moved to a free port (port file data/records.port).
+  void write_shipped_customer_setup();
 
   /// Starts the hub and waits for /ready (asserting on failure).
   void start_hub();
