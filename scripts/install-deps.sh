@@ -11,6 +11,8 @@ packages=(
   libgtest-dev libgmock-dev nlohmann-json3-dev zlib1g-dev binutils curl ccache abigail-tools clang-format
   libre2-dev clang libclang-rt-14-dev util-linux
   libhowardhinnant-date-dev tzdata faketime
+  # the channel plugins: MIME and templates, and the real servers their tests start
+  libgmime-3.0-dev libkainjow-mustache-dev postfix dovecot-imapd openssh-server
 )
 
 missing=()
@@ -22,6 +24,8 @@ if ((${#missing[@]})); then
   SUDO=""
   [[ $(id -u) -eq 0 ]] || SUDO="sudo"
   echo "installing: ${missing[*]}"
+  # postfix asks for a mail setup on install; the tests write their own configuration.
+  echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi

@@ -172,7 +172,11 @@ typedef struct tp_emit {
 typedef void (*tp_emit_done_fn)(void* user, tp_status status, tp_str message);
 
 /* A sink reports the outcome of individual records of a write() batch
- * through this. Records not reported take the status write() returns. */
+ * through this. Records not reported take the status write() returns.
+ * v1.1: with TP_OK, `message` is the provider's id for the delivered record
+ * (an SMTP queue id or Message-ID, a letter-shop row key, a call-list id),
+ * or empty. The hub stores it on the contact, so that responses naming only
+ * the provider's id find their contact. At most TP_MAX_ID_BYTES are kept. */
 typedef struct tp_outcome_sink {
   size_t size; /* v1.0 */
   void* ctx;   /* v1.0 host context, pass back unchanged */

@@ -113,6 +113,8 @@ class Outcomes {
   void retryable(size_t index, std::string_view message) { report(index, TP_STATUS_RETRYABLE, message); }
   void permanent(size_t index, std::string_view message) { report(index, TP_STATUS_PERMANENT, message); }
   void ok(size_t index) { report(index, TP_OK, {}); }
+  /// Delivered, with the provider's id for it (ABI 1.1; a 1.0 hub ignores it).
+  void sent(size_t index, std::string_view provider_id) { report(index, TP_OK, provider_id); }
 
  private:
   void report(size_t index, tp_status status, std::string_view message) {
