@@ -121,6 +121,8 @@ RowReader::Status RowReader::continue_skip(Row& row) {
   }
   row = std::move(skip_row_);
   skip_row_ = Row{};
+  // Cut only when the kept prefix is short of the line (as for a complete over-long line).
+  row.raw_cut = row.raw.size() < base_ + k - row.offset;
   row.end_offset = base_ + end;
   row.next_line = row.line + 1;
   pos_ = end;
@@ -266,6 +268,10 @@ RowReader::Parse RowReader::parse_row(Row& row) {
             first_break = i;
             first_break_end = i + len;
           }
+          // A first line over the limit is rejected as over-long, as without line-local
+          // quotes: no fix of the quote could make it fit, and a reader that cannot tell
+          // CR from CRLF yet (chunked input) already rejected it so.
+          if (first_break_end - start > max) return reject_oversize();
           if (line_local)
             return reject_first_line(
                 "unterminated quoted field (after earlier malformed rows, a quoted field may "

@@ -22,10 +22,12 @@
 //  - Bounded work: such a failed row was scanned up to some offset (its
 //    "horizon"). If a second row that starts before that horizon fails the
 //    same way, quoted fields may no longer span lines until the horizon: a
-//    line break inside quotes then ends the row as malformed. So every byte
-//    is scanned a bounded number of times, whatever the input (without this,
-//    a file of lines like `a","x` would be rescanned up to max_row_bytes
-//    from every line). The state travels in the cursor (horizon(), strict()).
+//    line break inside quotes then ends the row as malformed (as over-long
+//    when that first line alone is longer than max_row_bytes, as it is
+//    without this rule). So every byte is scanned a bounded number of times,
+//    whatever the input (without this, a file of lines like `a","x` would
+//    be rescanned up to max_row_bytes from every line). The state travels in
+//    the cursor (horizon(), strict()).
 //  - A UTF-8 BOM at absolute offset 0 is skipped. Elsewhere it is data.
 #ifndef TOUCHPOINT_CSV_CSV_READER_HPP
 #define TOUCHPOINT_CSV_CSV_READER_HPP

@@ -352,6 +352,54 @@ TEST(Reader, RecoveryStateResumesExactly) {
   }
 }
 
+// Regression csv-chunked-oversize-quote-message (tests/fuzz/regressions): after earlier
+// malformed rows (quoted fields line-local), a line over the limit whose quote is open at its
+// line break said "unterminated quoted field" when read whole, but "row exceeds max_row_bytes"
+// when a chunk ended at its CR. Over the limit is the reason: closing the quote would not
+// make the line fit.
+TEST(Reader, OverLongLineWithOpenQuoteAfterMalformedRowsIsOversizeWhateverTheChunking) {
+  ReaderOptions o;
+  o.max_row_bytes = 64;
+  // Two `a","x` rows fail over the limit (the second inside the first's span: line-local
+  // quotes), the third on its line break; then a line of 64 bytes opening a quote.
+  const std::string prefix = "h\na\",\"x\na\",\"x\na\",\"x\n";
+  const std::string line = "x,\"" + std::string(61, 'q');
+  ASSERT_EQ(line.size(), 64u);
+  for (const std::string& tail : {std::string("\r"), std::string("\n"), std::string("\r\nok,1\n"),
+                                  std::string("\rok,1\n"), std::string("\nok,1")}) {
+    const std::string in = prefix + line + tail;
+    SCOPED_TRACE(::testing::PrintToString(tail));
+    const auto whole = read_all(in, o);
+    ASSERT_EQ(whole.size(), tail.size() > 2 ? 6u : 5u) << ::testing::PrintToString(summary(whole));
+    EXPECT_NE(whole[3].error.find("may not span lines"), std::string::npos) << whole[3].error;
+    const Row& over = whole[4];
+    EXPECT_EQ(over.error, "row exceeds max_row_bytes (64 bytes); unterminated quote or missing line break?");
+    EXPECT_EQ(over.raw, line);
+    EXPECT_FALSE(over.raw_cut);
+    EXPECT_EQ(over.offset, prefix.size());
+    EXPECT_EQ(over.line, 5u);
+    EXPECT_EQ(over.next_line, 6u);
+    if (tail.size() > 2) {
+      EXPECT_EQ(whole[5].fields, (Fields{"ok", "1"}));
+      EXPECT_EQ(whole[5].line, 6u);
+    }
+    for (size_t chunk : {1, 7, 4096}) {
+      const auto chunked = read_all(in, o, chunk);
+      ASSERT_EQ(chunked.size(), whole.size()) << chunk;
+      for (size_t i = 0; i < whole.size(); ++i) {
+        EXPECT_EQ(chunked[i].error, whole[i].error) << chunk << " row " << i;
+        EXPECT_EQ(chunked[i].fields, whole[i].fields) << chunk << " row " << i;
+        EXPECT_EQ(chunked[i].raw, whole[i].raw) << chunk << " row " << i;
+        EXPECT_EQ(chunked[i].raw_cut, whole[i].raw_cut) << chunk << " row " << i;
+        EXPECT_EQ(chunked[i].offset, whole[i].offset) << chunk << " row " << i;
+        EXPECT_EQ(chunked[i].end_offset, whole[i].end_offset) << chunk << " row " << i;
+        EXPECT_EQ(chunked[i].line, whole[i].line) << chunk << " row " << i;
+        EXPECT_EQ(chunked[i].next_line, whole[i].next_line) << chunk << " row " << i;
+      }
+    }
+  }
+}
+
 TEST(Reader, HugeFieldWithinLimit) {
   std::string big(1 << 20, 'z');
   std::string in = "a,b\n1,\"" + big + "\"\n2,x\n";
