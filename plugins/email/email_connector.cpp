@@ -1,0 +1,186 @@
+#include "email_connector.hpp"
+
+#include <chrono>
+#include <ctime>
+#include <stdexcept>
+#include <thread>
+
+#include "composer.hpp"
+#include "envelope.hpp"
+
+namespace tp_email {
+
+namespace {
+
+using touchpoint::ConfigError;
+using touchpoint::LogLevel;
+
+// Validation shared by validate_config() and the constructor.
+EmailConfig checked_config(std::string_view json) {
+  EmailConfig c = parse_email_config(json);
+  if (!c.default_template.empty() && !valid_template_name(c.default_template))
+    throw ConfigError("email config: 'default_template' is not a plain file name ([A-Za-z0-9._-])");
+#ifdef TP_EMAIL_WITH_INTAKE
+  if (c.intake_json) {
+    try {
+      (void)intake::parse_intake_config(*c.intake_json);
+    } catch (const std::invalid_argument& e) {
+      throw ConfigError(std::string("email config: 'intake': ") + e.what());
+    }
+  }
+#else
+  if (c.intake_json)
+    throw ConfigError(
+        "email config: 'intake' is not available: this build of the email plugin has no bounce intake "
+        "(tp_email_intake was not built)");
+#endif
+  return c;
+}
+
+}  // namespace
+
+EmailConnector::EmailConnector(touchpoint::Host host, std::string_view config_json)
+    : Connector(host), config_(checked_config(config_json)) {
+  if (config_.has_sink) {
+    templates_ = std::make_unique<TemplateStore>(config_.templates);
+    smtp_ = std::make_unique<SmtpClient>(config_.smtp, [h = this->host()](int level, const std::string& m) {
+      h.log(static_cast<LogLevel>(level), "email: " + m);
+    });
+    if (config_.rate_per_second > 0) bucket_.emplace(config_.rate_per_second, TokenBucket::Clock::now());
+  }
+#ifdef TP_EMAIL_WITH_INTAKE
+  if (config_.intake_json) {
+    try {
+      intake_ = std::make_unique<intake::Intake>(intake::parse_intake_config(*config_.intake_json),
+                                                 config_.unsubscribe.secret);
+    } catch (const std::invalid_argument& e) {
+      throw ConfigError(std::string("email config: 'intake': ") + e.what());
+    }
+  }
+#endif
+}
+
+EmailConnector::~EmailConnector() { close(); }
+
+void EmailConnector::validate_config(std::string_view config_json) { (void)checked_config(config_json); }
+
+void EmailConnector::check() {
+  if (!smtp_) return;
+  const std::string problem = smtp_->probe();
+  if (!problem.empty()) throw touchpoint::RetryableError("email: " + problem);
+}
+
+std::string EmailConnector::discover() {
+  std::string out = "{\"streams\":[";
+  if (smtp_) out += "{\"name\":\"message\",\"direction\":\"sink\"}";
+  if (config_.intake_json) out += std::string(smtp_ ? "," : "") + "{\"name\":\"response\",\"direction\":\"source\"}";
+  return out + "]}";
+}
+
+void EmailConnector::throttle() {
+  if (!bucket_) return;
+  for (;;) {
+    const auto wait = bucket_->take(TokenBucket::Clock::now());
+    if (wait == TokenBucket::Clock::duration::zero()) return;
+    std::this_thread::sleep_for(wait);  // the configured sending rate: the only way to honour it
+  }
+}
+
+void EmailConnector::write(touchpoint::RecordSpan batch, touchpoint::Outcomes& outcomes) {
+  if (!smtp_) throw touchpoint::UnsupportedError("email: this instance has no 'smtp' block; it cannot send");
+  templates_->reload();  // template edits apply from the next batch on
+  Composer composer(config_, *templates_);
+  std::string gave_up;  // set once the server cannot be reached: the rest of the batch is not tried
+  int connection_failures = 0;
+  size_t sent = 0, permanent = 0, retryable = 0;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const touchpoint::RecordView& r = batch[i];
+    if (!gave_up.empty()) {
+      outcomes.retryable(i, gave_up);
+      ++retryable;
+      continue;
+    }
+    if (r.type != "message") {
+      outcomes.permanent(i, "email: record type '" + std::string(r.type.substr(0, 64)) + "' is not 'message'");
+      ++permanent;
+      continue;
+    }
+    Composed m;
+    try {
+      m = composer.compose(r.id, r.data, static_cast<int64_t>(std::time(nullptr)));
+    } catch (const ComposeError& e) {
+      outcomes.permanent(i, std::string("email: ") + e.what());
+      ++permanent;
+      continue;
+    }
+    throttle();
+    const SendResult res = smtp_->send(m.envelope, m.message);
+    switch (res.kind) {
+      case SendResult::Kind::sent:
+        outcomes.sent(i, m.message_id);
+        connection_failures = 0;
+        ++sent;
+        break;
+      case SendResult::Kind::permanent:
+        outcomes.permanent(i, "email: " + res.reply);
+        connection_failures = 0;
+        ++permanent;
+        break;
+      case SendResult::Kind::retryable:
+        outcomes.retryable(i, "email: " + res.reply);
+        ++retryable;
+        // One reconnect is tried for the next message; a second connection failure in a row
+        // means the server is gone for now, so the rest is not hammered at it.
+        if (!smtp_->connected() && ++connection_failures >= 2) gave_up = "email: not attempted: " + res.reply;
+        break;
+    }
+  }
+  if (sent) host().counter_add("email_messages_total", "result=\"sent\"", static_cast<double>(sent));
+  if (permanent) host().counter_add("email_messages_total", "result=\"permanent\"", static_cast<double>(permanent));
+  if (retryable) host().counter_add("email_messages_total", "result=\"retryable\"", static_cast<double>(retryable));
+  if (permanent || retryable)
+    host().log(LogLevel::warn, "email: batch of " + std::to_string(batch.size()) + ": " + std::to_string(sent) +
+                                   " sent, " + std::to_string(permanent) + " failed, " + std::to_string(retryable) +
+                                   " to retry");
+}
+
+void EmailConnector::read() {
+#ifdef TP_EMAIL_WITH_INTAKE
+  if (!intake_) throw touchpoint::UnsupportedError("email: this instance has no 'intake' block");
+  if (!pending_) {
+    std::optional<intake::Intake::Unit> unit = intake_->poll();
+    if (!unit) return;
+    pending_ = touchpoint::EmitUnit{std::move(unit->records), std::move(unit->rejects), std::move(unit->cursor)};
+  }
+  std::string error;
+  const tp_status status = host().emit(
+      *pending_,
+      [h = host()](tp_status s, std::string_view message) {
+        if (s != TP_OK) h.warn("email: a unit of responses was not stored: " + std::string(message));
+      },
+      &error);
+  if (status == TP_STATUS_BACKPRESSURE || status == TP_STATUS_SHUTTING_DOWN) return;  // kept for the next read()
+  pending_.reset();
+  if (status != TP_OK) throw touchpoint::Error(status, "email: the host refused a unit of responses: " + error);
+#else
+  throw touchpoint::UnsupportedError("email: this build has no bounce intake");
+#endif
+}
+
+void EmailConnector::commit(std::string_view cursor) {
+#ifdef TP_EMAIL_WITH_INTAKE
+  if (intake_) intake_->commit(cursor);
+#else
+  (void)cursor;
+#endif
+}
+
+void EmailConnector::close() {
+  if (smtp_) smtp_->close();
+}
+
+}  // namespace tp_email
+
+TOUCHPOINT_PLUGIN(tp_email::EmailConnector, "email", "0.1.0",
+                  "E-mail channel: SMTP submission with DSN, VERP and List-Unsubscribe; bounce intake",
+                  TP_CAP_SOURCE | TP_CAP_SINK)
