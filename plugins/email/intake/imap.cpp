@@ -171,6 +171,9 @@ MailBatch ImapReader::fetch(std::size_t max_items) {
     in_flight_.clear();
     validity_ = validity;
   }
+  // On a reused connection the mailbox stays selected; NOOP makes the server
+  // look for messages delivered since.
+  run(cfg_.url, "NOOP", 1024 * 1024, nullptr);
   const std::string found =
       run(cfg_.url, "UID SEARCH UNKEYWORD " + std::string(kProcessedKeyword), 16 * 1024 * 1024, nullptr);
   MailBatch batch;
