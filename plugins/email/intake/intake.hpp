@@ -47,6 +47,7 @@ struct Response {
   std::string status;         ///< RFC 3463 code (DSN), may be empty
   std::string diagnostic;     ///< Diagnostic-Code text (DSN), may be empty
   std::string feedback_type;  ///< ARF Feedback-Type (complaint)
+  std::string method;         ///< unsubscribe: one-click, mailto, page
   std::string recipient;      ///< Final-/Original-Recipient or Original-Rcpt-To, lower case; not emitted
 };
 

@@ -16,6 +16,7 @@ touchpoint::Record to_record(const Response& r) {
   if (!r.status.empty()) detail["status"] = r.status;
   if (!r.diagnostic.empty()) detail["diagnostic"] = r.diagnostic;
   if (!r.feedback_type.empty()) detail["feedback_type"] = r.feedback_type;
+  if (!r.method.empty()) detail["method"] = r.method;
   data["detail"] = std::move(detail);
   touchpoint::Record rec;
   rec.id = r.id;
