@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cctype>
+#include <ostream>
 #include <string>
 
 namespace tp_email::intake::detail {
@@ -26,6 +27,8 @@ struct Row {
   const char* diagnostic;
   const char* kind;
 };
+
+void PrintTo(const Row& r, std::ostream* os) { *os << r.action << " " << r.status << " \"" << r.diagnostic << "\""; }
 
 class Table : public ::testing::TestWithParam<Row> {};
 
