@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -84,9 +85,12 @@ std::string FileExporter::write(const std::vector<const CallEntry*>& entries) {
 
   const std::string ext = config_.format == FileFormat::csv ? "csv" : "jsonl";
   const std::string stamp = utc_stamp();
-  const std::string tmp_name = "." + config_.prefix + "-" + stamp + "-" + std::to_string(::getpid()) + ".tmp";
+  // Unique among the instances of this process (and, by the pid, of others) sharing the directory.
+  static std::atomic<uint64_t> temporaries{0};
+  const std::string tmp_name = "." + config_.prefix + "-" + stamp + "-" + std::to_string(::getpid()) + "-" +
+                               std::to_string(++temporaries) + ".tmp";
   const std::string tmp = config_.dir + "/" + tmp_name;
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
   if (fd < 0) fail("create " + tmp, errno);
   try {
     write_all(fd, content, tmp);

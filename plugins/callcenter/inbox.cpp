@@ -39,9 +39,11 @@ std::optional<FileFormat> format_of(std::string_view name, const DispositionDir&
   return std::nullopt;
 }
 
+// lstat: a symbolic link in the inbox is never followed, so a link to /etc/shadow cannot end up
+// in the dead-letter store.
 bool stat_regular(const std::string& path, uint64_t& size, int64_t& mtime_ns) {
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
+  if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
   size = static_cast<uint64_t>(st.st_size);
   mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
   return true;
@@ -132,7 +134,7 @@ bool Inbox::read() {
     const std::string path = config_.dir + "/" + name;
     uint64_t size = 0;
     int64_t mtime = 0;
-    if (!stat_regular(path, size, mtime)) continue;  // a directory, a dangling link, gone meanwhile
+    if (!stat_regular(path, size, mtime)) continue;  // a directory, a link, gone meanwhile
     std::string content;
     if (size <= config_.max_file_bytes && !read_file(path, size, content)) {
       host_.warn("callcenter: cannot read " + escape_invalid_utf8(path, 512) + ": " + std::strerror(errno));

@@ -157,6 +157,19 @@ TEST_F(FilesTest, HostileFiles) {
   EXPECT_TRUE(fs::exists(in() / "done" / "3-bomb.jsonl"));
 }
 
+TEST_F(FilesTest, SymlinksAndDirectoriesAreNotRead) {
+  auto inst = open(config());
+  write_file(tmp_.path() / "secret.csv", "contact_id,outcome\nc-1,sale\n");
+  fs::create_symlink(tmp_.path() / "secret.csv", in() / "link.csv");
+  fs::create_directories(in() / "dir.csv");
+  write_file(in() / "notes.txt", "contact_id,outcome\nc-1,sale\n");  // not .csv/.jsonl/.ndjson
+  write_file(in() / "upload.csv.part", "contact_id,outcome\nc-1,sale\n");
+  ASSERT_EQ(inst->read(), TP_OK);
+  EXPECT_EQ(harness_.records().size(), 0u);
+  EXPECT_EQ(harness_.rejects().size(), 0u);
+  EXPECT_TRUE(fs::is_symlink(in() / "link.csv"));
+}
+
 TEST_F(FilesTest, Latin1FilesWhenConfigured) {
   auto inst = open(config(R"(,"encoding":"latin-1","delimiter":";")"));
   write_file(in() / "a.csv", "contact_id;outcome;note\nc-1;reached;M\xFCller\n");
