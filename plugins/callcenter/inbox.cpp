@@ -135,6 +135,10 @@ bool Inbox::read() {
     uint64_t size = 0;
     int64_t mtime = 0;
     if (!stat_regular(path, size, mtime)) continue;  // a directory, a link, gone meanwhile
+    if (auto stuck = unmovable_.find(name); stuck != unmovable_.end()) {
+      if (stuck->second == std::make_pair(size, mtime)) continue;
+      unmovable_.erase(stuck);
+    }
     std::string content;
     if (size <= config_.max_file_bytes && !read_file(path, size, content)) {
       host_.warn("callcenter: cannot read " + escape_invalid_utf8(path, 512) + ": " + std::strerror(errno));
@@ -249,18 +253,19 @@ void Inbox::finish(const Awaiting& file) {
   std::error_code ec;
   fs::create_directories(dest_dir, ec);
   if (ec) {
-    host_.warn("callcenter: cannot create " + dest_dir + ": " + ec.message());
+    host_.error("callcenter: cannot create " + dest_dir + ": " + ec.message() + "; " + escape_invalid_utf8(src, 512) +
+                " is not read again until it changes");
+    unmovable_[file.name] = {file.size, file.mtime_ns};
     return;
   }
   for (int attempt = 0; attempt < 100; ++attempt) {
     const std::string dest = dest_dir + "/" + (attempt == 0 ? file.name : stamped(file.name, attempt));
     if (::renameat2(AT_FDCWD, src.c_str(), AT_FDCWD, dest.c_str(), RENAME_NOREPLACE) == 0) return;
-    if (errno != EEXIST) {
-      host_.warn("callcenter: cannot move " + escape_invalid_utf8(src, 512) + " to " + dest_dir + ": " +
-                 std::strerror(errno));
-      return;
-    }
+    if (errno != EEXIST) break;
   }
+  host_.error("callcenter: cannot move " + escape_invalid_utf8(src, 512) + " to " + dest_dir + ": " +
+              std::strerror(errno) + "; it is not read again until it changes");
+  unmovable_[file.name] = {file.size, file.mtime_ns};
 }
 
 }  // namespace touchpoint::callcenter

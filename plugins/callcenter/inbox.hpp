@@ -57,6 +57,9 @@ class Inbox {
   Host host_;
   std::string checkpoint_sha_;                // the file the checkpoint finished, "" if none
   std::map<std::string, Awaiting> awaiting_;  // content digest -> file emitted, last unit not committed
+  // Files whose move failed (permissions, ...): not read again until they change, so a stuck
+  // file is not re-emitted on every poll.
+  std::map<std::string, std::pair<uint64_t, int64_t>> unmovable_;
   std::shared_ptr<Failures> failures_ = std::make_shared<Failures>();
 };
 

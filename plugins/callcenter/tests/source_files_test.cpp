@@ -170,6 +170,26 @@ TEST_F(FilesTest, SymlinksAndDirectoriesAreNotRead) {
   EXPECT_TRUE(fs::is_symlink(in() / "link.csv"));
 }
 
+TEST_F(FilesTest, AFileThatCannotBeMovedIsNotReEmittedOnEveryRead) {
+  // done_dir below a regular file cannot be created (also as root).
+  write_file(tmp_.path() / "blocker", "x");
+  auto inst =
+      open(R"({"dispositions":{"dir":")" + in().string() + R"(","done_dir":")" + tmp_.str() + R"(/blocker/done"}})");
+  write_file(in() / "a.csv", "contact_id,outcome\nc-1,busy\n");
+  ASSERT_EQ(inst->read(), TP_OK);
+  commit_all(*inst);
+  EXPECT_TRUE(fs::exists(in() / "a.csv"));
+  ASSERT_EQ(inst->read(), TP_OK);
+  EXPECT_EQ(harness_.records().size(), 1u);
+  bool logged = false;
+  for (const auto& l : harness_.logs())
+    logged |= l.message.find("not read again until it changes") != std::string::npos;
+  EXPECT_TRUE(logged);
+  write_file(in() / "a.csv", "contact_id,outcome\nc-1,busy\nc-2,busy\n");  // changed: read again
+  ASSERT_EQ(inst->read(), TP_OK);
+  EXPECT_EQ(harness_.records().size(), 3u);
+}
+
 TEST_F(FilesTest, Latin1FilesWhenConfigured) {
   auto inst = open(config(R"(,"encoding":"latin-1","delimiter":";")"));
   write_file(in() / "a.csv", "contact_id;outcome;note\nc-1;reached;M\xFCller\n");
