@@ -1,5 +1,6 @@
 #include "admin/customer_routes.hpp"
 
+#include "contact/contact_view.hpp"
 #include "util/time_text.hpp"
 
 namespace touchpoint::core {
@@ -60,6 +61,14 @@ void add_customer_routes(AdminServer& server, customer::CustomerStore& customers
     std::optional<customer::ProfileView> v = id ? customers.view(*id, events) : std::nullopt;
     if (!v) return AdminResponse::error(404, "no profile matches the reference");
     return AdminResponse::json(200, customer::view_json(*v));
+  });
+
+  server.route("GET", "/v1/contacts/", [&customers](const AdminRequest& r) {
+    if (r.param.empty() || r.param.size() > 64)
+      return AdminResponse::error(400, "a contact id is c- and 24 hex digits");
+    std::optional<Json> life = contact::contact_life(customers.store().reads(), r.param);
+    if (!life) return AdminResponse::error(404, "no contact with this id");
+    return AdminResponse::json(200, *life);
   });
 
   server.route("POST", "/v1/profiles/unmerge", [&customers](const AdminRequest& r) {
@@ -141,6 +150,7 @@ void add_customer_routes(AdminServer& server, customer::CustomerStore& customers
                    {"records", e.records},
                    {"events", e.events},
                    {"decisions", e.decisions},
+                   {"contacts", e.contacts},
                    {"suppressions", e.suppressions},
                    {"dead_letters_and_outbox", e.dead_letters_and_outbox},
                    {"tombstones", e.tombstones.size()}};

@@ -2,6 +2,7 @@
 // Admin routes of the customer model and the rulebook:
 //   POST   /v1/decide                       one proposal or an array: send/suppress with reasons
 //   GET    /v1/profiles/<reference>         the 360-degree view (?events=N)
+//   GET    /v1/contacts/<contact_id>        one contact's life: decision, sending, responses
 //   POST   /v1/profiles/unmerge?merge=ID    split a merge
 //   GET    /v1/suppressions?list=&limit=    entries of the suppression lists
 //   POST   /v1/suppressions                 {customer, list, reason?, channels?, until?}

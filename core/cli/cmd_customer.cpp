@@ -153,6 +153,7 @@ int cmd_gdpr(const Argv& argv) {
                          {"records", e.records},
                          {"events", e.events},
                          {"decisions", e.decisions},
+                         {"contacts", e.contacts},
                          {"suppressions", e.suppressions},
                          {"dead_letters_and_outbox", e.dead_letters_and_outbox},
                          {"tombstones", e.tombstones.size()},

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "cli/args.hpp"
+#include "cli/campaign_file.hpp"
 #include "cli/commands.hpp"
 #include "cli/local_store.hpp"
 #include "config/hub_config.hpp"
@@ -89,39 +90,10 @@ int decide(const Args& args) {
   return kExitOk;
 }
 
-struct Campaign {
-  std::string name;
-  core::rules::Proposal proposal;
-  std::string audience;  // a condition; empty: everyone
-};
-
 Campaign campaign_from_args(const Args& args) {
   Campaign c;
   if (auto file = args.get("campaign")) {
-    core::ConfigSource src(*file);
-    YAML::Node root = core::load_yaml_file(*file);
-    core::require_map(root, src, "campaign");
-    core::require_keys_known(
-        root, {"name", "channel", "purpose", "campaign", "offer", "offer_category", "transactional", "audience", "at"},
-        src, "campaign");
-    auto str = [&](const char* key, std::string& out) {
-      if (root[key]) out = core::get_string(root[key], src, key);
-    };
-    str("name", c.name);
-    str("channel", c.proposal.channel);
-    str("purpose", c.proposal.purpose);
-    str("offer", c.proposal.offer);
-    str("offer_category", c.proposal.offer_category);
-    str("audience", c.audience);
-    c.proposal.campaign = c.name;
-    str("campaign", c.proposal.campaign);
-    if (root["transactional"]) c.proposal.transactional = core::get_bool(root["transactional"], src, "transactional");
-    if (root["at"]) {
-      std::optional<int64_t> t = core::parse_rfc3339_ms(core::get_string(root["at"], src, "at"));
-      if (!t) src.fail(root["at"], "at must be an RFC 3339 date-time");
-      c.proposal.at = *t;
-    }
-    if (c.proposal.channel.empty()) src.fail(root, "a campaign needs a channel (email, phone, sms, post or best)");
+    c = read_campaign_file(*file);
   } else {
     if (!args.get("where") && !args.flag("all")) throw UsageError("simulate needs --campaign FILE, --where or --all");
     c.audience = args.get("where").value_or("");

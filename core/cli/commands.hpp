@@ -16,5 +16,7 @@ int cmd_profile(const Argv& args);
 int cmd_rules(const Argv& args);
 int cmd_suppress(const Argv& args);
 int cmd_gdpr(const Argv& args);
+int cmd_campaign(const Argv& args);
+int cmd_contact(const Argv& args);
 
 }  // namespace touchpoint::cli

@@ -23,6 +23,8 @@ commands:
   rules test|decide|simulate  the contact rulebook: its test cases, one decision, a dry run
   suppress add|remove|list    suppression lists (blacklists)
   gdpr erase|export <customer>   erase a person (Art. 17) or export what is held (Art. 15)
+  campaign run FILE           contact requests for a campaign's audience, decided and sent
+  contact show <contact_id>   one contact's life: request, decision, sending, responses
   version                     print the version
 
 common options:
@@ -52,6 +54,8 @@ int main(int argc, char** argv) {
     if (cmd == "rules") return cmd_rules(rest);
     if (cmd == "suppress") return cmd_suppress(rest);
     if (cmd == "gdpr") return cmd_gdpr(rest);
+    if (cmd == "campaign") return cmd_campaign(rest);
+    if (cmd == "contact") return cmd_contact(rest);
     if (cmd == "version" || cmd == "--version") {
       std::cout << "touchpoint " << TOUCHPOINT_VERSION << " (plugin ABI " << TP_ABI_VERSION_MAJOR << "."
                 << TP_ABI_VERSION_MINOR << ")\n";

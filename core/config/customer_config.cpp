@@ -54,14 +54,54 @@ const char* to_string(SurvivorshipRule r) {
   return "most_recent";
 }
 
+namespace {
+
+bool known_effect(const std::string& e) {
+  return e == "invalidate_channel" || e == "revoke_consent" || e == "timeline" || e == "purchase" || e == "callback" ||
+         e == "update_address" || e == "none" || (e.rfind("suppress:", 0) == 0 && e.size() > 9 && e.size() <= 64);
+}
+
+void read_contact_config(const YAML::Node& node, const ConfigSource& src, ContactConfig& c) {
+  require_map(node, src, "customer.contacts");
+  require_keys_known(node, {"soft_bounce", "effects"}, src, "customer.contacts");
+  if (const YAML::Node sb = node["soft_bounce"]) {
+    require_map(sb, src, "customer.contacts.soft_bounce");
+    require_keys_known(sb, {"max", "window_days"}, src, "customer.contacts.soft_bounce");
+    if (sb["max"]) c.soft_bounce_max = static_cast<int>(get_int(sb["max"], src, "soft_bounce.max", 1, 1000));
+    if (sb["window_days"])
+      c.soft_bounce_window_days = static_cast<int>(get_int(sb["window_days"], src, "soft_bounce.window_days", 1, 3650));
+  }
+  if (const YAML::Node ef = node["effects"]) {
+    require_map(ef, src, "customer.contacts.effects");
+    for (const auto& kv : ef) {
+      const std::string kind = kv.first.as<std::string>();
+      if (!kv.second.IsSequence()) src.fail(kv.second, "effects of '" + kind + "' must be a list");
+      std::vector<std::string> list;
+      for (const YAML::Node& e : kv.second) {
+        std::string name = get_string(e, src, "effect");
+        if (!known_effect(name))
+          src.fail(e, "unknown effect '" + name +
+                          "' (invalidate_channel, revoke_consent, timeline, purchase, callback, update_address, "
+                          "suppress:<list>, none)");
+        list.push_back(std::move(name));
+      }
+      c.effects[kind] = std::move(list);
+    }
+  }
+}
+
+}  // namespace
+
 CustomerConfig read_customer_config(const YAML::Node& node, const ConfigSource& src,
                                     const std::filesystem::path& base_dir, const std::filesystem::path& data_dir) {
   CustomerConfig c;
   c.tombstone_key_file = data_dir / "tombstone.key";
   if (!node.IsDefined() || node.IsNull()) return c;
   require_map(node, src, "customer");
-  require_keys_known(node, {"identities", "survivorship", "rulebook", "tombstone_key_file", "cache_profiles"}, src,
-                     "customer");
+  require_keys_known(node,
+                     {"identities", "survivorship", "rulebook", "tombstone_key_file", "cache_profiles", "contacts"},
+                     src, "customer");
+  if (const YAML::Node ct = node["contacts"]) read_contact_config(ct, src, c.contacts);
   if (const YAML::Node n = node["cache_profiles"])
     c.cache_profiles = static_cast<size_t>(get_int(n, src, "customer.cache_profiles", 0, 10'000'000));
   auto resolve = [&](const std::string& p) {

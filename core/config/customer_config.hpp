@@ -46,6 +46,18 @@ struct SurvivorshipSpec {
   std::vector<std::string> sources;  ///< for source_priority: first wins
 };
 
+/// The contact loop (docs/channels.md): `customer.contacts`.
+struct ContactConfig {
+  /// Soft bounces on one address within the window that make it invalid.
+  int soft_bounce_max = 3;
+  int soft_bounce_window_days = 30;
+  /// Effects per response kind, replacing the defaults of docs/channels.md:
+  /// keys "bounce_hard", "call_outcome.sale", "letter_returned.moved", ...;
+  /// values from invalidate_channel, revoke_consent, timeline, purchase,
+  /// callback, update_address, suppress:<list>, none.
+  std::map<std::string, std::vector<std::string>> effects;
+};
+
 struct CustomerConfig {
   std::map<std::string, IdentityKindSpec> identities;  ///< by kind ("email", "ext:crm", "ext:*")
   SurvivorshipRule default_rule = SurvivorshipRule::most_recent;
@@ -56,6 +68,7 @@ struct CustomerConfig {
   /// 15 KiB (attributes, every source's candidate, lineage), so the default
   /// bounds the cache near 300 MiB; a cold profile costs one row read and parse.
   size_t cache_profiles = 20'000;
+  ContactConfig contacts;
 };
 
 /// Reads the `customer:` section (node may be undefined: defaults).

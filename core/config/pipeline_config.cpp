@@ -73,7 +73,9 @@ PipelinePtr load_pipeline(const fs::path& file, const HubConfig& hub) {
     if (!sinks.IsSequence()) src.fail(sinks, "sinks must be a list");
     std::set<std::string> names;
     for (const YAML::Node& s : sinks) {
-      require_keys_known(s, {"name", "plugin", "config", "retry", "batch_size", "call_timeout_ms"}, src, "sink");
+      require_keys_known(s,
+                         {"name", "plugin", "config", "retry", "batch_size", "call_timeout_ms", "channel", "in_doubt"},
+                         src, "sink");
       SinkUse sink;
       if (!s["name"]) src.fail(s, "missing key 'name'");
       sink.name = get_string(s["name"], src, "name");
@@ -83,6 +85,20 @@ PipelinePtr load_pipeline(const fs::path& file, const HubConfig& hub) {
       sink.retry = hub.sink_retry;
       if (s["retry"]) read_retry(s["retry"], src, sink.retry);
       if (s["batch_size"]) sink.batch_size = static_cast<size_t>(get_int(s["batch_size"], src, "batch_size", 1, 10000));
+      if (s["channel"]) {
+        sink.channel = get_string(s["channel"], src, "channel");
+        if (sink.channel != "email" && sink.channel != "phone" && sink.channel != "sms" && sink.channel != "post")
+          src.fail(s["channel"], "channel must be email, phone, sms or post, not '" + sink.channel + "'");
+      }
+      if (s["in_doubt"]) {
+        const std::string v = get_string(s["in_doubt"], src, "in_doubt");
+        if (v == "resend")
+          sink.in_doubt = SinkUse::InDoubt::resend;
+        else if (v != "dead_letter")
+          src.fail(s["in_doubt"], "in_doubt must be dead_letter or resend, not '" + v + "'");
+        if (sink.channel.empty()) src.fail(s["in_doubt"], "in_doubt applies to channel sinks only (set channel)");
+      }
+      p->has_record_sinks = p->has_record_sinks || sink.channel.empty();
       p->sinks.push_back(std::move(sink));
     }
   }
@@ -116,6 +132,19 @@ std::vector<PipelinePtr> load_pipelines(const fs::path& dir, const HubConfig& hu
         continue;
       }
       seen[p->name] = f;
+      // One sink per channel: a contact must have exactly one way out.
+      bool clash = false;
+      for (const SinkUse& s : p->sinks) {
+        if (s.channel.empty()) continue;
+        for (const PipelinePtr& q : out)
+          for (const SinkUse& t : q->sinks)
+            if (t.channel == s.channel) {
+              errors.emplace_back(f.string(), s.plugin.line, s.plugin.col,
+                                  "channel '" + s.channel + "' already has a sink: " + t.plugin.instance);
+              clash = true;
+            }
+      }
+      if (clash) continue;
       out.push_back(std::move(p));
     } catch (const ConfigError& e) {
       errors.push_back(e);

@@ -34,6 +34,12 @@ struct SinkUse {
   PluginUse plugin;
   RetryPolicy retry;
   size_t batch_size = 100;
+  /// Set: a channel sink (docs/channels.md). It sends the contacts the
+  /// rulebook allowed on this channel and receives no pipeline records.
+  std::string channel;
+  /// What happens to a contact found handed-over-but-unsettled after a
+  /// crash: dead-lettered (at most once, the default) or sent again.
+  enum class InDoubt { dead_letter, resend } in_doubt = InDoubt::dead_letter;
 };
 
 struct Pipeline {
@@ -44,6 +50,7 @@ struct Pipeline {
   std::vector<Step> steps;
   bool to_store = true;
   std::vector<SinkUse> sinks;
+  bool has_record_sinks = false;  ///< a sink without `channel`: it gets the pipeline's records
   /// Time all steps together may spend on one record (apply.record_budget_ms).
   std::chrono::milliseconds record_budget{1000};
   /// Canonical text of the pipeline's definition: reload restarts a pipeline

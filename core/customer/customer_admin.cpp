@@ -247,6 +247,7 @@ EraseResult CustomerStore::erase(const std::string& reference, const Actor& who)
     txn->delete_records_of(g);
     txn->delete_events_of(g);
     txn->delete_decisions_of(g);
+    out.contacts += txn->delete_contacts_of(g);
     out.suppressions += txn->delete_suppressions_of("profile:" + std::to_string(g));
     txn->delete_identities_of(g);
     txn->delete_profile(g);
@@ -260,6 +261,7 @@ EraseResult CustomerStore::erase(const std::string& reference, const Actor& who)
                                {"records", out.records},
                                {"events", out.events},
                                {"decisions", out.decisions},
+                               {"contacts", out.contacts},
                                {"suppressions", out.suppressions},
                                {"dead_letters_and_outbox", out.dead_letters_and_outbox},
                                {"tombstones", out.tombstones}}

@@ -162,6 +162,7 @@ void CustomerStore::merge_into(Batch& b, int64_t survivor, int64_t merged, const
   b.txn.move_identities(merged, survivor);
   b.txn.move_records(merged, survivor);
   b.txn.move_events(merged, survivor);
+  b.txn.move_contacts(merged, survivor);
   b.txn.move_suppressions("profile:" + std::to_string(merged), "profile:" + std::to_string(survivor));
   for (const IdentityKey& k : identities(b.txn, *m)) {
     identity_cache_[cache_key(k)] = survivor;
@@ -370,7 +371,14 @@ ApplyStats CustomerStore::apply(const ApplyBatch& batch) {
   if (txn->changed_elsewhere()) clear_caches();
   Batch b{*txn, {}, {}, {}, {}, now_ms(), txn->has_tombstones()};
   try {
-    for (const ApplyBatch::Item& item : batch.records) apply_record(b, item.record, item.pipeline);
+    for (const ApplyBatch::Item& item : batch.records) {
+      if (loop_ != nullptr && loop_->handles(item.record.type)) {
+        LoopTxn t(*this, &b);
+        loop_->apply(t, item.record, item.pipeline);
+      } else {
+        apply_record(b, item.record, item.pipeline);
+      }
+    }
     for (int64_t id : b.dirty)
       if (auto it = profile_cache_.find(id); it != profile_cache_.end()) write(*txn, *it->second);
     for (const DeadLetter& d : batch.dead_letters) txn->add_dead_letter(d);

@@ -59,9 +59,53 @@ Json view_json(const ProfileView& v);
 struct EraseResult {
   int64_t profile_id = 0;
   size_t profiles = 0, identities = 0, records = 0, events = 0, dead_letters_and_outbox = 0, suppressions = 0,
-         decisions = 0;
+         decisions = 0, contacts = 0;
   std::vector<std::string> tombstones;         ///< keyed hashes (never the plain values)
   std::vector<IdentityKey> erased_identities;  ///< for the connectors' erase requests; not logged
+};
+
+class CustomerStore;
+
+/// What a record-type handler above the customer model (the contact loop,
+/// core/contact/) may do inside apply()'s transaction: find customers
+/// without creating them, read their snapshot as the transaction sees it,
+/// and change them only by applying records of the store's own types, so
+/// every effect keeps its lineage.
+class LoopTxn {
+ public:
+  StoreTxn& txn();
+  int64_t now() const;
+  /// The live profile `reference` names (e-mail, kind:value, profile id),
+  /// following merges; nullopt when unknown (*error set when malformed).
+  std::optional<int64_t> find(const std::string& reference, std::string* error = nullptr);
+  /// The customer as the rulebook sees it, including this batch's changes.
+  rules::CustomerSnapshot snapshot(int64_t profile, int64_t since_ms);
+  /// The merged attributes of a live profile (empty object when unknown).
+  Json attributes(int64_t profile);
+  /// Applies a record of a store type (profile, event, consent,
+  /// suppression) in this transaction; false when it was dead-lettered.
+  bool apply(const Record& r, const std::string& pipeline);
+  /// Stores `r` on the profile's record list; false when (source, id) was
+  /// applied before (a replay, a re-read response): then do nothing.
+  bool first_time(const Record& r, const std::string& pipeline, int64_t profile);
+  void dead_letter(const Record& r, const std::string& pipeline, const std::string& error_class,
+                   const std::string& reason);
+  /// Queues a message for a channel sink in this transaction (and wakes the sinks after commit).
+  void queue(const OutboxItem& o);
+
+ private:
+  friend class CustomerStore;
+  LoopTxn(CustomerStore& store, void* batch) : store_(store), batch_(batch) {}
+  CustomerStore& store_;
+  void* batch_;  // CustomerStore::Batch
+};
+
+/// Handles record types the customer model does not know itself.
+class LoopHandler {
+ public:
+  virtual ~LoopHandler() = default;
+  virtual bool handles(const std::string& type) const = 0;
+  virtual void apply(LoopTxn& t, const Record& r, const std::string& pipeline) = 0;
 };
 
 class CustomerStore {
@@ -87,6 +131,9 @@ class CustomerStore {
   rules::CustomerSnapshot snapshot_from(const ProfileRow& row, int64_t since_ms);
 
   void record_decision(const DecisionRow& row);
+  /// Records of the types `handler` claims go to it inside apply(). Set
+  /// once, before the applier starts (the contact loop).
+  void set_loop_handler(LoopHandler* handler) { loop_ = handler; }
 
   // ---- admin actions: one transaction each, with an audit entry
   void suppress_add(const std::string& reference, SuppressionRow entry, const Actor& who);
@@ -133,6 +180,8 @@ class CustomerStore {
     void touch(int64_t id) { dirty.insert(id); }
   };
 
+  friend class LoopTxn;
+  rules::CustomerSnapshot build_snapshot(StoreReads& reads, int64_t id, const ProfileState& state, int64_t since_ms);
   void clear_caches();
   struct ClearCachesOnExit {
     CustomerStore& self;
@@ -167,6 +216,7 @@ class CustomerStore {
   Survivorship rules_;
   std::string tombstone_key_;
   Metrics* metrics_;
+  LoopHandler* loop_ = nullptr;
 
   std::mutex mu_;  // caches; one writer at a time
   std::unordered_map<std::string, int64_t> identity_cache_;

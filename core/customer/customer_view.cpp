@@ -84,21 +84,25 @@ std::optional<int64_t> CustomerStore::resolve(const std::string& reference, std:
 }
 
 rules::CustomerSnapshot CustomerStore::snapshot_from(const ProfileRow& row, int64_t since_ms) {
-  StoreReads& r = store_.reads();
+  return build_snapshot(store_.reads(), row.id, ProfileState::parse_without_candidates(row.state, row.attributes),
+                        since_ms);
+}
+
+rules::CustomerSnapshot CustomerStore::build_snapshot(StoreReads& r, int64_t id, const ProfileState& state,
+                                                      int64_t since_ms) {
   rules::CustomerSnapshot s;
-  s.profile_id = row.id;
-  ProfileState state = ProfileState::parse_without_candidates(row.state, row.attributes);
+  s.profile_id = id;
   s.attributes = state.attributes();  // copied: channels_of reads the state below
   for (const auto& [key, c] : state.consents()) {
     const size_t slash = key.find('/');
     if (slash == std::string::npos) continue;
     s.consents[{key.substr(0, slash), key.substr(slash + 1)}] = rules::ConsentState{c.status, c.at, c.source};
   }
-  const std::vector<IdentityRow> ids = r.identities_of(row.id);
+  const std::vector<IdentityRow> ids = r.identities_of(id);
   s.channels = channels_of(state, ids);
-  for (const EventRow& e : r.events_of(row.id, since_ms))
+  for (const EventRow& e : r.events_of(id, since_ms))
     s.events.push_back(rules::EventFact{e.event_type, e.at, e.channel, e.purpose, e.product, e.category, e.campaign});
-  for (const SuppressionRow& x : r.suppressions_for(subjects_of(row.id, ids)))
+  for (const SuppressionRow& x : r.suppressions_for(subjects_of(id, ids)))
     s.suppressions.push_back(rules::SuppressionFact{x.list, x.reason, x.channels, x.until_ms});
   return s;
 }

@@ -133,7 +133,7 @@ size_t Applier::commit(PreparedBatch& prepared) {
   replay_counters.flush(metrics_);
   metrics_.gauge_set("touchpoint_journal_bytes", "", double(journal_.bytes_on_disk()));
   metrics_.gauge_set("touchpoint_store_apply_lag_entries", "", double(journal_.durable_seq() - applied_seq_.load()));
-  if (!batch.outbox.empty()) {
+  if (!batch.outbox.empty() || stats.contacts_queued > 0) {
     std::function<void()> listener;
     {
       std::lock_guard<std::mutex> lk(mu_);

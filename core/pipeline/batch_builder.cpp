@@ -56,9 +56,10 @@ void route(const PipelinePtr& pp, Record rec, const std::function<std::string()>
     counters.dead_letter(pp, o.step_index);
     return;
   }
-  if (!p.sinks.empty()) {
+  if (p.has_record_sinks) {
     std::string envelope = to_json(rec).dump();
     for (const SinkUse& s : p.sinks) {
+      if (!s.channel.empty()) continue;  // channel sinks get contacts only
       OutboxItem item;
       item.sink = s.plugin.instance;
       item.pipeline = p.name;

@@ -125,7 +125,60 @@ bool SinkWorker::ensure_instance() {
   }
 }
 
+void SinkWorker::settle_in_doubt() {
+  // Items a previous run marked sending and never settled: perhaps the
+  // provider has them, perhaps not (docs/channels.md, at most once).
+  for (;;) {
+    std::vector<OutboxItem> items = store_.outbox_in_doubt(name(), 256);
+    if (items.empty()) return;
+    OutboxSettlement s;
+    const int64_t now = now_ms();
+    for (OutboxItem& it : items) {
+      const bool resend = sink_.in_doubt == SinkUse::InDoubt::resend;
+      if (resend) {
+        try {
+          Json env = Json::parse(it.envelope);
+          env["meta"]["in_doubt"] = true;  // the sink may ask the provider, or reuse the provider key
+          it.envelope = env.dump();
+        } catch (const std::exception&) {
+          // left as it is: delivery dead-letters an unreadable envelope anyway
+        }
+        it.next_ms = now;
+        s.retry.push_back(it);
+        s.retry.back().last_error = "in doubt after a restart: sent again";
+      } else {
+        DeadLetter d;
+        d.record_id = it.record_id;
+        d.pipeline = it.pipeline;
+        d.step = "sink:" + it.sink;
+        d.error_class = "in_doubt";
+        d.reason = "the hub stopped while this was being handed to the sink; not sent again (at most once)";
+        d.payload = it.envelope;
+        d.attempts = it.attempts + 1;
+        d.first_ms = it.first_ms;
+        d.last_ms = now;
+        s.dead.emplace_back(it.id, std::move(d));
+      }
+      if (!it.contact_id.empty())
+        s.contacts.push_back(ContactUpdate{it.contact_id, resend ? "queued" : "in_doubt", "",
+                                           ContactEventRow{"", now, resend ? "resend_in_doubt" : "in_doubt", "{}"}});
+    }
+    store_.outbox_settle(s);
+    metrics_.counter_add("touchpoint_sink_in_doubt_total", "pipeline=" + pipeline_ + ",sink=" + name(),
+                         double(items.size()));
+    log::warn("sink", name() + ": " + std::to_string(items.size()) + " contacts were in doubt after a restart (" +
+                          (sink_.in_doubt == SinkUse::InDoubt::resend ? "sent again" : "dead-lettered") + ")");
+  }
+}
+
 void SinkWorker::loop() {
+  if (!sink_.channel.empty()) {
+    try {
+      settle_in_doubt();
+    } catch (const std::exception& e) {
+      log::error("sink", name() + ": cannot settle in-doubt contacts: " + e.what());
+    }
+  }
   while (!stop_) {
     size_t n = 0;
     try {
@@ -147,6 +200,10 @@ size_t SinkWorker::deliver_once() {
       now + static_cast<int64_t>(double(sink_.retry.max_backoff_ms) * (1.0 + sink_.retry.jitter)) + 1000;
   std::vector<OutboxItem> items = store_.outbox_due(name(), now, latest, sink_.batch_size);
   if (items.empty()) return 0;
+  const bool channel = !sink_.channel.empty();
+  // At most once: the store knows these are being handed over before the
+  // plugin sees them; a crash from here on leaves them in doubt.
+  if (channel) store_.outbox_mark_sending(items, now);
 
   std::vector<SinkBatch::Item> batch_items(items.size());
   std::vector<bool> parse_failed(items.size(), false);
@@ -162,6 +219,12 @@ size_t SinkWorker::deliver_once() {
   CallResult overall = instance_->write(batch);
   if (overall.status != TP_OK)
     note_failure(overall.error.empty() ? "status " + std::to_string(overall.status) : overall.error);
+  if (channel && overall.timed_out) {
+    // The stuck write may still hand the batch over: these contacts are in
+    // doubt exactly as after a crash, and the sink's in_doubt policy decides.
+    settle_in_doubt();
+    return items.size();
+  }
 
   OutboxSettlement s;
   size_t ok = 0, retried = 0, dead = 0;
@@ -176,6 +239,14 @@ size_t SinkWorker::deliver_once() {
     }
     if (st == TP_OK) {
       s.delivered.push_back(items[i].id);
+      if (!items[i].contact_id.empty()) {
+        // The provider's id, as the sink reported it (ABI 1.1), bounded like a record id.
+        std::string provider = reported ? reported->second.substr(0, TP_MAX_ID_BYTES) : std::string();
+        Json detail = Json::object();
+        if (!provider.empty()) detail["provider_id"] = provider;
+        s.contacts.push_back(
+            ContactUpdate{items[i].contact_id, "sent", provider, ContactEventRow{"", now_ms(), "sent", detail.dump()}});
+      }
       ++ok;
       continue;
     }
@@ -184,7 +255,13 @@ size_t SinkWorker::deliver_once() {
     it.last_error = msg;
     bool permanent = st != TP_STATUS_RETRYABLE && st != TP_STATUS_BACKPRESSURE && st != TP_STATUS_SHUTTING_DOWN &&
                      st != TP_STATUS_INTERNAL;
-    if (permanent || it.attempts >= sink_.retry.max_attempts) {
+    const bool gives_up = permanent || it.attempts >= sink_.retry.max_attempts;
+    if (!it.contact_id.empty())
+      s.contacts.push_back(
+          ContactUpdate{it.contact_id, gives_up ? "failed" : "queued", "",
+                        ContactEventRow{"", now_ms(), gives_up ? "failed" : "retry",
+                                        Json{{"error", msg.substr(0, 1024)}, {"attempts", it.attempts}}.dump()}});
+    if (gives_up) {
       DeadLetter d;
       d.record_id = it.record_id;
       d.pipeline = it.pipeline;

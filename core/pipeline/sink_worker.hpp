@@ -55,6 +55,8 @@ class SinkWorker {
 
  private:
   void loop();
+  /// On start: what a previous run left marked sending (channel sinks only).
+  void settle_in_doubt();
   size_t deliver_once();
   /// Replaces a stuck instance; false while the new one cannot open.
   bool ensure_instance();

@@ -310,6 +310,18 @@ Decision Rulebook::decide(const CustomerSnapshot* snapshot, const Proposal& p) c
 }
 
 TimeMs Rulebook::lookback_ms() const noexcept { return impl_->lookback; }
+
+std::optional<Json> Rulebook::contact_hours(std::string_view channel) const {
+  const int index = impl_->channel_index(channel);
+  if (index < 0) return std::nullopt;
+  for (const Rule& r : impl_->rules) {
+    if (r.kind != Kind::ContactHours || r.flag || !(r.channels & (ChannelMask{1} << index))) continue;
+    const size_t dash = r.hours_text.find('-');
+    if (dash == std::string::npos) continue;
+    return Json{{"timezone", r.tz_name}, {"from", r.hours_text.substr(0, dash)}, {"to", r.hours_text.substr(dash + 1)}};
+  }
+  return std::nullopt;
+}
 const std::string& Rulebook::version() const noexcept { return impl_->version; }
 const std::string& Rulebook::file() const noexcept { return impl_->file; }
 const std::vector<std::string>& Rulebook::channels() const noexcept { return impl_->channels; }

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -63,6 +64,11 @@ class Rulebook {
   /// wrong>", for a 400 answer. decide() itself never fails: it suppresses
   /// with unknown_channel / unknown_purpose.
   std::string check_proposal(const Proposal& p) const;
+
+  /// The contact hours the rulebook enforces on `channel` (the first
+  /// contact_hours rule that covers it): {timezone, from, to} for the call
+  /// list, or nullopt.
+  std::optional<Json> contact_hours(std::string_view channel) const;
 
   /// A condition checked against this rulebook's attributes, channels and
   /// purposes (e.g. for `rules simulate --where`). Throws ConditionError.

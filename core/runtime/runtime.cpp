@@ -140,10 +140,16 @@ bool Runtime::stop_pipeline(Running& r) {
 
 void Runtime::update_routes() {
   std::map<std::string, PipelinePtr> routes;
+  std::map<std::string, std::string> channel_sinks;
   {
     std::lock_guard<std::mutex> lk(running_mu_);
-    for (auto& [name, r] : running_) routes[r.def->source.instance] = r.def;
+    for (auto& [name, r] : running_) {
+      routes[r.def->source.instance] = r.def;
+      for (const SinkUse& s : r.def->sinks)
+        if (!s.channel.empty()) channel_sinks[s.channel] = s.plugin.instance;
+    }
   }
+  contact_loop_->set_channel_sinks(std::move(channel_sinks));
   applier_->set_pipelines(std::move(routes));
   applier_->set_outbox_listener([this] {
     std::lock_guard<std::mutex> lk(running_mu_);
@@ -267,6 +273,8 @@ int Runtime::run() {
         *store_, config_.customer, customer::load_or_create_tombstone_key(config_.customer.tombstone_key_file),
         &metrics_);
     decider_ = std::make_unique<contact::Decider>(*customers_, nullptr);
+    contact_loop_ = std::make_unique<contact::ContactLoop>(*decider_, config_.customer.contacts);
+    customers_->set_loop_handler(contact_loop_.get());
     if (!load_rulebook(true)) return 2;
   } catch (const std::exception& e) {
     std::cerr << "touchpoint: " << e.what() << "\n";

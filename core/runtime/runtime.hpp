@@ -32,6 +32,7 @@
 #include "admin/admin_server.hpp"
 #include "config/hub_config.hpp"
 #include "config/pipeline_config.hpp"
+#include "contact/contact_loop.hpp"
 #include "contact/decider.hpp"
 #include "customer/customer_store.hpp"
 #include "journal/journal.hpp"
@@ -96,6 +97,7 @@ class Runtime {
   std::unique_ptr<Store> store_;
   std::unique_ptr<customer::CustomerStore> customers_;
   std::unique_ptr<contact::Decider> decider_;
+  std::unique_ptr<contact::ContactLoop> contact_loop_;
   std::unique_ptr<journal::Journal> journal_;
   std::unique_ptr<PluginLoader> loader_;
   std::unique_ptr<Applier> applier_;

@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "contact/contact_loop.hpp"
 #include "rules/rulebook.hpp"
 
 namespace touchpoint::core {
@@ -74,6 +75,11 @@ ValidationResult validate_pipelines(const HubConfig& hub, PluginLoader& loader) 
     } catch (const std::exception& e) {
       out.errors.push_back(e.what());
     }
+  }
+  try {
+    contact::ContactLoop::check_config(hub.customer.contacts);
+  } catch (const std::exception& e) {
+    out.errors.push_back(hub.file.string() + ": " + e.what());
   }
   return out;
 }

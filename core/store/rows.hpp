@@ -101,6 +101,34 @@ struct DecisionRow {
   int64_t recorded_ms = 0;
 };
 
+/// One contact of the closed loop: a decided contact request and where it
+/// stands. The id is stable ("c-" + 24 hex digits, derived from the request),
+/// so a replayed request finds its contact instead of making a second one.
+struct ContactRow {
+  std::string id;
+  int64_t profile_id = 0;
+  std::string channel;  ///< the channel decided on (after "best" routing)
+  std::string campaign, offer, offer_category, purpose, template_name;
+  bool transactional = false;
+  std::string decision;        ///< "send", "suppress" or "holdout" (decided, not sent)
+  std::string reasons = "[]";  ///< JSON array of the decision's reasons
+  /// queued, sending, sent, delivered, bounced, returned, answered, responded,
+  /// failed, in_doubt, suppressed, holdout
+  std::string state;
+  std::string provider_id;  ///< what the channel sink reported (Message-ID, row key)
+  std::string sink;         ///< the sink instance that sends it
+  std::string request_source, request_id;
+  int64_t created_ms = 0, updated_ms = 0;
+};
+
+/// One step in a contact's life: requested, decided, sending, sent, each response.
+struct ContactEventRow {
+  std::string contact_id;
+  int64_t at = 0;
+  std::string what;           ///< "decided", "sending", "sent", "failed", "response:bounce_hard", ...
+  std::string detail = "{}";  ///< JSON
+};
+
 /// Who did what to the store by hand (CLI, admin API).
 struct AuditRow {
   int64_t id = 0;

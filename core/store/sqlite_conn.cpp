@@ -647,10 +647,122 @@ void Conn::delete_dead_letter(int64_t id) {
 
 void Conn::add_outbox(const OutboxItem& o) {
   Query q(
-      st("INSERT INTO outbox(sink, pipeline, record_id, envelope, attempts, next_ms, first_ms) "
-         "VALUES(?,?,?,?,?,?,?)"));
+      st("INSERT INTO outbox(sink, pipeline, record_id, envelope, attempts, next_ms, first_ms, contact_id) "
+         "VALUES(?,?,?,?,?,?,?,?)"));
   q->bind_static(1, o.sink).bind_static(2, o.pipeline).bind_static(3, o.record_id).bind_static(4, o.envelope);
-  q->bind(5, int64_t{o.attempts}).bind(6, o.next_ms).bind(7, o.first_ms).run();
+  q->bind(5, int64_t{o.attempts}).bind(6, o.next_ms).bind(7, o.first_ms).bind_static(8, o.contact_id).run();
+}
+
+namespace {
+constexpr const char* kContactColumns =
+    "id, profile_id, channel, campaign, offer, offer_category, purpose, template, transactional, decision, "
+    "reasons, state, provider_id, sink, request_source, request_id, created_ms, updated_ms";
+
+ContactRow contact_row(Statement& q) {
+  ContactRow c;
+  c.id = q.column_text(0);
+  c.profile_id = q.column_int(1);
+  c.channel = q.column_text(2);
+  c.campaign = q.column_text(3);
+  c.offer = q.column_text(4);
+  c.offer_category = q.column_text(5);
+  c.purpose = q.column_text(6);
+  c.template_name = q.column_text(7);
+  c.transactional = q.column_int(8) != 0;
+  c.decision = q.column_text(9);
+  c.reasons = q.column_text(10);
+  c.state = q.column_text(11);
+  c.provider_id = q.column_text(12);
+  c.sink = q.column_text(13);
+  c.request_source = q.column_text(14);
+  c.request_id = q.column_text(15);
+  c.created_ms = q.column_int(16);
+  c.updated_ms = q.column_int(17);
+  return c;
+}
+}  // namespace
+
+void Conn::put_contact(const ContactRow& c) {
+  static const std::string sql = std::string("INSERT OR REPLACE INTO contacts(") + kContactColumns +
+                                 ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+  Query q(st(sql.c_str()));
+  q->bind_static(1, c.id).bind(2, c.profile_id).bind_static(3, c.channel).bind_static(4, c.campaign);
+  q->bind_static(5, c.offer).bind_static(6, c.offer_category).bind_static(7, c.purpose);
+  q->bind_static(8, c.template_name).bind(9, int64_t{c.transactional ? 1 : 0}).bind_static(10, c.decision);
+  q->bind_static(11, c.reasons).bind_static(12, c.state).bind_static(13, c.provider_id).bind_static(14, c.sink);
+  q->bind_static(15, c.request_source).bind_static(16, c.request_id).bind(17, c.created_ms).bind(18, c.updated_ms);
+  q->run();
+}
+
+void Conn::add_contact_event(const ContactEventRow& e) {
+  Query q(st("INSERT INTO contact_events(contact_id, at, what, detail) VALUES(?,?,?,?)"));
+  q->bind_static(1, e.contact_id).bind(2, e.at).bind_static(3, e.what).bind_static(4, e.detail).run();
+}
+
+void Conn::update_contact(const ContactUpdate& u) {
+  if (u.provider_id.empty()) {
+    Query q(st("UPDATE contacts SET state=?, updated_ms=? WHERE id=?"));
+    q->bind_static(1, u.state).bind(2, u.event.at).bind_static(3, u.contact_id).run();
+  } else {
+    Query q(st("UPDATE contacts SET state=?, provider_id=?, updated_ms=? WHERE id=?"));
+    q->bind_static(1, u.state).bind_static(2, u.provider_id).bind(3, u.event.at).bind_static(4, u.contact_id).run();
+  }
+  ContactEventRow e = u.event;
+  e.contact_id = u.contact_id;
+  add_contact_event(e);
+}
+
+void Conn::move_contacts(int64_t from, int64_t to) {
+  Query q(st("UPDATE contacts SET profile_id=? WHERE profile_id=?"));
+  q->bind(1, to).bind(2, from).run();
+}
+
+size_t Conn::delete_contacts_of(int64_t profile) {
+  {
+    Query q(st("DELETE FROM contact_events WHERE contact_id IN (SELECT id FROM contacts WHERE profile_id=?)"));
+    q->bind(1, profile).run();
+  }
+  Query q(st("DELETE FROM contacts WHERE profile_id=?"));
+  q->bind(1, profile).run();
+  return static_cast<size_t>(db_.changes());
+}
+
+std::optional<ContactRow> Conn::contact(std::string_view id) {
+  static const std::string sql = std::string("SELECT ") + kContactColumns + " FROM contacts WHERE id=?";
+  Query q(st(sql.c_str()));
+  q->bind_static(1, id);
+  if (!q->step()) return std::nullopt;
+  return contact_row(*q);
+}
+
+std::optional<ContactRow> Conn::contact_by_provider(std::string_view provider_id) {
+  if (provider_id.empty()) return std::nullopt;
+  static const std::string sql = std::string("SELECT ") + kContactColumns +
+                                 " FROM contacts WHERE provider_id=? AND provider_id != '' ORDER BY created_ms DESC "
+                                 "LIMIT 1";
+  Query q(st(sql.c_str()));
+  q->bind_static(1, provider_id);
+  if (!q->step()) return std::nullopt;
+  return contact_row(*q);
+}
+
+std::vector<ContactEventRow> Conn::contact_events(std::string_view id) {
+  Query q(st("SELECT contact_id, at, what, detail FROM contact_events WHERE contact_id=? ORDER BY at, rowid"));
+  q->bind_static(1, id);
+  std::vector<ContactEventRow> out;
+  while (q->step())
+    out.push_back(ContactEventRow{q->column_text(0), q->column_int(1), q->column_text(2), q->column_text(3)});
+  return out;
+}
+
+std::vector<ContactRow> Conn::contacts_of(int64_t profile, size_t limit) {
+  static const std::string sql = std::string("SELECT ") + kContactColumns +
+                                 " FROM contacts WHERE profile_id=? ORDER BY created_ms DESC, id LIMIT ?";
+  Query q(st(sql.c_str()));
+  q->bind(1, profile).bind(2, static_cast<int64_t>(limit));
+  std::vector<ContactRow> out;
+  while (q->step()) out.push_back(contact_row(*q));
+  return out;
 }
 
 void Conn::set_checkpoint(std::string_view instance, std::string_view cursor, int64_t now) {

@@ -44,6 +44,10 @@ class Conn {
   std::vector<ConflictRow> conflicts_of(int64_t profile);
   std::vector<DecisionRow> decisions_of(int64_t profile, size_t limit);
   std::vector<AuditRow> audit(size_t limit);
+  std::optional<ContactRow> contact(std::string_view id);
+  std::optional<ContactRow> contact_by_provider(std::string_view provider_id);
+  std::vector<ContactEventRow> contact_events(std::string_view id);
+  std::vector<ContactRow> contacts_of(int64_t profile, size_t limit);
   bool tombstoned(std::string_view hash);
   bool has_tombstones();
   void each_profile(const std::function<bool(const ProfileRow&)>& fn);
@@ -77,6 +81,12 @@ class Conn {
   void add_decision(const DecisionRow& row);
   void delete_decisions_of(int64_t profile);
   void add_audit(const AuditRow& row);
+  void put_contact(const ContactRow& row);
+  void add_contact_event(const ContactEventRow& row);
+  void move_contacts(int64_t from, int64_t to);
+  size_t delete_contacts_of(int64_t profile);
+  /// A contact's state (and provider id, when given) with an event, as a sink settles it.
+  void update_contact(const ContactUpdate& u);
   void add_tombstone(std::string_view hash, int64_t at);
   size_t delete_payloads_mentioning(const std::vector<std::string>& needles);
   void add_dead_letter(const DeadLetter& d);

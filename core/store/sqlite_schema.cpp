@@ -243,6 +243,42 @@ CREATE TRIGGER records_counted_delete AFTER DELETE ON records
 CREATE TRIGGER profile_ids_issued AFTER INSERT ON profiles
   BEGIN UPDATE store_counters SET value = new.id WHERE name = 'profile_ids_issued' AND value < new.id; END;
 )sql"},
+    // The closed loop: the contact ledger with each contact's history, and
+    // outbox items that know their contact and when they were handed over.
+    {5, R"sql(
+CREATE TABLE contacts (
+  id             TEXT    PRIMARY KEY,
+  profile_id     INTEGER NOT NULL,
+  channel        TEXT    NOT NULL,
+  campaign       TEXT    NOT NULL DEFAULT '',
+  offer          TEXT    NOT NULL DEFAULT '',
+  offer_category TEXT    NOT NULL DEFAULT '',
+  purpose        TEXT    NOT NULL DEFAULT '',
+  template       TEXT    NOT NULL DEFAULT '',
+  transactional  INTEGER NOT NULL DEFAULT 0,
+  decision       TEXT    NOT NULL,
+  reasons        TEXT    NOT NULL DEFAULT '[]',
+  state          TEXT    NOT NULL,
+  provider_id    TEXT    NOT NULL DEFAULT '',
+  sink           TEXT    NOT NULL DEFAULT '',
+  request_source TEXT    NOT NULL DEFAULT '',
+  request_id     TEXT    NOT NULL DEFAULT '',
+  created_ms     INTEGER NOT NULL,
+  updated_ms     INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX contacts_by_profile ON contacts(profile_id, created_ms);
+CREATE INDEX contacts_by_provider ON contacts(provider_id) WHERE provider_id != '';
+CREATE TABLE contact_events (
+  contact_id TEXT    NOT NULL,
+  at         INTEGER NOT NULL,
+  what       TEXT    NOT NULL,
+  detail     TEXT    NOT NULL DEFAULT '{}'
+);
+CREATE INDEX contact_events_by_contact ON contact_events(contact_id, at);
+ALTER TABLE outbox ADD COLUMN contact_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE outbox ADD COLUMN sending_ms INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX outbox_in_doubt ON outbox(sink) WHERE sending_ms != 0;
+)sql"},
 };
 
 }  // namespace

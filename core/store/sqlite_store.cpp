@@ -73,6 +73,10 @@ class SqliteStore::SharedReads final : public StoreReads {
   std::vector<ConflictRow> conflicts_of(int64_t p) override { TP_LOCKED(conflicts_of(p)); }
   std::vector<DecisionRow> decisions_of(int64_t p, size_t limit) override { TP_LOCKED(decisions_of(p, limit)); }
   std::vector<AuditRow> audit(size_t limit) override { TP_LOCKED(audit(limit)); }
+  std::optional<ContactRow> contact(std::string_view id) override { TP_LOCKED(contact(id)); }
+  std::optional<ContactRow> contact_by_provider(std::string_view p) override { TP_LOCKED(contact_by_provider(p)); }
+  std::vector<ContactEventRow> contact_events(std::string_view id) override { TP_LOCKED(contact_events(id)); }
+  std::vector<ContactRow> contacts_of(int64_t p, size_t n) override { TP_LOCKED(contacts_of(p, n)); }
   bool tombstoned(std::string_view h) override { TP_LOCKED(tombstoned(h)); }
   bool has_tombstones() override { TP_LOCKED(has_tombstones()); }
   void each_profile(const std::function<bool(const ProfileRow&)>& fn) override {
@@ -131,6 +135,10 @@ class SqliteStore::Txn final : public StoreTxn {
   std::vector<ConflictRow> conflicts_of(int64_t p) override { return w_.conflicts_of(p); }
   std::vector<DecisionRow> decisions_of(int64_t p, size_t n) override { return w_.decisions_of(p, n); }
   std::vector<AuditRow> audit(size_t n) override { return w_.audit(n); }
+  std::optional<ContactRow> contact(std::string_view id) override { return w_.contact(id); }
+  std::optional<ContactRow> contact_by_provider(std::string_view p) override { return w_.contact_by_provider(p); }
+  std::vector<ContactEventRow> contact_events(std::string_view id) override { return w_.contact_events(id); }
+  std::vector<ContactRow> contacts_of(int64_t p, size_t n) override { return w_.contacts_of(p, n); }
   bool tombstoned(std::string_view h) override { return w_.tombstoned(h); }
   bool has_tombstones() override { return w_.has_tombstones(); }
   void each_profile(const std::function<bool(const ProfileRow&)>& fn) override { w_.each_profile(fn); }
@@ -164,6 +172,10 @@ class SqliteStore::Txn final : public StoreTxn {
   void add_decision(const DecisionRow& d) override { w_.add_decision(d); }
   void delete_decisions_of(int64_t p) override { w_.delete_decisions_of(p); }
   void add_audit(const AuditRow& a) override { w_.add_audit(a); }
+  void put_contact(const ContactRow& c) override { w_.put_contact(c); }
+  void add_contact_event(const ContactEventRow& e) override { w_.add_contact_event(e); }
+  void move_contacts(int64_t from, int64_t to) override { w_.move_contacts(from, to); }
+  size_t delete_contacts_of(int64_t p) override { return w_.delete_contacts_of(p); }
   void add_tombstone(std::string_view h, int64_t at) override { w_.add_tombstone(h, at); }
   size_t delete_payloads_mentioning(const std::vector<std::string>& n) override {
     return w_.delete_payloads_mentioning(n);
@@ -248,28 +260,63 @@ size_t SqliteStore::dlq_purge(const DlqFilter& f) {
   return static_cast<size_t>(writer_->db().changes());
 }
 
+namespace {
+constexpr const char* kOutboxColumns =
+    "id, sink, pipeline, record_id, envelope, attempts, next_ms, first_ms, last_error, contact_id, sending_ms";
+
+OutboxItem outbox_row(sqlite::Statement& q) {
+  OutboxItem o;
+  o.id = q.column_int(0);
+  o.sink = q.column_text(1);
+  o.pipeline = q.column_text(2);
+  o.record_id = q.column_text(3);
+  o.envelope = q.column_text(4);
+  o.attempts = static_cast<int>(q.column_int(5));
+  o.next_ms = q.column_int(6);
+  o.first_ms = q.column_int(7);
+  o.last_error = q.column_text(8);
+  o.contact_id = q.column_text(9);
+  o.sending_ms = q.column_int(10);
+  return o;
+}
+}  // namespace
+
 std::vector<OutboxItem> SqliteStore::outbox_due(const std::string& sink, int64_t now, int64_t latest, size_t limit) {
   std::lock_guard<std::mutex> lk(reads_->mu());
-  sqlite::Statement& q = reads_->conn().st(
-      "SELECT id, sink, pipeline, record_id, envelope, attempts, next_ms, first_ms, last_error "
-      "FROM outbox WHERE sink=?1 AND (next_ms<=?2 OR next_ms>?3) ORDER BY next_ms, id LIMIT ?4");
+  // Items marked sending are in doubt (outbox_in_doubt), never simply due again.
+  static const std::string sql = std::string("SELECT ") + kOutboxColumns +
+                                 " FROM outbox WHERE sink=?1 AND (next_ms<=?2 OR next_ms>?3) AND sending_ms=0 "
+                                 "ORDER BY next_ms, id LIMIT ?4";
+  sqlite::Statement& q = reads_->conn().st(sql.c_str());
   q.bind(1, sink).bind(2, now).bind(3, latest).bind(4, static_cast<int64_t>(limit));
   std::vector<OutboxItem> out;
-  while (q.step()) {
-    OutboxItem o;
-    o.id = q.column_int(0);
-    o.sink = q.column_text(1);
-    o.pipeline = q.column_text(2);
-    o.record_id = q.column_text(3);
-    o.envelope = q.column_text(4);
-    o.attempts = static_cast<int>(q.column_int(5));
-    o.next_ms = q.column_int(6);
-    o.first_ms = q.column_int(7);
-    o.last_error = q.column_text(8);
-    out.push_back(std::move(o));
-  }
+  while (q.step()) out.push_back(outbox_row(q));
   q.reset();
   return out;
+}
+
+std::vector<OutboxItem> SqliteStore::outbox_in_doubt(const std::string& sink, size_t limit) {
+  std::lock_guard<std::mutex> lk(reads_->mu());
+  static const std::string sql =
+      std::string("SELECT ") + kOutboxColumns + " FROM outbox WHERE sink=?1 AND sending_ms!=0 ORDER BY id LIMIT ?2";
+  sqlite::Statement& q = reads_->conn().st(sql.c_str());
+  q.bind(1, sink).bind(2, static_cast<int64_t>(limit));
+  std::vector<OutboxItem> out;
+  while (q.step()) out.push_back(outbox_row(q));
+  q.reset();
+  return out;
+}
+
+void SqliteStore::outbox_mark_sending(const std::vector<OutboxItem>& items, int64_t now) {
+  std::lock_guard<std::mutex> lk(write_mu_);
+  sqlite::Transaction tx(writer_->db());
+  for (const OutboxItem& o : items) {
+    sqlite::Statement& q = writer_->st("UPDATE outbox SET sending_ms=? WHERE id=?");
+    q.bind(1, now).bind(2, o.id).run();
+    if (!o.contact_id.empty())
+      writer_->update_contact(ContactUpdate{o.contact_id, "sending", "", ContactEventRow{"", now, "sending", "{}"}});
+  }
+  tx.commit();
 }
 
 void SqliteStore::outbox_settle(const OutboxSettlement& s) {
@@ -280,9 +327,11 @@ void SqliteStore::outbox_settle(const OutboxSettlement& s) {
     q.bind(1, id).run();
   }
   for (const OutboxItem& o : s.retry) {
-    sqlite::Statement& q = writer_->st("UPDATE outbox SET attempts=?, next_ms=?, last_error=? WHERE id=?");
+    sqlite::Statement& q =
+        writer_->st("UPDATE outbox SET attempts=?, next_ms=?, last_error=?, sending_ms=0 WHERE id=?");
     q.bind(1, int64_t{o.attempts}).bind(2, o.next_ms).bind_static(3, o.last_error).bind(4, o.id).run();
   }
+  for (const ContactUpdate& u : s.contacts) writer_->update_contact(u);
   for (const auto& [id, dead] : s.dead) {
     sqlite::Statement& q = writer_->st("DELETE FROM outbox WHERE id=?");
     q.bind(1, id).run();

@@ -36,6 +36,8 @@ class SqliteStore final : public Store {
 
   std::vector<OutboxItem> outbox_due(const std::string& sink, int64_t now_ms, int64_t latest_ms, size_t limit) override;
   void outbox_settle(const OutboxSettlement& settlement) override;
+  void outbox_mark_sending(const std::vector<OutboxItem>& items, int64_t now_ms) override;
+  std::vector<OutboxItem> outbox_in_doubt(const std::string& sink, size_t limit) override;
   uint64_t outbox_depth(const std::string& sink) override;
 
   StoreStats stats() override;

@@ -66,8 +66,10 @@ struct OutboxItem {
   std::string sink;  ///< sink instance name "<pipeline>.<sink>"
   std::string pipeline;
   std::string record_id;
-  std::string envelope;  ///< to_json(record) serialized
+  std::string envelope;    ///< to_json(record) serialized
+  std::string contact_id;  ///< set for the messages of the contact loop
   int attempts = 0;
+  int64_t sending_ms = 0;  ///< when it was handed to the sink; 0: not yet (see outbox_mark_sending)
   int64_t next_ms = 0;
   int64_t first_ms = 0;
   std::string last_error;
@@ -95,6 +97,15 @@ struct ApplyStats {
   size_t tombstoned = 0;          ///< records dropped: they name an erased person
   size_t invalid = 0;             ///< records the store could not apply (dead-lettered)
   size_t blocked_identities = 0;  ///< identity values refused (placeholders, malformed)
+  size_t contacts_queued = 0;     ///< messages of the contact loop put into channel outboxes
+};
+
+/// A contact's new state, written with the outbox change that caused it.
+struct ContactUpdate {
+  std::string contact_id;
+  std::string state;
+  std::string provider_id;  ///< kept when empty
+  ContactEventRow event;
 };
 
 /// What the sink worker decided for delivered outbox items, applied atomically.
@@ -102,6 +113,7 @@ struct OutboxSettlement {
   std::vector<int64_t> delivered;
   std::vector<OutboxItem> retry;  ///< attempts, next_ms, last_error updated
   std::vector<std::pair<int64_t, DeadLetter>> dead;
+  std::vector<ContactUpdate> contacts;
 };
 
 struct StoreStats {
@@ -138,6 +150,12 @@ class StoreReads {
   virtual std::vector<ConflictRow> conflicts_of(int64_t profile) = 0;
   virtual std::vector<DecisionRow> decisions_of(int64_t profile, size_t limit) = 0;
   virtual std::vector<AuditRow> audit(size_t limit) = 0;
+  virtual std::optional<ContactRow> contact(std::string_view id) = 0;
+  /// The contact a channel sink reported this provider id for (newest first).
+  virtual std::optional<ContactRow> contact_by_provider(std::string_view provider_id) = 0;
+  virtual std::vector<ContactEventRow> contact_events(std::string_view id) = 0;
+  /// A profile's contacts, newest first.
+  virtual std::vector<ContactRow> contacts_of(int64_t profile, size_t limit) = 0;
   virtual bool tombstoned(std::string_view hash) = 0;
   /// Whether anyone was ever erased: until then no record needs its
   /// identities hashed against the tombstones.
@@ -186,6 +204,11 @@ class StoreTxn : public StoreReads {
   virtual void add_decision(const DecisionRow& row) = 0;
   virtual void delete_decisions_of(int64_t profile) = 0;
   virtual void add_audit(const AuditRow& row) = 0;
+  virtual void put_contact(const ContactRow& row) = 0;  ///< insert or replace by id
+  virtual void add_contact_event(const ContactEventRow& row) = 0;
+  virtual void move_contacts(int64_t from, int64_t to) = 0;
+  /// Deletes a profile's contacts and their histories; returns how many contacts.
+  virtual size_t delete_contacts_of(int64_t profile) = 0;
   virtual void add_tombstone(std::string_view hash, int64_t at) = 0;
   /// Deletes dead letters and outbox entries whose payload (or reason)
   /// contains any needle, ASCII case-insensitively, where the match is not
@@ -225,6 +248,12 @@ class Store {
   virtual std::vector<OutboxItem> outbox_due(const std::string& sink, int64_t now_ms, int64_t latest_ms,
                                              size_t limit) = 0;
   virtual void outbox_settle(const OutboxSettlement& settlement) = 0;
+  /// Marks items as being handed to their sink (and their contacts as
+  /// `sending`) before write() is called: an item still marked after a crash
+  /// was perhaps delivered, perhaps not (docs/channels.md, at most once).
+  virtual void outbox_mark_sending(const std::vector<OutboxItem>& items, int64_t now_ms) = 0;
+  /// Items of a sink that were marked sending and never settled.
+  virtual std::vector<OutboxItem> outbox_in_doubt(const std::string& sink, size_t limit) = 0;
   virtual uint64_t outbox_depth(const std::string& sink) = 0;
 
   /// Row counts kept by the store itself (no table scans): cheap enough for every scrape.

@@ -117,7 +117,9 @@ void EmailConnector::write(touchpoint::RecordSpan batch, touchpoint::Outcomes& o
     const SendResult res = smtp_->send(m.envelope, m.message);
     switch (res.kind) {
       case SendResult::Kind::sent:
-        outcomes.sent(i, m.message_id);
+        // The provider id is the Message-ID without its angle brackets: the
+        // form the intake reports for DSNs and complaints that name only it.
+        outcomes.sent(i, std::string_view(m.message_id).substr(1, m.message_id.size() - 2));
         connection_failures = 0;
         ++sent;
         break;
@@ -155,8 +157,14 @@ void EmailConnector::read() {
   std::string error;
   const tp_status status = host().emit(
       *pending_,
-      [h = host()](tp_status s, std::string_view message) {
-        if (s != TP_OK) h.warn("email: a unit of responses was not stored: " + std::string(message));
+      [this, h = host(), cursor = pending_->cursor](tp_status s, std::string_view message) {
+        if (s == TP_OK) return;
+        h.warn("email: a unit of responses was not stored (read again): " + std::string(message));
+        // The intake hands its messages out once per instance: give them back,
+        // on the instance thread that owns the intake.
+        h.post([this, cursor] {
+          if (intake_) intake_->release(cursor);
+        });
       },
       &error);
   if (status == TP_STATUS_BACKPRESSURE || status == TP_STATUS_SHUTTING_DOWN) return;  // kept for the next read()

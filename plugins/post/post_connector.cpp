@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <ctime>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <system_error>
 #include <vector>
@@ -67,7 +68,13 @@ PostConnector::PostConnector(Host host, std::string_view config_json)
     if (config_.exporter->target.sftp) export_sftp_ = std::make_unique<SftpClient>(*config_.exporter->target.sftp);
   }
   if (config_.returns) {
-    if (config_.returns->from.sftp) returns_sftp_ = std::make_unique<SftpClient>(*config_.returns->from.sftp);
+    if (config_.returns->from.sftp) {
+      returns_sftp_ = std::make_unique<SftpClient>(*config_.returns->from.sftp);
+    } else {
+      // Like the export directory: an inbox nobody has used yet is empty, not an error.
+      std::error_code ec;
+      std::filesystem::create_directories(config_.returns->from.dir, ec);
+    }
     resume_ = parse_return_cursor(this->host().checkpoint());
     // A file whose last unit was durable before a restart only waits for its move.
     if (resume_ && resume_->eof) to_move_.insert(resume_->file);

@@ -1,0 +1,164 @@
+// The closed loop with one e-mail, end to end through the real binary and a
+// real postfix (tests/fixtures/mail/postfix.sh): a contact request is
+// decided and sent over SMTP; the address does not exist, so postfix
+// returns a real DSN to the VERP address; the email plugin's intake reads it
+// from the bounce Maildir; the hub marks the address invalid, and the next
+// decision for the customer suppresses with channel_invalid (5.1.1).
+#include <nlohmann/json.hpp>
+
+#include "support.hpp"
+
+namespace tp_it {
+namespace {
+using namespace std::chrono_literals;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+const fs::path kPostfixFixture = fs::path(TP_SOURCE_DIR) / "tests/fixtures/mail/postfix.sh";
+
+class LoopEmailTest : public HubTest {
+ protected:
+  void SetUp() override {
+    HubTest::SetUp();
+    mta_ = root_ / "mta";
+    // postfix's daemons run as the postfix user: they must be able to reach
+    // their directories under the test's private (0700) temp dir.
+    fs::permissions(root_, fs::perms::group_exec | fs::perms::others_exec, fs::perm_options::add);
+    CommandResult r = run_command({kPostfixFixture.string(), "start", mta_.string()}, root_, 60s);
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    smtp_port_ = std::stoi(r.out);
+    mta_started_ = true;
+
+    ASSERT_NO_FATAL_FAILURE(write_shipped_customer_setup());
+    const fs::path templates = root_ / "templates";
+    fs::create_directories(templates);
+    write_file(templates / "spring.subject", "Frühlingszinsen für {{customer.first_name}}");
+    write_file(templates / "spring.txt", "Hallo {{customer.first_name}}, {{vars.rate}} für Sie.\n");
+    write_file(root_ / "unsubscribe.secret", "an-unsubscribe-secret-of-32-bytes!");
+    write_pipeline_file("mail.yaml",
+                        "name: mail\n"
+                        "source:\n"
+                        "  plugin: email\n"
+                        "  poll_interval_ms: 100\n"
+                        "  config:\n"
+                        "    intake: { maildir: " +
+                            (mta_ / "mail/bounces").string() +
+                            " }\n"
+                            "store: true\n"
+                            "sinks:\n"
+                            "  - name: smtp\n"
+                            "    plugin: email\n"
+                            "    channel: email\n"
+                            "    config:\n"
+                            "      smtp: { host: 127.0.0.1, port: " +
+                            std::to_string(smtp_port_) +
+                            ", tls: none }\n"
+                            "      from: \"Bank <news@bank.example>\"\n"
+                            "      return_path: bounces@bank.example\n"
+                            "      templates: " +
+                            templates.string() +
+                            "\n"
+                            "      unsubscribe:\n"
+                            "        url_base: https://bank.example/u\n"
+                            "        secret: ${file:" +
+                            (root_ / "unsubscribe.secret").string() + "}\n");
+    ASSERT_NO_FATAL_FAILURE(start_hub());
+  }
+  void TearDown() override {
+    if (hub_) hub_->terminate(20s);
+    if (mta_started_) run_command({kPostfixFixture.string(), "stop", mta_.string()}, root_, 60s);
+    HubTest::TearDown();
+  }
+
+  void send(const json& envelopes) {
+    const std::string url = "http://127.0.0.1:" + std::to_string(webhook_port("records")) + "/v1/records";
+    HttpResponse r = http_request("POST", url, envelopes.dump(), {"Content-Type: application/json"});
+    ASSERT_EQ(r.status, 202) << r.error << r.body;
+  }
+  static json person(const std::string& id, const std::string& email, const std::string& name) {
+    return json::array({{{"type", "profile"}, {"data", {{"customer_id", id}, {"email", email}, {"first_name", name}}}},
+                        {{"type", "consent"},
+                         {"data",
+                          {{"customer", email},
+                           {"channel", "email"},
+                           {"purpose", "marketing"},
+                           {"status", "granted"},
+                           {"at", "2026-11-01T10:00:00Z"}}}}});
+  }
+  static json request(const std::string& id, const std::string& email) {
+    return {{"id", id},
+            {"type", "contact_request"},
+            {"data",
+             {{"customer", email},
+              {"channel", "email"},
+              {"campaign", "spring"},
+              {"purpose", "marketing"},
+              {"template", "spring"},
+              {"vars", {{"rate", "3,1 %"}}}}}};
+  }
+  std::string contact_of(const std::string& request_id) {
+    auto rows = store().rows("SELECT id FROM contacts WHERE request_id=?", {request_id});
+    return rows.empty() ? std::string() : rows[0][0];
+  }
+  std::string state_of(const std::string& contact) {
+    auto rows = store().rows("SELECT state FROM contacts WHERE id=?", {contact});
+    return rows.empty() ? std::string() : rows[0][0];
+  }
+  size_t maildir_count(const std::string& box) {
+    size_t n = 0;
+    for (const char* sub : {"new", "cur"}) {
+      std::error_code ec;
+      for (const auto& e : fs::directory_iterator(mta_ / "mail" / box / sub, ec)) n += e.is_regular_file();
+    }
+    return n;
+  }
+
+  fs::path mta_;
+  int smtp_port_ = 0;
+  bool mta_started_ = false;
+};
+
+TEST_F(LoopEmailTest, OneEMailFromRequestToBounceToSuppression) {
+  json people = person("K-1", "anna@bank.example", "Anna");
+  for (const json& e : person("K-2", "nobody-here@bank.example", "Nobody")) people.push_back(e);
+  ASSERT_NO_FATAL_FAILURE(send(people));
+  ASSERT_TRUE(wait_count("SELECT COUNT(*) FROM records", 4)) << hub_->log();
+  ASSERT_NO_FATAL_FAILURE(send(
+      json::array({request("spring:K-1", "anna@bank.example"), request("spring:K-2", "nobody-here@bank.example")})));
+  ASSERT_TRUE(wait_count("SELECT COUNT(*) FROM contacts", 2)) << hub_->log();
+  const std::string delivered = contact_of("spring:K-1"), bounced = contact_of("spring:K-2");
+  ASSERT_FALSE(delivered.empty());
+  ASSERT_FALSE(bounced.empty());
+
+  // Anna's message arrives in her mailbox; the other one comes back as a DSN.
+  ASSERT_TRUE(poll_until([&] { return maildir_count("anna") == 1; }, 30s)) << hub_->log();
+  EXPECT_TRUE(poll_until([&] { return state_of(delivered) == "sent"; }, 10s)) << state_of(delivered);
+  ASSERT_TRUE(poll_until([&] { return state_of(bounced) == "bounced"; }, 60s)) << "state " << state_of(bounced) << "\n"
+                                                                               << hub_->log();
+
+  // The next decision for that customer shows why.
+  CommandResult d = cli({"rules", "decide", "--customer", "nobody-here@bank.example", "--channel", "email", "--json"});
+  ASSERT_EQ(d.exit_code, 0) << d.err;
+  const json decision = json::parse(d.out);
+  EXPECT_EQ(decision["decision"], "suppress") << d.out;
+  ASSERT_FALSE(decision["reasons"].empty());
+  EXPECT_EQ(decision["reasons"][0]["code"], "channel_invalid") << d.out;
+  EXPECT_NE(decision["reasons"][0]["detail"].get<std::string>().find("5.1.1"), std::string::npos) << d.out;
+  CommandResult ok = cli({"rules", "decide", "--customer", "anna@bank.example", "--channel", "email", "--json"});
+  EXPECT_EQ(json::parse(ok.out)["decision"], "send") << ok.out;
+
+  // The contact's life, as the admin sees it.
+  HttpResponse life = admin_get("/v1/contacts/" + bounced);
+  ASSERT_EQ(life.status, 200) << life.body;
+  const json c = json::parse(life.body);
+  EXPECT_EQ(c["state"], "bounced");
+  EXPECT_EQ(c["provider_id"], bounced + "@bank.example");
+  std::vector<std::string> steps;
+  for (const json& h : c["history"]) steps.push_back(h["what"]);
+  EXPECT_EQ(steps, (std::vector<std::string>{"requested", "decided", "sending", "sent", "response:bounce_hard"}))
+      << life.body;
+  EXPECT_EQ(admin_get("/v1/contacts/c-000000000000000000000000").status, 404);
+}
+
+}  // namespace
+}  // namespace tp_it

@@ -1,0 +1,386 @@
+// The contact loop inside the apply transaction (docs/channels.md): a
+// contact request is decided and becomes a contact, a decision, a
+// message_sent event and an outbox message for the channel's sink, or a
+// suppressed contact with its reasons; a response is correlated to its
+// contact and changes the customer so that the next decision shows it.
+#include "contact/contact_loop.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "contact/contact_view.hpp"
+#include "customer_test_util.hpp"
+
+namespace touchpoint::core::test {
+namespace {
+
+constexpr const char* kRulebook = R"(
+timezone: Europe/Berlin
+channels: [email, phone, sms, post]
+purposes: [marketing, service]
+routing: { attribute: preferred_channel, order: [email, post, phone] }
+rules:
+  - name: suppression lists
+    kind: suppression
+    effect: suppress
+    lists:
+      deceased: { all_purposes: true }
+    other_lists: apply
+  - name: no contact without a valid address
+    kind: channel_validity
+    effect: suppress
+  - name: marketing consent required
+    kind: consent
+    effect: suppress
+    purposes: [marketing]
+)";
+
+class ContactLoopTest : public CustomerTest {
+ protected:
+  void SetUp() override {
+    CustomerTest::SetUp();
+    if (IsSkipped()) return;
+    file_ = std::filesystem::temp_directory_path() /
+            ("tp-contact-rulebook-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++) + ".yaml");
+    std::ofstream(file_) << kRulebook;
+    decider_ =
+        std::make_unique<contact::Decider>(cs(), std::make_shared<const rules::Rulebook>(rules::Rulebook::load(file_)));
+    make_loop(ContactConfig{});
+  }
+  void TearDown() override {
+    if (customers_) customers_->set_loop_handler(nullptr);
+    loop_.reset();
+    decider_.reset();
+    std::filesystem::remove(file_);
+    CustomerTest::TearDown();
+  }
+  void make_loop(ContactConfig config) {
+    loop_ = std::make_unique<contact::ContactLoop>(*decider_, std::move(config));
+    loop_->set_channel_sinks({{"email", "mail.smtp"}, {"post", "letters.shop"}});
+    cs().set_loop_handler(loop_.get());
+  }
+
+  /// Anna: an e-mail address and a postal address, marketing consent on both.
+  void anna() {
+    apply({rec("p1", "crm", "K-1",
+               {{"email", "anna@example.de"},
+                {"first_name", "Anna"},
+                {"last_name", "Müller"},
+                {"address", {{"street", "Hauptstr. 1"}, {"zip", "10115"}, {"city", "Berlin"}}}}),
+           rec("c1", "crm", "", consent("email"), "consent"), rec("c2", "crm", "", consent("post"), "consent")});
+  }
+  static Json consent(const std::string& channel) {
+    return {{"customer", "anna@example.de"},
+            {"channel", channel},
+            {"purpose", "marketing"},
+            {"status", "granted"},
+            {"at", "2026-01-01T00:00:00Z"}};
+  }
+  static Record request(const std::string& id, const std::string& channel, Json extra = Json::object()) {
+    Json d{{"customer", "anna@example.de"}, {"channel", channel}, {"campaign", "spring"}, {"purpose", "marketing"}};
+    d.update(extra);
+    return rec(id, "campaigns", "", d, "contact_request");
+  }
+  static Record response(const std::string& id, const std::string& contact, const std::string& channel,
+                         const std::string& kind, Json detail = Json::object()) {
+    return rec(id, "mail", "", {{"contact_id", contact}, {"channel", channel}, {"kind", kind}, {"detail", detail}},
+               "response", ms("2026-12-01T10:00:00Z"));
+  }
+  std::string contact_of(const std::string& request_id) { return contact::contact_id_for("campaigns", request_id); }
+  std::vector<OutboxItem> outbox(const std::string& sink) { return store().outbox_due(sink, INT64_MAX / 2, 0, 100); }
+  rules::Decision decide(const std::string& channel) {
+    rules::Proposal p;
+    p.customer = "anna@example.de";
+    p.channel = channel;
+    p.campaign = "next";
+    return decider_->decide(p);
+  }
+  static std::vector<std::string> codes(const rules::Decision& d) {
+    std::vector<std::string> out;
+    for (const rules::Reason& r : d.reasons) out.push_back(r.code);
+    return out;
+  }
+
+  static inline int counter_ = 0;
+  std::filesystem::path file_;
+  std::unique_ptr<contact::Decider> decider_;
+  std::unique_ptr<contact::ContactLoop> loop_;
+};
+
+TEST_P(ContactLoopTest, AnAllowedRequestBecomesAContactADecisionATimelineEventAndOneOutboxMessage) {
+  anna();
+  const ApplyStats st = apply1(request("r1", "email", {{"template", "spring"}, {"vars", {{"rate", "3.1 %"}}}}));
+  EXPECT_EQ(st.contacts_queued, 1u);
+  const std::string id = contact_of("r1");
+  ASSERT_EQ(id.size(), 26u);
+  EXPECT_EQ(id.rfind("c-", 0), 0u);
+  std::optional<ContactRow> c = store().reads().contact(id);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->state, "queued");
+  EXPECT_EQ(c->decision, "send");
+  EXPECT_EQ(c->channel, "email");
+  EXPECT_EQ(c->sink, "mail.smtp");
+  EXPECT_EQ(c->profile_id, id_of("anna@example.de"));
+
+  const std::vector<OutboxItem> items = outbox("mail.smtp");
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0].contact_id, id);
+  const Record m = record_from_json(Json::parse(items[0].envelope));
+  EXPECT_EQ(m.type, "message");
+  EXPECT_EQ(m.id, id);
+  EXPECT_EQ(m.data["to"], "anna@example.de");
+  EXPECT_EQ(m.data["template"], "spring");
+  EXPECT_EQ(m.data["vars"]["rate"], "3.1 %");
+  EXPECT_EQ(m.data["customer"]["last_name"], "Müller");
+  EXPECT_EQ(m.data["customer"]["profile_id"], c->profile_id);
+
+  const customer::ProfileView v = view_of("anna@example.de");
+  ASSERT_FALSE(v.timeline.empty());
+  EXPECT_EQ(v.timeline[0].event_type, "message_sent");
+  EXPECT_EQ(v.timeline[0].campaign, "spring");
+  ASSERT_EQ(v.decisions.size(), 1u);
+  EXPECT_EQ(v.decisions[0].decision, "send");
+
+  std::optional<Json> life = contact::contact_life(store().reads(), id);
+  ASSERT_TRUE(life);
+  ASSERT_EQ((*life)["history"].size(), 2u);
+  EXPECT_EQ((*life)["history"][0]["what"], "requested");
+  EXPECT_EQ((*life)["history"][1]["what"], "decided");
+}
+
+TEST_P(ContactLoopTest, AReplayedRequestMakesNoSecondContactAndNoSecondMessage) {
+  anna();
+  apply1(request("r1", "email"));
+  reopen_all();
+  cs().set_loop_handler(loop_.get());
+  const ApplyStats st = apply1(request("r1", "email"));
+  EXPECT_EQ(st.contacts_queued, 0u);
+  EXPECT_EQ(outbox("mail.smtp").size(), 1u);
+  EXPECT_EQ(view_of("anna@example.de").decisions.size(), 1u);
+}
+
+TEST_P(ContactLoopTest, ASuppressedRequestIsStoredWithItsReasonsAndSendsNothing) {
+  apply1(rec("p1", "crm", "K-1", {{"email", "anna@example.de"}}));  // no consent
+  apply1(request("r1", "email"));
+  std::optional<ContactRow> c = store().reads().contact(contact_of("r1"));
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->state, "suppressed");
+  EXPECT_EQ(c->decision, "suppress");
+  EXPECT_NE(c->reasons.find("consent"), std::string::npos) << c->reasons;
+  EXPECT_TRUE(outbox("mail.smtp").empty());
+}
+
+TEST_P(ContactLoopTest, AnUnknownCustomerIsSuppressedAndCountedNotCreated) {
+  apply1(rec("r1", "campaigns", "",
+             {{"customer", "nobody@example.de"}, {"channel", "email"}, {"campaign", "x"}, {"purpose", "marketing"}},
+             "contact_request"));
+  std::optional<ContactRow> c = store().reads().contact(contact_of("r1"));
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->profile_id, 0);
+  EXPECT_NE(c->reasons.find("unknown_customer"), std::string::npos);
+  EXPECT_EQ(id_of("nobody@example.de"), 0);
+  EXPECT_EQ(store().stats().profiles, 0u);
+}
+
+TEST_P(ContactLoopTest, AHoldoutIsDecidedButNotSent) {
+  anna();
+  apply1(request("r1", "email", {{"holdout", true}}));
+  std::optional<ContactRow> c = store().reads().contact(contact_of("r1"));
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->decision, "holdout");
+  EXPECT_EQ(c->state, "holdout");
+  EXPECT_TRUE(outbox("mail.smtp").empty());
+}
+
+TEST_P(ContactLoopTest, AChannelWithoutASinkIsADeadLetterThatCanBeReplayedLater) {
+  anna();
+  loop_->set_channel_sinks({{"email", "mail.smtp"}});  // nobody sends letters
+  apply1(request("r1", "post"));
+  EXPECT_FALSE(store().reads().contact(contact_of("r1")));
+  const std::vector<DeadLetter> dl = store().dlq_list({});
+  ASSERT_EQ(dl.size(), 1u);
+  EXPECT_EQ(dl[0].error_class, "no_channel");
+  EXPECT_NE(dl[0].reason.find("channel: post"), std::string::npos) << dl[0].reason;
+  // Once a sink is configured, the same request (a replay) is decided and queued.
+  loop_->set_channel_sinks({{"email", "mail.smtp"}, {"post", "letters.shop"}});
+  apply1(request("r1", "post"));
+  ASSERT_TRUE(store().reads().contact(contact_of("r1")));
+  EXPECT_EQ(outbox("letters.shop").size(), 1u);
+}
+
+TEST_P(ContactLoopTest, MalformedAndHostileRequestsAreDeadLetteredWithTheField) {
+  anna();
+  const std::string huge(5'000'000, '7');
+  apply({request("a", "pigeon"), request("b", "email", {{"campaign", huge}}),
+         request("c", "email", {{"vars", "not an object"}}), request("d", "email", {{"not_before", "yesterday"}}),
+         rec("e", "campaigns", "", {{"channel", "email"}, {"campaign", "x"}, {"purpose", "marketing"}},
+             "contact_request"),
+         request("f", "email", {{"customer", "ext:"}})});
+  const Strings reasons = dead_letter_reasons();
+  ASSERT_EQ(reasons.size(), 6u);
+  auto has = [&](const std::string& needle) {
+    for (const std::string& r : reasons)
+      if (r.find(needle) != std::string::npos) return true;
+    return false;
+  };
+  EXPECT_TRUE(has("data.channel must be email, phone, sms, post or best"));
+  EXPECT_TRUE(has("data.campaign is longer than 256 bytes"));
+  EXPECT_TRUE(has("data.vars must be an object"));
+  EXPECT_TRUE(has("data.not_before must be an RFC 3339"));
+  EXPECT_TRUE(has("data.customer is required"));
+  EXPECT_TRUE(has("data.customer: "));
+  EXPECT_TRUE(outbox("mail.smtp").empty());
+}
+
+TEST_P(ContactLoopTest, AHardBounceInvalidatesTheAddressAndTheNextDecisionSaysWhy) {
+  anna();
+  apply1(request("r1", "email"));
+  const std::string id = contact_of("r1");
+  ASSERT_TRUE(decide("email").send);
+  apply1(response("b1", id, "email", "bounce_hard", {{"status", "5.1.1"}}));
+  EXPECT_EQ(store().reads().contact(id)->state, "bounced");
+  const rules::Decision d = decide("email");
+  EXPECT_FALSE(d.send);
+  ASSERT_FALSE(d.reasons.empty());
+  EXPECT_EQ(codes(d), (std::vector<std::string>{"channel_invalid"}));
+  EXPECT_NE(d.reasons[0].detail.find("5.1.1"), std::string::npos) << d.reasons[0].detail;
+  EXPECT_EQ(attributes_of("anna@example.de")["email_invalid_reason"], "bounce_hard 5.1.1");
+  EXPECT_EQ(lineage_of("anna@example.de", "email_valid")["source"], "mail");
+  // Post still works: only the e-mail address is broken.
+  EXPECT_TRUE(decide("post").send);
+}
+
+TEST_P(ContactLoopTest, AResponseReadTwiceIsAppliedOnce) {
+  anna();
+  apply1(request("r1", "email"));
+  const std::string id = contact_of("r1");
+  apply1(response("s1", id, "email", "bounce_soft", {{"status", "4.2.2"}}));
+  const ApplyStats st = apply1(response("s1", id, "email", "bounce_soft", {{"status", "4.2.2"}}));
+  EXPECT_EQ(st.duplicates, 1u);
+  size_t soft = 0;
+  for (const EventRow& e : view_of("anna@example.de").timeline) soft += e.event_type == "response_bounce_soft";
+  EXPECT_EQ(soft, 1u);
+  EXPECT_TRUE(decide("email").send) << "one soft bounce is not fatal";
+}
+
+TEST_P(ContactLoopTest, SoftBouncesAreCountedAndTheThirdWithinTheWindowInvalidates) {
+  anna();
+  apply1(request("r1", "email"));
+  const std::string id = contact_of("r1");
+  apply1(response("s1", id, "email", "bounce_soft"));
+  apply1(response("s2", id, "email", "bounce_soft"));
+  EXPECT_TRUE(decide("email").send);
+  apply1(response("s3", id, "email", "bounce_soft"));
+  const rules::Decision d = decide("email");
+  EXPECT_FALSE(d.send);
+  EXPECT_EQ(codes(d), (std::vector<std::string>{"channel_invalid"}));
+}
+
+TEST_P(ContactLoopTest, APolicyBlockIsNeverAnAddressProblem) {
+  anna();
+  apply1(request("r1", "email"));
+  apply1(response("x1", contact_of("r1"), "email", "policy_block", {{"status", "5.7.1"}}));
+  EXPECT_EQ(store().reads().contact(contact_of("r1"))->state, "blocked");
+  EXPECT_TRUE(decide("email").send);
+}
+
+TEST_P(ContactLoopTest, AnUnsubscribeRevokesMarketingConsentOnTheChannel) {
+  anna();
+  apply1(request("r1", "email"));
+  apply1(response("u1", contact_of("r1"), "email", "unsubscribe", {{"method", "one-click"}}));
+  const rules::Decision d = decide("email");
+  EXPECT_FALSE(d.send);
+  EXPECT_EQ(codes(d).size(), 1u);
+  EXPECT_NE(codes(d)[0].find("consent"), std::string::npos) << codes(d)[0];
+  EXPECT_TRUE(decide("post").send);
+}
+
+TEST_P(ContactLoopTest, AReturnedLetterInvalidatesTheAddressAndAMoveReplacesIt) {
+  anna();
+  apply1(request("r1", "post"));
+  apply1(response("l1", contact_of("r1"), "post", "letter_returned", {{"reason", "unknown"}}));
+  EXPECT_FALSE(decide("post").send);
+  apply1(request("r2", "post"));  // suppressed now: no second letter
+  EXPECT_EQ(store().reads().contact(contact_of("r2"))->state, "suppressed");
+  // A later "moved" return with a new address makes post usable again.
+  apply1(response(
+      "l2", contact_of("r1"), "post", "letter_returned",
+      {{"reason", "moved"}, {"new_address", {{"street", "Neue Str. 5"}, {"zip", "80331"}, {"city", "München"}}}}));
+  EXPECT_EQ(attributes_of("anna@example.de")["address"]["city"], "München");
+  EXPECT_TRUE(decide("post").send);
+}
+
+TEST_P(ContactLoopTest, ADeceasedReturnSuppressesEveryChannel) {
+  anna();
+  apply1(request("r1", "post"));
+  apply1(response("l1", contact_of("r1"), "post", "letter_returned", {{"reason", "deceased"}}));
+  EXPECT_FALSE(decide("email").send);
+  EXPECT_FALSE(decide("post").send);
+}
+
+TEST_P(ContactLoopTest, AResponseForAnUnknownContactIsADeadLetterAndChangesNothing) {
+  anna();
+  apply1(response("z1", "c-000000000000000000000000", "email", "bounce_hard"));
+  const std::vector<DeadLetter> dl = store().dlq_list({});
+  ASSERT_EQ(dl.size(), 1u);
+  EXPECT_EQ(dl[0].error_class, "unmatched");
+  EXPECT_TRUE(decide("email").send);
+}
+
+TEST_P(ContactLoopTest, HostileResponsesAreDeadLetteredWithTheField) {
+  anna();
+  apply1(request("r1", "email"));
+  const std::string id = contact_of("r1");
+  Json big = Json::object();
+  big["note"] = std::string(100'000, 'x');
+  apply({response("h1", id, "email", "exploded"), response("h2", id, "fax", "delivered"),
+         response("h3", id, "phone", "call_outcome", {{"outcome", "abducted"}}),
+         response("h4", id, "post", "letter_returned", {{"reason", std::string(5'000'000, 'r')}}),
+         response("h5", id, "email", "delivered", big),
+         rec("h6", "mail", "", {{"channel", "email"}, {"kind", "delivered"}}, "response")});
+  EXPECT_EQ(store().dlq_list({}).size(), 6u);
+  EXPECT_EQ(store().reads().contact(id)->state, "queued");
+}
+
+TEST_P(ContactLoopTest, AResponseFoundByTheProvidersIdWhenItCarriesNoContactId) {
+  anna();
+  apply1(request("r1", "email"));
+  const std::string id = contact_of("r1");
+  OutboxSettlement s;
+  s.delivered.push_back(outbox("mail.smtp").at(0).id);
+  s.contacts.push_back(ContactUpdate{id, "sent", "<" + id + "@bank.example>", ContactEventRow{"", 5, "sent", "{}"}});
+  store().outbox_settle(s);
+  EXPECT_EQ(store().reads().contact(id)->state, "sent");
+  apply1(rec("d1", "mail", "",
+             {{"provider_id", "<" + id + "@bank.example>"}, {"channel", "email"}, {"kind", "delivered"}}, "response"));
+  EXPECT_EQ(store().reads().contact(id)->state, "delivered");
+}
+
+TEST_P(ContactLoopTest, ConfiguredEffectsReplaceTheDefaults) {
+  ContactConfig config;
+  config.effects["unsubscribe"] = {"suppress:newsletter_optout", "timeline"};
+  make_loop(config);
+  anna();
+  apply1(request("r1", "email"));
+  apply1(response("u1", contact_of("r1"), "email", "unsubscribe"));
+  const rules::Decision d = decide("email");
+  EXPECT_FALSE(d.send);
+  EXPECT_EQ(codes(d), (std::vector<std::string>{"suppressed"}));
+  EXPECT_THROW(contact::ContactLoop(*decider_, ContactConfig{{}, {}, {{"bounce_hardest", {"none"}}}}),
+               std::invalid_argument);
+}
+
+TEST_P(ContactLoopTest, ErasingThePersonRemovesTheirContacts) {
+  anna();
+  apply1(request("r1", "email"));
+  const customer::EraseResult e = cs().erase("anna@example.de", customer::Actor{});
+  EXPECT_EQ(e.contacts, 1u);
+  EXPECT_FALSE(store().reads().contact(contact_of("r1")));
+}
+
+TP_INSTANTIATE_FOR_BACKENDS(ContactLoopTest);
+
+}  // namespace
+}  // namespace touchpoint::core::test
