@@ -5,8 +5,8 @@
 #include <optional>
 
 #include "outcomes.hpp"
-#include "rfc3339.hpp"
 #include "text.hpp"
+#include "tp_common/rfc3339.hpp"
 
 namespace touchpoint::callcenter {
 
@@ -51,7 +51,7 @@ std::variant<std::string, DispositionError> check_time(std::string_view key, con
     if (ec != std::errc() || ptr != v.text.data() + v.text.size() || ms > kMaxEpochMs) return bad();
     return v.text;
   }
-  if (v.type == FieldValue::Type::number || !parse_rfc3339_ms(v.text)) return bad();
+  if (v.type == FieldValue::Type::number || !tp_common::parse_rfc3339_ms(v.text)) return bad();
   std::string out;
   append_json_string(out, v.text);
   return out;

@@ -5,8 +5,8 @@
 #include "csv.hpp"
 #include "encoding.hpp"
 #include "json_input.hpp"
-#include "sha256.hpp"
 #include "text.hpp"
+#include "tp_common/sha256.hpp"
 
 namespace touchpoint::callcenter {
 
@@ -114,10 +114,10 @@ void parse_jsonl_file(ParsedFile& out, const std::string& prefix, std::string_vi
 }  // namespace
 
 std::string file_id_prefix(std::string_view name, std::string_view content) {
-  const std::string digest = sha256_hex(content).substr(0, 16);
+  const std::string digest = tp_common::sha256_hex(content).substr(0, 16);
   std::string shown(name);
   if (shown.size() > 160 || !valid_utf8(shown) || has_control(shown, false))
-    shown = "h" + sha256_hex(name).substr(0, 16);
+    shown = "h" + tp_common::sha256_hex(name).substr(0, 16);
   return "cc:" + shown + ":" + digest + ":";
 }
 

@@ -14,8 +14,8 @@
 #include <fstream>
 
 #include "disposition_file.hpp"
-#include "sha256.hpp"
 #include "text.hpp"
+#include "tp_common/sha256.hpp"
 
 namespace touchpoint::callcenter {
 
@@ -150,7 +150,7 @@ bool Inbox::read() {
 }
 
 bool Inbox::emit_file(const std::string& name, const std::string& content, uint64_t size, int64_t mtime_ns) {
-  const std::string sha = sha256_hex(name + '\0' + std::to_string(size) + '\0' + content).substr(0, 32);
+  const std::string sha = tp_common::sha256_hex(name + '\0' + std::to_string(size) + '\0' + content).substr(0, 32);
   Awaiting file{name, size, mtime_ns, false};
   const std::string location_base = escape_invalid_utf8(config_.dir + "/" + name, 1024);
   if (sha == checkpoint_sha_) {

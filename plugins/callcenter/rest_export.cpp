@@ -6,8 +6,8 @@
 #include <mutex>
 #include <stdexcept>
 
-#include "sha256.hpp"
 #include "text.hpp"
+#include "tp_common/sha256.hpp"
 
 namespace touchpoint::callcenter {
 
@@ -112,7 +112,7 @@ RestResult RestExporter::post(const std::vector<const CallEntry*>& entries) {
   Body response;
   char error[CURL_ERROR_SIZE] = {0};
   // A retried batch of the same contacts carries the same key, so the provider can drop the repeat.
-  const std::string idempotency = "Idempotency-Key: " + sha256_hex(body).substr(0, 32);
+  const std::string idempotency = "Idempotency-Key: " + tp_common::sha256_hex(body).substr(0, 32);
   curl_slist* headers = nullptr;
   for (const std::string& h : {std::string("Content-Type: application/json"), std::string("Accept: application/json"),
                                idempotency, config_.auth_header})

@@ -14,10 +14,10 @@
 #include <thread>
 
 #include "json_input.hpp"
-#include "replay_cache.hpp"
-#include "sha256.hpp"
-#include "signature.hpp"
 #include "text.hpp"
+#include "tp_common/replay_cache.hpp"
+#include "tp_common/sha256.hpp"
+#include "tp_common/signature.hpp"
 
 namespace touchpoint::callcenter {
 
@@ -67,8 +67,8 @@ struct WebhookServer::State {
   const Webhook config;
   const OutcomeMap outcome_map;
   const Host host;
-  SignatureVerifier verifier;
-  ReplayCache replay;
+  tp_common::SignatureVerifier verifier;
+  tp_common::ReplayCache replay;
   // Sessions hold the State; the State holds the io_context only until stop(), so the pending
   // handlers (and the sessions in them) are destroyed with it instead of keeping each other alive.
   std::shared_ptr<net::io_context> ioc = std::make_shared<net::io_context>(1);
@@ -130,8 +130,9 @@ class Session : public std::enable_shared_from_this<Session> {
       return respond(http::status::method_not_allowed, error_body("only POST is allowed"), body_pending);
     if (auto length = parser_->content_length(); length && *length > state_->config.max_body_bytes)
       return respond(http::status::payload_too_large, too_large(), true);
-    const SignatureStatus sig = state_->verifier.check_headers(headers(), unix_now());
-    if (sig != SignatureStatus::ok) return respond(http::status::unauthorized, error_body(describe(sig)), body_pending);
+    const tp_common::SignatureStatus sig = state_->verifier.check_headers(headers(), unix_now());
+    if (sig != tp_common::SignatureStatus::ok)
+      return respond(http::status::unauthorized, error_body(tp_common::describe(sig)), body_pending);
     if (!json_content_type(sv(req[http::field::content_type])))
       return respond(http::status::unsupported_media_type, error_body("send application/json"), body_pending);
     if (!body_pending) return handle();
@@ -165,9 +166,10 @@ class Session : public std::enable_shared_from_this<Session> {
     close();  // timeout, reset, truncated request: nobody to answer
   }
 
-  SignatureHeaders headers() const {
+  tp_common::SignatureHeaders headers() const {
     const auto& req = parser_->get();
-    return SignatureHeaders{sv(req["webhook-id"]), sv(req["webhook-timestamp"]), sv(req["webhook-signature"])};
+    return tp_common::SignatureHeaders{sv(req["webhook-id"]), sv(req["webhook-timestamp"]),
+                                       sv(req["webhook-signature"])};
   }
 
   std::string too_large() const {
@@ -187,14 +189,14 @@ class Session : public std::enable_shared_from_this<Session> {
   void process() {
     const std::string& body = parser_->get().body();
     const int64_t now = unix_now();
-    const SignatureHeaders h = headers();
-    const SignatureStatus sig = state_->verifier.verify(h, body, now);
-    if (sig != SignatureStatus::ok) {
+    const tp_common::SignatureHeaders h = headers();
+    const tp_common::SignatureStatus sig = state_->verifier.verify(h, body, now);
+    if (sig != tp_common::SignatureStatus::ok) {
       state_->host.counter_add("callcenter_webhook_unauthorized_total", "", 1);
-      return respond(http::status::unauthorized, error_body(describe(sig)), false);
+      return respond(http::status::unauthorized, error_body(tp_common::describe(sig)), false);
     }
     const std::string webhook_id(h.id);
-    replay_key_ = ReplayCache::key_of(webhook_id);
+    replay_key_ = tp_common::ReplayCache::key_of(webhook_id);
     int64_t ts = 0;
     std::from_chars(h.timestamp.data(), h.timestamp.data() + h.timestamp.size(), ts);
     replay_expiry_ = (ts > now ? ts : now) + state_->config.tolerance_seconds;
@@ -209,7 +211,7 @@ class Session : public std::enable_shared_from_this<Session> {
       return respond(http::status::bad_request, error_body(e->message, {}, e->index), false);
     const auto& list = std::get<std::vector<Fields>>(parsed);
     EmitUnit unit;
-    const std::string id_prefix = "wh:" + sha256_hex(webhook_id).substr(0, 32) + ":";
+    const std::string id_prefix = "wh:" + tp_common::sha256_hex(webhook_id).substr(0, 32) + ":";
     for (size_t i = 0; i < list.size(); ++i) {
       auto built = build_disposition(list[i], state_->outcome_map);
       if (auto* e = std::get_if<DispositionError>(&built))
@@ -328,7 +330,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::empty_body> continue_;
   http::response<http::string_body> response_;
-  std::optional<Sha256Digest> replay_key_;
+  std::optional<tp_common::Sha256Digest> replay_key_;
   int64_t replay_expiry_ = 0;
   unsigned version_ = 11;
   bool keep_alive_ = false;

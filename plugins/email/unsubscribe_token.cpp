@@ -11,6 +11,19 @@ namespace tp_email {
 namespace {
 
 constexpr std::size_t kMacHexDigits = 32;
+constexpr std::string_view kContactPrefix = "c-";
+constexpr std::size_t kContactHexDigits = 24;
+
+bool lower_hex(std::string_view s) {
+  for (char c : s)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  return true;
+}
+
+bool is_contact_id(std::string_view s) {
+  return s.size() == kContactPrefix.size() + kContactHexDigits &&
+         s.substr(0, kContactPrefix.size()) == kContactPrefix && lower_hex(s.substr(kContactPrefix.size()));
+}
 
 std::string mac_hex(std::string_view secret, std::string_view contact_id) {
   unsigned char digest[EVP_MAX_MD_SIZE];
@@ -39,16 +52,27 @@ std::string sign_unsubscribe_token(std::string_view secret, std::string_view con
   return token;
 }
 
-std::optional<std::string> verify_unsubscribe_token(std::string_view secret, std::string_view token) {
-  if (secret.empty() || token.size() > kMaxUnsubscribeTokenBytes) return std::nullopt;
-  const std::size_t dot = token.rfind('.');
-  if (dot == std::string_view::npos || dot == 0) return std::nullopt;
+TokenResult check_unsubscribe_token(std::string_view secret, std::string_view token) {
+  TokenResult r;
+  if (token.size() > kMaxUnsubscribeTokenBytes) return r;
+  const std::size_t dot = token.find('.');
+  if (dot == std::string_view::npos) return r;
   const std::string_view contact_id = token.substr(0, dot);
   const std::string_view mac = token.substr(dot + 1);
-  if (mac.size() != kMacHexDigits) return std::nullopt;
+  if (!is_contact_id(contact_id) || mac.size() != kMacHexDigits || !lower_hex(mac)) return r;
+  r.check = TokenCheck::forged;
+  if (secret.empty()) return r;
   const std::string expected = mac_hex(secret, contact_id);
-  if (CRYPTO_memcmp(expected.data(), mac.data(), kMacHexDigits) != 0) return std::nullopt;
-  return std::string(contact_id);
+  if (CRYPTO_memcmp(expected.data(), mac.data(), kMacHexDigits) != 0) return r;
+  r.check = TokenCheck::ok;
+  r.contact_id = std::string(contact_id);
+  return r;
+}
+
+std::optional<std::string> verify_unsubscribe_token(std::string_view secret, std::string_view token) {
+  TokenResult r = check_unsubscribe_token(secret, token);
+  if (r.check != TokenCheck::ok) return std::nullopt;
+  return std::move(r.contact_id);
 }
 
 }  // namespace tp_email

@@ -8,8 +8,8 @@
 #include <new>
 
 #include "json_diagnostics.hpp"
-#include "rfc3339.hpp"
-#include "sha256.hpp"
+#include "tp_common/rfc3339.hpp"
+#include "tp_common/sha256.hpp"
 
 namespace touchpoint::webhook {
 
@@ -169,12 +169,12 @@ struct BodyParser::Impl {
     const std::string_view key = options->idempotency_key;
     std::string_view base;
     if (key.empty()) {
-      if (body_hash.empty()) body_hash = sha256_hex(whole_body).substr(0, 32);
+      if (body_hash.empty()) body_hash = tp_common::sha256_hex(whole_body).substr(0, 32);
       base = body_hash;
     } else if (key_printable && key.size() + 1 + number.size() <= options->max_id_bytes) {
       base = key;
     } else {
-      if (key_hash.empty()) key_hash = sha256_hex(key);
+      if (key_hash.empty()) key_hash = tp_common::sha256_hex(key);
       base = key_hash;
     }
     Slice slice{out->arena.size(), base.size() + 1 + number.size()};
@@ -221,7 +221,7 @@ struct BodyParser::Impl {
         if (m.ts.is_int64()) {
           ts = m.ts.get_int64().value_unsafe();
         } else if (m.ts.get_string().get(text) == simdjson::SUCCESS) {
-          ts = parse_rfc3339_ms(text);
+          ts = tp_common::parse_rfc3339_ms(text);
         }
         if (!ts) return RecordProblem{"envelope 'ts' must be integer milliseconds or an RFC 3339 date-time"};
         r.ts_ms = *ts;

@@ -27,9 +27,9 @@
 #include "content_type.hpp"
 #include "padded_body.hpp"
 #include "record_emitter.hpp"
-#include "replay_cache.hpp"
 #include "responses.hpp"
-#include "signature.hpp"
+#include "tp_common/replay_cache.hpp"
+#include "tp_common/signature.hpp"
 
 namespace touchpoint::webhook {
 
@@ -234,7 +234,8 @@ struct Route {
         name(std::move(instance_name)),
         timeout(cfg.read_timeout_seconds),
         replay(cfg.replay_cache_size) {
-    if (!config.secret.empty()) verifier = std::make_unique<SignatureVerifier>(config.secret, config.tolerance_seconds);
+    if (!config.secret.empty())
+      verifier = std::make_unique<tp_common::SignatureVerifier>(config.secret, config.tolerance_seconds);
     parse_options.default_type = config.type;
     parse_options.id_field = config.id_field;
     parse_options.key_field = config.key_field;
@@ -264,8 +265,8 @@ struct Route {
   const Host host;
   const std::string name;              // the host's "instance" setting, empty if it has none
   const std::chrono::seconds timeout;  // one request body; writing a response
-  std::unique_ptr<SignatureVerifier> verifier;
-  ReplayCache replay;
+  std::unique_ptr<tp_common::SignatureVerifier> verifier;
+  tp_common::ReplayCache replay;
   ParseOptions parse_options;  // views config
   // Emitted requests whose response is not written yet (for a graceful close).
   const std::shared_ptr<InflightTracker> responses = std::make_shared<InflightTracker>();
@@ -426,8 +427,8 @@ ThreadScratch& thread_scratch() {
 }
 
 template <class Request>
-SignatureHeaders signature_headers(const Request& req) {
-  return SignatureHeaders{sv(req["webhook-id"]), sv(req["webhook-timestamp"]), sv(req["webhook-signature"])};
+tp_common::SignatureHeaders signature_headers(const Request& req) {
+  return tp_common::SignatureHeaders{sv(req["webhook-id"]), sv(req["webhook-timestamp"]), sv(req["webhook-signature"])};
 }
 
 enum ExtraHeaders : unsigned { kNoExtra = 0, kRetryAfter = 1, kAllowPost = 2 };
@@ -564,9 +565,9 @@ class Session : public std::enable_shared_from_this<Session> {
     if (req.method() != http::verb::post)
       return respond(http::status::method_not_allowed, error_body("only POST is allowed"), body_pending, kAllowPost);
     if (route_->verifier) {
-      SignatureStatus status = route_->verifier->check_headers(signature_headers(req), unix_now());
-      if (status != SignatureStatus::ok)
-        return respond(http::status::unauthorized, error_body(describe(status)), body_pending);
+      tp_common::SignatureStatus status = route_->verifier->check_headers(signature_headers(req), unix_now());
+      if (status != tp_common::SignatureStatus::ok)
+        return respond(http::status::unauthorized, error_body(tp_common::describe(status)), body_pending);
     }
     if (!is_accepted_content_type(sv(req[http::field::content_type])))
       return respond(http::status::unsupported_media_type,
@@ -658,7 +659,7 @@ class Session : public std::enable_shared_from_this<Session> {
     replay_key_.reset();
     std::string_view id = sv(req["webhook-id"]);
     if (!route_->replay.enabled() || id.empty()) return;
-    replay_key_ = ReplayCache::key_of(id);
+    replay_key_ = tp_common::ReplayCache::key_of(id);
     replay_expiry_ = replay_expiry(sv(req["webhook-timestamp"]), now, route_->config.tolerance_seconds);
   }
 
@@ -673,9 +674,9 @@ class Session : public std::enable_shared_from_this<Session> {
     if (body.capacity() < body.size() + kBodyPadding) body.reserve(body.size() + kBodyPadding);
     const int64_t now = unix_now();
     if (route_->verifier) {
-      SignatureStatus status = route_->verifier->verify(signature_headers(req), body, now);
-      if (status != SignatureStatus::ok)
-        return respond(http::status::unauthorized, error_body(describe(status)), false);
+      tp_common::SignatureStatus status = route_->verifier->verify(signature_headers(req), body, now);
+      if (status != tp_common::SignatureStatus::ok)
+        return respond(http::status::unauthorized, error_body(tp_common::describe(status)), false);
     }
     note_replay_key(req, now);
     if (replay_key_ && route_->replay.contains(*replay_key_, now)) {
@@ -824,9 +825,9 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream stream_;
   Listener& listener_;
   const Role role_;
-  std::shared_ptr<Route> route_;            // the instance of the current request's path
-  BudgetReservation budget_;                // of the current request's body
-  std::optional<Sha256Digest> replay_key_;  // the current request's webhook-id, remembered on 202
+  std::shared_ptr<Route> route_;                       // the instance of the current request's path
+  BudgetReservation budget_;                           // of the current request's body
+  std::optional<tp_common::Sha256Digest> replay_key_;  // the current request's webhook-id, remembered on 202
   int64_t replay_expiry_ = 0;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<PaddedBody>> parser_;

@@ -9,7 +9,7 @@
 #include <touchpoint/plugin.hpp>
 
 #include "body_parser.hpp"
-#include "signature.hpp"
+#include "tp_common/signature.hpp"
 
 namespace touchpoint::webhook {
 
@@ -100,7 +100,7 @@ Config parse_config(std::string_view json) {
     } else if (key == "secret") {
       c.secret = get_string(key, v);
       try {
-        (void)decode_secret(c.secret);
+        (void)tp_common::decode_secret(c.secret);
       } catch (const std::invalid_argument& e) {
         fail(key, std::string("is invalid: ") + e.what());
       }

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "signature.hpp"
 #include "support.hpp"
+#include "tp_common/signature.hpp"
 
 namespace touchpoint::callcenter::test {
 namespace {
@@ -100,7 +100,7 @@ std::future<HttpResponse> post_async(int port, const std::string& id) {
     const std::string body = R"({"contact_id":"c-1","outcome":"do_not_call"})";
     const std::string stamp = std::to_string(
         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
-    SignatureVerifier signer(kSecret, 300);
+    tp_common::SignatureVerifier signer(kSecret, 300);
     return http_post("http://127.0.0.1:" + std::to_string(port) + "/dispositions", body,
                      {"Content-Type: application/json", "webhook-id: " + id, "webhook-timestamp: " + stamp,
                       "webhook-signature: " + signer.sign(id, stamp, body)});

@@ -3,8 +3,8 @@
 #include <chrono>
 #include <string>
 
-#include "signature.hpp"
 #include "support.hpp"
+#include "tp_common/signature.hpp"
 
 namespace touchpoint::callcenter::test {
 namespace {
@@ -37,7 +37,7 @@ class WebhookTest : public PluginTest {
                       "webhook-signature: " + sig});
   }
 
-  SignatureVerifier signer_{kSecret, 300};
+  tp_common::SignatureVerifier signer_{kSecret, 300};
   std::unique_ptr<touchpoint::testing::Instance> inst_;
   int port_ = 0;
 };
@@ -62,7 +62,7 @@ TEST_F(WebhookTest, SignedDispositionsAreEmittedAndAnswered200) {
 TEST_F(WebhookTest, BadSignaturesAre401) {
   const std::string body = R"({"contact_id":"c-1","outcome":"busy"})";
   EXPECT_EQ(post(body, "msg_1", 0, "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=").status, 401);
-  SignatureVerifier other("whsec_b3RoZXItc2VjcmV0LW90aGVyLXNlY3JldA==", 300);
+  tp_common::SignatureVerifier other("whsec_b3RoZXItc2VjcmV0LW90aGVyLXNlY3JldA==", 300);
   EXPECT_EQ(post(body, "msg_1", 0, other.sign("msg_1", std::to_string(now()), body)).status, 401);
   EXPECT_EQ(post(body, "msg_1", now() - 301).status, 401) << "older than the 5-minute tolerance";
   EXPECT_EQ(post(body, "msg_1", now() + 400).status, 401);

@@ -1,6 +1,5 @@
 #include "hash.hpp"
 
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
@@ -36,10 +35,6 @@ std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
            data.size(), md, &len) == nullptr)
     throw std::runtime_error("HMAC-SHA256 failed");
   return to_hex(md, len);
-}
-
-bool constant_time_equal(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
 }  // namespace tp_email::intake::detail

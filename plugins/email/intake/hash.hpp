@@ -9,8 +9,6 @@ namespace tp_email::intake::detail {
 
 std::string sha256_hex(std::string_view data);
 std::string hmac_sha256_hex(std::string_view key, std::string_view data);
-/// Compares without an early exit, so a forged MAC learns nothing from timing.
-bool constant_time_equal(std::string_view a, std::string_view b);
 
 }  // namespace tp_email::intake::detail
 

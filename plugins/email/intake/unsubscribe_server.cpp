@@ -7,6 +7,7 @@
 #include <optional>
 #include <thread>
 
+#include "hash.hpp"
 #include "intake.hpp"
 #include "unsubscribe_token.hpp"
 
@@ -41,6 +42,17 @@ bool one_click_body(std::string_view body) {
   return false;
 }
 
+// The `unsubscribe` response record (detail.method `one-click`), with an id
+// stable per contact so repeated clicks are applied once.
+Response unsubscribe_response(const std::string& contact_id, std::string_view method) {
+  Response r;
+  r.id = "email-" + detail::sha256_hex("unsubscribe\n" + contact_id).substr(0, 32);
+  r.contact_id = contact_id;
+  r.kind = "unsubscribe";
+  r.method = std::string(method);
+  return r;
+}
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, const UnsubscribeConfig& cfg, const std::string& secret,
@@ -66,7 +78,7 @@ class Session : public std::enable_shared_from_this<Session> {
     const std::string_view target(req.target().data(), req.target().size());
     if (target.substr(0, kPrefix.size()) != kPrefix) return reply(http::status::not_found, "Not found", "Not found.");
     const std::string_view token = target.substr(kPrefix.size());
-    const TokenResult t = verify_unsubscribe_token(token, secret_);
+    const TokenResult t = check_unsubscribe_token(secret_, token);
     if (req.method() != http::verb::get && req.method() != http::verb::post)
       return reply(http::status::method_not_allowed, "Not allowed", "Use GET or POST.");
     if (t.check == TokenCheck::malformed)

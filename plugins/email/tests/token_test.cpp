@@ -63,6 +63,31 @@ TEST(Token, RefusesAOneMegabyteTokenWithoutHashingIt) {
   EXPECT_FALSE(verify_unsubscribe_token(kSecret, sign_unsubscribe_token(kSecret, long_id)));
 }
 
+TEST(Token, CheckTellsMalformedFromForged) {
+  const std::string t = sign_unsubscribe_token(kSecret, kContact);
+  const TokenResult ok = check_unsubscribe_token(kSecret, t);
+  EXPECT_EQ(ok.check, TokenCheck::ok);
+  EXPECT_EQ(ok.contact_id, kContact);
+  std::string flipped = t;
+  flipped.back() = flipped.back() == '0' ? '1' : '0';
+  EXPECT_EQ(check_unsubscribe_token(kSecret, flipped).check, TokenCheck::forged);
+  EXPECT_EQ(check_unsubscribe_token("another-secret-of-20b", t).check, TokenCheck::forged);
+  EXPECT_EQ(check_unsubscribe_token("", t).check, TokenCheck::forged) << "an empty secret verifies nothing";
+  EXPECT_TRUE(check_unsubscribe_token(kSecret, flipped).contact_id.empty());
+  // Only a hub contact id (c- and 24 lower-case hex digits) can verify, even
+  // with a correct MAC: anything else is malformed, answered 400 not 404.
+  for (const std::string id :
+       {"c-1", "C-3f9a0c1d2e4b5a6978877665", "c-3F9A0C1D2E4B5A6978877665", "c-3f9a0c1d2e4b5a69788776650",
+        "x-3f9a0c1d2e4b5a6978877665", "c-3f9a0c1d2e4b5a697887766g", "c-3f9a.c1d2e4b5a6978877665"}) {
+    EXPECT_EQ(check_unsubscribe_token(kSecret, sign_unsubscribe_token(kSecret, id)).check, TokenCheck::malformed) << id;
+    EXPECT_FALSE(verify_unsubscribe_token(kSecret, sign_unsubscribe_token(kSecret, id))) << id;
+  }
+  for (const std::string& bad : {t.substr(0, t.size() - 1), t + "0", t + "/x", std::string(kContact) + ".",
+                                 t.substr(0, 26) + std::string(32, 'G'), std::string("../../etc/passwd"),
+                                 std::string(t.data(), 30) + std::string("\0", 1) + t.substr(31)})
+    EXPECT_EQ(check_unsubscribe_token(kSecret, bad).check, TokenCheck::malformed) << bad;
+}
+
 TEST(Token, SignRefusesEmptyInputs) {
   EXPECT_THROW(sign_unsubscribe_token("", kContact), std::invalid_argument);
   EXPECT_THROW(sign_unsubscribe_token(kSecret, ""), std::invalid_argument);

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "sha256.hpp"
+#include "tp_common/sha256.hpp"
 
 namespace touchpoint::webhook {
 namespace {
@@ -41,7 +41,7 @@ TEST_F(BodyParserTest, StringsAreReEscaped) {
 
 // The id of a record without one and without an idempotency header.
 std::string body_id(std::string_view body, size_t index) {
-  return sha256_hex(body).substr(0, 32) + ":" + std::to_string(index);
+  return tp_common::sha256_hex(body).substr(0, 32) + ":" + std::to_string(index);
 }
 
 TEST_F(BodyParserTest, ArrayOfObjects) {
@@ -346,13 +346,13 @@ TEST_F(BodyParserTest, IdempotencyKeyIsHashedWhenTooLongOrNotPrintable) {
   const std::string longer(256, 'k');  // "<key>:0" would be 258 bytes
   options_.idempotency_key = longer;
   ASSERT_FALSE(parse("{}"));
-  EXPECT_EQ(id(0), sha256_hex(longer) + ":0");
+  EXPECT_EQ(id(0), tp_common::sha256_hex(longer) + ":0");
 
   for (std::string key :
        {std::string("caf\xc3\xa9"), std::string("a\tb"), std::string("nul\0x", 5), std::string("del\x7f")}) {
     options_.idempotency_key = key;
     ASSERT_FALSE(parse("[{},{}]"));
-    EXPECT_EQ(id(1), sha256_hex(key) + ":1");
+    EXPECT_EQ(id(1), tp_common::sha256_hex(key) + ":1");
   }
   options_.idempotency_key = "with space and :colon";
   ASSERT_FALSE(parse("{}"));

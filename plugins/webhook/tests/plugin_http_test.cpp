@@ -6,9 +6,9 @@
 #include <future>
 #include <thread>
 
-#include "sha256.hpp"
-#include "signature.hpp"
 #include "test_support.hpp"
+#include "tp_common/sha256.hpp"
+#include "tp_common/signature.hpp"
 
 namespace touchpoint::webhook::test {
 namespace {
@@ -63,7 +63,7 @@ TEST_F(WebhookHttp, ArrayOfObjectsIsOneUnit) {
   ASSERT_EQ(records.size(), 3u);
   EXPECT_EQ(records[0].id, "a");
   EXPECT_EQ(records[1].data, R"({"id":"b","v":[1,2]})");
-  EXPECT_EQ(records[2].id, sha256_hex(body).substr(0, 32) + ":2") << "derived: see WebhookIds";
+  EXPECT_EQ(records[2].id, tp_common::sha256_hex(body).substr(0, 32) + ":2") << "derived: see WebhookIds";
   EXPECT_EQ(records[2].data, R"({"v":{"x":null}})");
   EXPECT_EQ(harness_.cursors().size(), 1u) << "one emit per request";
   EXPECT_EQ(counter("webhook_records_total"), 3);
@@ -364,7 +364,7 @@ class WebhookSignatures : public WebhookFixture {
   std::string sign(const std::string& id, int64_t ts, const std::string& body) const {
     return signer_.sign(id, std::to_string(ts), body);
   }
-  SignatureVerifier signer_{kSecret, 300};
+  tp_common::SignatureVerifier signer_{kSecret, 300};
 };
 
 TEST_F(WebhookSignatures, ValidSignatureIsAccepted) {
@@ -412,7 +412,7 @@ TEST_F(WebhookSignatures, MissingHeadersAre401) {
 TEST_F(WebhookSignatures, OneValidSignatureAmongSeveralIsEnough) {
   const std::string body = R"([{"id":"r1"},{"id":"r2"}])";
   int64_t ts = now_seconds();
-  SignatureVerifier old_key("whsec_" + std::string("c2VjcmV0LWtleS1iZWZvcmUtcm90YXRpb24="), 300);
+  tp_common::SignatureVerifier old_key("whsec_" + std::string("c2VjcmV0LWtleS1iZWZvcmUtcm90YXRpb24="), 300);
   std::string sigs =
       "v2,bm90LWEtdjEtc2lnbmF0dXJl " + old_key.sign("msg_9", std::to_string(ts), body) + " " + sign("msg_9", ts, body);
   HttpResponse res = client_.post(url(), body, headers("msg_9", ts, sigs));
@@ -432,7 +432,7 @@ TEST(WebhookRawSecret, RawStringSecretWorks) {
   std::ifstream(port_file) >> port;
   std::filesystem::remove(port_file);
   ASSERT_GT(port, 0);
-  SignatureVerifier signer("plain text secret", 300);
+  tp_common::SignatureVerifier signer("plain text secret", 300);
   const std::string body = "{}";
   const std::string ts = std::to_string(now_seconds());
   HttpClient client;

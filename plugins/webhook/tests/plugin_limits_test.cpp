@@ -6,9 +6,9 @@
 #include <chrono>
 #include <set>
 
-#include "sha256.hpp"
-#include "signature.hpp"
 #include "test_support.hpp"
+#include "tp_common/sha256.hpp"
+#include "tp_common/signature.hpp"
 
 namespace touchpoint::webhook::test {
 namespace {
@@ -20,7 +20,7 @@ int64_t now_seconds() {
 }
 
 std::string body_id(std::string_view body, size_t index) {
-  return sha256_hex(body).substr(0, 32) + ":" + std::to_string(index);
+  return tp_common::sha256_hex(body).substr(0, 32) + ":" + std::to_string(index);
 }
 
 bool contains(const std::string& haystack, std::string_view needle) {
@@ -174,9 +174,9 @@ TEST_F(WebhookIds, LongOrNonPrintableHeaderValuesAreHashed) {
   ASSERT_EQ(client_.post(url(), "{}", {"Idempotency-Key: " + tab_key}).status, 202);
   auto records = harness_.records();
   ASSERT_EQ(records.size(), 3u);
-  EXPECT_EQ(records[0].id, sha256_hex(long_key) + ":0");
-  EXPECT_EQ(records[1].id, sha256_hex(utf8_key) + ":0");
-  EXPECT_EQ(records[2].id, sha256_hex(tab_key) + ":0");
+  EXPECT_EQ(records[0].id, tp_common::sha256_hex(long_key) + ":0");
+  EXPECT_EQ(records[1].id, tp_common::sha256_hex(utf8_key) + ":0");
+  EXPECT_EQ(records[2].id, tp_common::sha256_hex(tab_key) + ":0");
 }
 
 // ------------------------------------------------------ replay protection
@@ -195,7 +195,7 @@ class WebhookReplay : public WebhookFixture {
   HttpResponse post_signed(const std::string& id, const std::string& body) {
     return client_.post(url(), body, signed_headers(id, body));
   }
-  SignatureVerifier signer_{kSecret, 300};
+  tp_common::SignatureVerifier signer_{kSecret, 300};
 };
 
 TEST_F(WebhookReplay, ReplayedWebhookIdIsAcknowledgedWithoutEmittingAgain) {

@@ -9,8 +9,8 @@
 #include <future>
 #include <thread>
 
-#include "signature.hpp"
 #include "test_support.hpp"
+#include "tp_common/signature.hpp"
 
 namespace touchpoint::webhook::test {
 namespace {
@@ -173,7 +173,7 @@ TEST(SharedListenerConfig, SecretsAndReplayCachesArePerInstance) {
   EXPECT_EQ(client.post(url(port, "/signed"), "{}").status, 401) << "the signed path requires a signature";
   const std::string body = R"({"id":"x"})";
   const std::string ts = std::to_string(now_seconds());
-  const SignatureVerifier signer(secret, 300);
+  const tp_common::SignatureVerifier signer(secret, 300);
   const std::vector<std::string> headers = {"webhook-id: msg_1", "webhook-timestamp: " + ts,
                                             "webhook-signature: " + signer.sign("msg_1", ts, body)};
   EXPECT_EQ(client.post(url(port, "/signed"), body, headers).body, R"({"accepted":1})");

@@ -1,10 +1,10 @@
-#include "sha256.hpp"
+#include "tp_common/sha256.hpp"
 
 #include <openssl/evp.h>
 
 #include <stdexcept>
 
-namespace touchpoint::callcenter {
+namespace tp_common {
 
 Sha256Digest sha256(std::string_view data) {
   Sha256Digest out{};
@@ -26,4 +26,4 @@ std::string sha256_hex(std::string_view data) {
   return out;
 }
 
-}  // namespace touchpoint::callcenter
+}  // namespace tp_common

@@ -1,6 +1,6 @@
-#include "rfc3339.hpp"
+#include "tp_common/rfc3339.hpp"
 
-namespace touchpoint::callcenter {
+namespace tp_common {
 
 namespace {
 
@@ -74,4 +74,4 @@ std::optional<int64_t> parse_rfc3339_ms(std::string_view s) noexcept {
   return seconds * 1000 + millis;
 }
 
-}  // namespace touchpoint::callcenter
+}  // namespace tp_common

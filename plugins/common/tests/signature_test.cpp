@@ -1,12 +1,12 @@
-#include "signature.hpp"
+#include "tp_common/signature.hpp"
 
 #include <gtest/gtest.h>
 
 #include <stdexcept>
 
-#include "base64.hpp"
+#include "tp_common/base64.hpp"
 
-namespace touchpoint::webhook {
+namespace tp_common {
 namespace {
 
 // The reference vector of the Standard Webhooks specification / libraries.
@@ -80,4 +80,4 @@ TEST(Signature, SecretForms) {
 }
 
 }  // namespace
-}  // namespace touchpoint::webhook
+}  // namespace tp_common

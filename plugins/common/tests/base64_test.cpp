@@ -1,8 +1,8 @@
-#include "base64.hpp"
+#include "tp_common/base64.hpp"
 
 #include <gtest/gtest.h>
 
-namespace touchpoint::webhook {
+namespace tp_common {
 namespace {
 
 TEST(Base64, EncodesRfc4648Vectors) {
@@ -42,4 +42,4 @@ TEST(Base64, RoundTripsAllLengths) {
 }
 
 }  // namespace
-}  // namespace touchpoint::webhook
+}  // namespace tp_common

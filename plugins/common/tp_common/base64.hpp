@@ -1,12 +1,12 @@
 // Base64 (RFC 4648, standard alphabet, padded) on top of OpenSSL's EVP_EncodeBlock/EVP_DecodeBlock.
-#ifndef TOUCHPOINT_WEBHOOK_BASE64_HPP
-#define TOUCHPOINT_WEBHOOK_BASE64_HPP
+#ifndef TP_COMMON_BASE64_HPP
+#define TP_COMMON_BASE64_HPP
 
 #include <optional>
 #include <string>
 #include <string_view>
 
-namespace touchpoint::webhook {
+namespace tp_common {
 
 /// Encodes bytes as padded standard base64.
 std::string base64_encode(std::string_view bytes);
@@ -15,6 +15,6 @@ std::string base64_encode(std::string_view bytes);
 /// outside the alphabet, misplaced padding or an impossible length.
 std::optional<std::string> base64_decode(std::string_view text);
 
-}  // namespace touchpoint::webhook
+}  // namespace tp_common
 
-#endif  // TOUCHPOINT_WEBHOOK_BASE64_HPP
+#endif  // TP_COMMON_BASE64_HPP

@@ -1,10 +1,10 @@
-#include "base64.hpp"
+#include "tp_common/base64.hpp"
 
 #include <openssl/evp.h>
 
 #include <limits>
 
-namespace touchpoint::webhook {
+namespace tp_common {
 
 namespace {
 
@@ -52,4 +52,4 @@ std::optional<std::string> base64_decode(std::string_view text) {
   return out;
 }
 
-}  // namespace touchpoint::webhook
+}  // namespace tp_common

@@ -1,6 +1,6 @@
-#include "replay_cache.hpp"
+#include "tp_common/replay_cache.hpp"
 
-namespace touchpoint::webhook {
+namespace tp_common {
 
 bool ReplayCache::contains(const Sha256Digest& key, int64_t now) {
   if (capacity_ == 0) return false;
@@ -45,4 +45,4 @@ void ReplayCache::evict_expired(int64_t now) {
   }
 }
 
-}  // namespace touchpoint::webhook
+}  // namespace tp_common

@@ -1,10 +1,10 @@
-#include "replay_cache.hpp"
+#include "tp_common/replay_cache.hpp"
 
 #include <gtest/gtest.h>
 
-#include "sha256.hpp"
+#include "tp_common/sha256.hpp"
 
-namespace touchpoint::webhook {
+namespace tp_common {
 namespace {
 
 TEST(Sha256, KnownVectors) {
@@ -62,4 +62,4 @@ TEST(ReplayCache, KeysAreFixedSizeWhateverTheIdLength) {
 }
 
 }  // namespace
-}  // namespace touchpoint::webhook
+}  // namespace tp_common

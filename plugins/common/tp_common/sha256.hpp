@@ -1,13 +1,12 @@
-// Copied from plugins/webhook/sha256.* (plugins do not link each other).
 // SHA-256 (OpenSSL), for deterministic record ids and the replay cache.
-#ifndef TOUCHPOINT_CALLCENTER_SHA256_HPP
-#define TOUCHPOINT_CALLCENTER_SHA256_HPP
+#ifndef TP_COMMON_SHA256_HPP
+#define TP_COMMON_SHA256_HPP
 
 #include <array>
 #include <string>
 #include <string_view>
 
-namespace touchpoint::callcenter {
+namespace tp_common {
 
 using Sha256Digest = std::array<unsigned char, 32>;
 
@@ -17,6 +16,6 @@ Sha256Digest sha256(std::string_view data);
 /// The digest as 64 lower-case hex digits.
 std::string sha256_hex(std::string_view data);
 
-}  // namespace touchpoint::callcenter
+}  // namespace tp_common
 
-#endif  // TOUCHPOINT_CALLCENTER_SHA256_HPP
+#endif  // TP_COMMON_SHA256_HPP

@@ -1,4 +1,4 @@
-#include "signature.hpp"
+#include "tp_common/signature.hpp"
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -9,9 +9,9 @@
 #include <charconv>
 #include <stdexcept>
 
-#include "base64.hpp"
+#include "tp_common/base64.hpp"
 
-namespace touchpoint::webhook {
+namespace tp_common {
 
 namespace {
 
@@ -122,4 +122,4 @@ SignatureStatus SignatureVerifier::verify(const SignatureHeaders& headers, std::
   return matched ? SignatureStatus::ok : SignatureStatus::mismatch;
 }
 
-}  // namespace touchpoint::webhook
+}  // namespace tp_common

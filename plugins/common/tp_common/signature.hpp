@@ -1,18 +1,17 @@
-// Copied from plugins/webhook/signature.* (plugins do not link each other).
 // Standard Webhooks (https://www.standardwebhooks.com) signature verification.
 //
 // The sender signs "{webhook-id}.{webhook-timestamp}.{body}" with HMAC-SHA256
 // and sends "v1,<base64 mac>" (several space-separated signatures during key
 // rotation) in the webhook-signature header.
-#ifndef TOUCHPOINT_CALLCENTER_SIGNATURE_HPP
-#define TOUCHPOINT_CALLCENTER_SIGNATURE_HPP
+#ifndef TP_COMMON_SIGNATURE_HPP
+#define TP_COMMON_SIGNATURE_HPP
 
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
 
-namespace touchpoint::callcenter {
+namespace tp_common {
 
 /// The three request headers of the scheme; empty when absent.
 struct SignatureHeaders {
@@ -63,6 +62,6 @@ class SignatureVerifier {
   std::unique_ptr<Mac> mac_;
 };
 
-}  // namespace touchpoint::callcenter
+}  // namespace tp_common
 
-#endif  // TOUCHPOINT_CALLCENTER_SIGNATURE_HPP
+#endif  // TP_COMMON_SIGNATURE_HPP

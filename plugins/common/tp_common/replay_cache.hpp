@@ -1,10 +1,9 @@
-// Copied from plugins/webhook/replay_cache.* (plugins do not link each other).
-// Remembers the webhook-id of requests that were answered 200, so that a
-// replayed (or re-delivered) message is acknowledged without being emitted
-// again. Bounded: at most `capacity` ids, the oldest evicted first; an id is
-// forgotten when its expiry passes. Thread-safe.
-#ifndef TOUCHPOINT_CALLCENTER_REPLAY_CACHE_HPP
-#define TOUCHPOINT_CALLCENTER_REPLAY_CACHE_HPP
+// Remembers the webhook-id of requests that were acknowledged (the webhook
+// plugin answers 202, the callcenter listener 200), so that a replayed (or
+// re-delivered) message is acknowledged again without being emitted twice. Bounded: at most `capacity` ids, the oldest
+// evicted first; an id is forgotten when its expiry passes. Thread-safe.
+#ifndef TP_COMMON_REPLAY_CACHE_HPP
+#define TP_COMMON_REPLAY_CACHE_HPP
 
 #include <cstddef>
 #include <cstdint>
@@ -14,9 +13,9 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "sha256.hpp"
+#include "tp_common/sha256.hpp"
 
-namespace touchpoint::callcenter {
+namespace tp_common {
 
 class ReplayCache {
  public:
@@ -54,6 +53,6 @@ class ReplayCache {
   std::deque<Sha256Digest> order_;                          // insertion order, oldest first
 };
 
-}  // namespace touchpoint::callcenter
+}  // namespace tp_common
 
-#endif  // TOUCHPOINT_CALLCENTER_REPLAY_CACHE_HPP
+#endif  // TP_COMMON_REPLAY_CACHE_HPP

@@ -1,8 +1,8 @@
-#include "rfc3339.hpp"
+#include "tp_common/rfc3339.hpp"
 
 #include <gtest/gtest.h>
 
-namespace touchpoint::webhook {
+namespace tp_common {
 namespace {
 
 TEST(Rfc3339, ParsesUtcAndOffsets) {
@@ -26,4 +26,4 @@ TEST(Rfc3339, RejectsMalformedOrOutOfRange) {
 }
 
 }  // namespace
-}  // namespace touchpoint::webhook
+}  // namespace tp_common
