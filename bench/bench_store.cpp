@@ -11,6 +11,10 @@
 //       decisions in process (Decider::decide): p50/p99/p99.9 in microseconds.
 //   bench_store simulate --dir D [--rulebook FILE]
 //       `rules simulate --all` over the whole store: seconds.
+//   bench_store requests --dir D [--requests N] [--batch B]
+//       contact requests through the contact loop inside CustomerStore::apply
+//       (decided, contact + decision + message_sent + outbox message per
+//       send), in transactions of B: requests/s, sent/suppressed, RSS.
 //   bench_store http     --dir D [--decisions N] [--batch B] [--connections C]
 //       the real hub's POST /v1/decide: decisions/s in batches, and single
 //       proposals' p50/p99 at C connections.
@@ -37,6 +41,7 @@
 #include <thread>
 #include <vector>
 
+#include "contact/contact_loop.hpp"
 #include "contact/decider.hpp"
 #include "customer/customer_store.hpp"
 #include "customer_data.hpp"
@@ -282,6 +287,62 @@ int run_decide(const std::map<std::string, std::string>& a) {
   return 0;
 }
 
+int run_requests(const std::map<std::string, std::string>& a) {
+  const fs::path dir = str(a, "dir", "/tmp/bench_store_1m");
+  const size_t n = num(a, "requests", 100'000), batch = num(a, "batch", 1000);
+  core::SqliteStore store(dir / "touchpoint.db");
+  core::customer::CustomerStore customers(store, customer_config(), std::string(64, 'k'));
+  auto rb = std::make_shared<const core::rules::Rulebook>(
+      core::rules::Rulebook::load(str(a, "rulebook", default_rulebook())));
+  core::contact::Decider decider(customers, rb);
+  core::contact::ContactLoop loop(decider, core::ContactConfig{});
+  loop.set_channel_sinks({{"email", "mail.smtp"}, {"post", "letters.shop"}});
+  customers.set_loop_handler(&loop);
+  const size_t people = count_profiles(store);
+  if (people == 0) {
+    std::fprintf(stderr, "no profiles in %s: run bench_store build first\n", dir.c_str());
+    return 1;
+  }
+  const uint64_t outbox_before = store.stats().outbox;
+  touchpoint::bench::Rng rng{2026};
+  static const char* kChannels[] = {"email", "post", "best"};
+  const std::string run = std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
+  std::vector<double> batch_ms;
+  size_t queued = 0;
+  const double cpu0 = cpu_seconds();
+  const auto t0 = Clock::now();
+  for (size_t done = 0; done < n;) {
+    core::ApplyBatch b;
+    for (size_t i = 0; i < batch && done < n; ++i, ++done) {
+      core::Record r;
+      r.id = run + ":" + std::to_string(done);
+      r.type = "contact_request";
+      r.source = "bench";
+      r.ts_ms = kNow;
+      r.data = {{"customer", email_of(rng.below(people))},
+                {"channel", kChannels[rng.below(3)]},
+                {"campaign", "bench"},
+                {"purpose", "marketing"},
+                {"offer", "p" + std::to_string(rng.below(50))},
+                {"offer_category", "c1"}};
+      b.records.push_back({std::move(r), "campaigns"});
+    }
+    const auto s = Clock::now();
+    queued += customers.apply(b).contacts_queued;
+    batch_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - s).count());
+  }
+  const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  const uint64_t outbox = store.stats().outbox - outbox_before;
+  std::sort(batch_ms.begin(), batch_ms.end());
+  std::printf(
+      "requests: %zu in %.2f s = %.0f/s (batches of %zu: p50 %.1f ms, p99 %.1f ms); %zu queued (outbox +%llu), "
+      "%zu suppressed; CPU %.1f s, peak RSS %ld MiB; store %zu profiles\n",
+      n, secs, double(n) / secs, batch, batch_ms[batch_ms.size() / 2],
+      batch_ms[std::min(batch_ms.size() - 1, batch_ms.size() * 99 / 100)], queued,
+      static_cast<unsigned long long>(outbox), n - queued, cpu_seconds() - cpu0, peak_rss_mib(), people);
+  return queued == outbox ? 0 : 1;
+}
+
 int run_simulate(const std::map<std::string, std::string>& a) {
   const fs::path dir = str(a, "dir", "/tmp/bench_store_1m");
   core::SqliteStore store(dir / "touchpoint.db");
@@ -407,7 +468,7 @@ int run_http(const std::map<std::string, std::string>& a) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: bench_store apply|build|decide|simulate|http [--options]\n");
+    std::fprintf(stderr, "usage: bench_store apply|build|decide|simulate|http|requests [--options]\n");
     return 2;
   }
   const std::string mode = argv[1];
@@ -417,6 +478,7 @@ int main(int argc, char** argv) {
   if (mode == "decide") return run_decide(a);
   if (mode == "simulate") return run_simulate(a);
   if (mode == "http") return run_http(a);
+  if (mode == "requests") return run_requests(a);
   std::fprintf(stderr, "unknown mode %s\n", mode.c_str());
   return 2;
 }
