@@ -152,7 +152,7 @@ SmtpConfig parse_smtp(const json& s) {
 
 UnsubscribeConfig parse_unsubscribe(const json& u) {
   if (!u.is_object()) fail("unsubscribe", "must be an object");
-  only_keys(u, "unsubscribe.", {"url_base", "mailto", "secret"});
+  only_keys(u, "unsubscribe.", {"url_base", "mailto", "secret", "listen"});
   UnsubscribeConfig c;
   c.url_base = get_string(u, "url_base", "unsubscribe.url_base", true);
   if (c.url_base.rfind("https://", 0) != 0 && c.url_base.rfind("http://", 0) != 0)
@@ -165,6 +165,18 @@ UnsubscribeConfig parse_unsubscribe(const json& u) {
   if (!c.mailto.empty()) require_mailbox(c.mailto, "unsubscribe.mailto");
   c.secret = get_string(u, "secret", "unsubscribe.secret", true);
   if (c.secret.size() < 16) fail("unsubscribe.secret", "must be at least 16 bytes");
+  const std::string listen = get_string(u, "listen", "unsubscribe.listen", false);
+  if (!listen.empty()) {
+    const size_t colon = listen.rfind(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == listen.size() ||
+        listen.find_first_not_of("0123456789", colon + 1) != std::string::npos || listen.size() - colon > 6)
+      fail("unsubscribe.listen", "must be ADDRESS:PORT, e.g. 127.0.0.1:8090");
+    const long port = std::stol(listen.substr(colon + 1));
+    if (port > 65535) fail("unsubscribe.listen", "port must be between 0 and 65535");
+    c.listen_address = listen.substr(0, colon);
+    c.listen_port = static_cast<uint16_t>(port);
+    c.listen = true;
+  }
   return c;
 }
 
@@ -187,6 +199,8 @@ EmailConfig parse_email_config(std::string_view text) {
     c.intake_json = in->dump();
   }
   if (const json* u = find(root, "unsubscribe")) c.unsubscribe = parse_unsubscribe(*u);
+  if (c.unsubscribe.listen && !c.intake_json)
+    fail("unsubscribe.listen", "needs 'intake': the endpoint belongs to the instance that reads responses");
   const json* smtp = find(root, "smtp");
   if (smtp == nullptr) {
     if (!c.intake_json) throw ConfigError("email config: needs 'smtp' (to send) or 'intake' (to read responses)");

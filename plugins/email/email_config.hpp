@@ -34,6 +34,11 @@ struct UnsubscribeConfig {
   std::string url_base;  ///< "https://bank.example/u": the URL is url_base + "/" + token
   std::string mailto;    ///< optional: "unsubscribe@bank.example"
   std::string secret;    ///< HMAC key of the token
+  /// Source side: where the one-click endpoint listens ("127.0.0.1:8090";
+  /// empty: no endpoint). Put it behind the public url_base (a reverse proxy).
+  std::string listen_address;
+  uint16_t listen_port = 0;
+  bool listen = false;
 };
 
 struct EmailConfig {

@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <ctime>
+#include <future>
+#include <memory>
 #include <stdexcept>
 #include <thread>
 
@@ -56,6 +58,24 @@ EmailConnector::EmailConnector(touchpoint::Host host, std::string_view config_js
     } catch (const std::invalid_argument& e) {
       throw ConfigError(std::string("email config: 'intake': ") + e.what());
     }
+  }
+  if (config_.unsubscribe.listen) {
+    intake::UnsubscribeConfig uc;
+    uc.address = config_.unsubscribe.listen_address;
+    uc.port = config_.unsubscribe.listen_port;
+    // The endpoint answers 200 only once the unsubscribe is durable in the hub.
+    unsubscribe_ = std::make_unique<intake::UnsubscribeServer>(
+        uc, config_.unsubscribe.secret, [h = this->host()](const touchpoint::Record& r) {
+          auto done = std::make_shared<std::promise<tp_status>>();
+          std::future<tp_status> result = done->get_future();
+          touchpoint::EmitUnit unit;
+          unit.records.push_back(r);
+          if (h.emit(unit, [done](tp_status s, std::string_view) { done->set_value(s); }) != TP_OK) return false;
+          return result.wait_for(std::chrono::seconds(30)) == std::future_status::ready && result.get() == TP_OK;
+        });
+    this->host().info("email: one-click unsubscribe endpoint on " + uc.address + ":" +
+                      std::to_string(unsubscribe_->port()));
+    this->host().gauge_set("email_unsubscribe_port", "", unsubscribe_->port());
   }
 #endif
 }
@@ -184,6 +204,9 @@ void EmailConnector::commit(std::string_view cursor) {
 }
 
 void EmailConnector::close() {
+#ifdef TP_EMAIL_WITH_INTAKE
+  if (unsubscribe_) unsubscribe_->stop();
+#endif
   if (smtp_) smtp_->close();
 }
 

@@ -16,6 +16,7 @@
 
 #ifdef TP_EMAIL_WITH_INTAKE
 #include "intake/intake.hpp"
+#include "intake/unsubscribe_server.hpp"
 #endif
 
 namespace tp_email {
@@ -43,6 +44,7 @@ class EmailConnector : public touchpoint::Connector {
   std::optional<TokenBucket> bucket_;
 #ifdef TP_EMAIL_WITH_INTAKE
   std::unique_ptr<intake::Intake> intake_;
+  std::unique_ptr<intake::UnsubscribeServer> unsubscribe_;  // the one-click endpoint (unsubscribe.listen)
   std::optional<touchpoint::EmitUnit> pending_;  // refused with backpressure: emitted again on the next read()
 #endif
 };
