@@ -132,5 +132,65 @@ TEST_F(ContactFaultTest, WithResendOnlyTheBatchInFlightIsSentTwice) {
   EXPECT_EQ(hub_->terminate(20s), 0);
 }
 
+// kill -9 while a letter shop's return file is being read: the file is only
+// moved to done/ after its last unit is durable, and each return has a
+// stable id, so after the restart every return is applied exactly once.
+TEST_F(ContactFaultTest, AKillDuringResponseIntakeLosesNoReturnAndAppliesNoneTwice) {
+  constexpr int kLetters = 400;
+  write_config("{ segment_size: 1MiB }", "{ batch_records: 64, poll_interval_ms: 20, shutdown_timeout_ms: 10000 }",
+               std::string("customer:\n  rulebook: ") + TP_SOURCE_DIR + "/config/rulebook.yaml\n");
+  write_pipeline("records", webhook_source("records"));
+  const fs::path returns = root_ / "returns", letters = root_ / "letters";
+  write_pipeline(
+      "letters",
+      "source:\n  plugin: post\n  poll_interval_ms: 20\n  config: { returns: { dir: " + returns.string() +
+          ", batch_rows: 20 } }\n",
+      "  - name: shop\n    plugin: post\n    channel: post\n    batch_size: 1000\n    config: { target: { dir: " +
+          letters.string() + " } }\n");
+  ASSERT_NO_FATAL_FAILURE(start_hub());
+  json people = json::array(), requests = json::array();
+  for (int i = 0; i < kLetters; ++i) {
+    const std::string who = "r" + std::to_string(i) + "@fault.example.com";
+    people.push_back({{"type", "profile"},
+                      {"data",
+                       {{"customer_id", "K-" + std::to_string(i)},
+                        {"email", who},
+                        {"address", {{"street", "Weg 1"}, {"zip", "10115"}, {"city", "Berlin"}}}}}});
+    people.push_back(
+        {{"type", "consent"},
+         {"data", {{"customer", who}, {"channel", "post"}, {"purpose", "marketing"}, {"status", "granted"}}}});
+    requests.push_back(
+        {{"id", "letter-" + std::to_string(i)},
+         {"type", "contact_request"},
+         {"data", {{"customer", who}, {"channel", "post"}, {"campaign", "kill"}, {"purpose", "marketing"}}}});
+  }
+  ASSERT_EQ(post("records", people.dump()).status, 202);
+  ASSERT_TRUE(wait_applied(30s));
+  ASSERT_EQ(post("records", requests.dump()).status, 202);
+  ASSERT_TRUE(
+      poll_until([&] { return store().scalar("SELECT COUNT(*) FROM contacts WHERE state='sent'") == kLetters; }, 30s));
+  std::string file = "contact_id,reason\n";
+  for (const auto& row : store().rows("SELECT id FROM contacts")) file += row[0] + ",unknown\n";
+  tp_it::write_file(returns / "r.tmp", file);
+  fs::rename(returns / "r.tmp", returns / "returns-1.csv");
+  // Kill the hub once some of the returns are applied, not all.
+  ASSERT_TRUE(poll_until(
+      [&] { return store().scalar("SELECT COUNT(*) FROM contact_events WHERE what='response:letter_returned'") > 0; },
+      30s));
+  hub_->kill9();
+  const int64_t before = store().scalar("SELECT COUNT(*) FROM contact_events WHERE what='response:letter_returned'");
+  ASSERT_NO_FATAL_FAILURE(start_hub());
+  ASSERT_TRUE(poll_until([&] { return fs::exists(returns / "done" / "returns-1.csv"); }, 30s)) << hub_->log();
+  ASSERT_TRUE(wait_applied(30s));
+  EXPECT_EQ(store().scalar("SELECT COUNT(*) FROM contacts WHERE state='returned'"), kLetters);
+  EXPECT_EQ(store().scalar("SELECT COUNT(*) FROM contact_events WHERE what='response:letter_returned'"), kLetters);
+  EXPECT_EQ(store().scalar("SELECT COUNT(*) FROM (SELECT contact_id FROM contact_events WHERE "
+                           "what='response:letter_returned' GROUP BY contact_id HAVING COUNT(*) > 1)"),
+            0);
+  EXPECT_EQ(store().scalar("SELECT COUNT(*) FROM dead_letters"), 0);
+  std::cerr << "[fault] response intake: " << before << " of " << kLetters << " returns applied before the kill\n";
+  EXPECT_EQ(hub_->terminate(20s), 0);
+}
+
 }  // namespace
 }  // namespace tp_fault
