@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "cli/args.hpp"
 #include "config/yaml_util.hpp"
 #include "util/time_text.hpp"
 
@@ -50,6 +51,16 @@ Campaign read_campaign_file(const std::string& file) {
   }
   if (c.proposal.channel.empty()) src.fail(root, "a campaign needs a channel (email, phone, sms, post or best)");
   return c;
+}
+
+std::optional<core::rules::Condition> checked_audience(const core::rules::Rulebook& rb, const Campaign& c) {
+  if (const std::string problem = rb.check_proposal(c.proposal); !problem.empty()) throw UsageError(problem);
+  if (c.audience.empty()) return std::nullopt;
+  try {
+    return rb.compile_condition(c.audience);
+  } catch (const std::exception& e) {
+    throw UsageError(std::string("audience condition: ") + e.what());
+  }
 }
 
 bool in_holdout(const std::string& campaign, int64_t profile, double share) {

@@ -12,9 +12,11 @@
 //   vars: { rate: "3.1 %" }
 //   holdout: 0.1                   # share decided but not sent (control group)
 
+#include <optional>
 #include <string>
 
 #include "record/record.hpp"
+#include "rules/rulebook.hpp"
 #include "rules/snapshot.hpp"
 
 namespace touchpoint::cli {
@@ -30,6 +32,10 @@ struct Campaign {
 
 /// Reads a campaign file; throws ConfigError with file:line:col.
 Campaign read_campaign_file(const std::string& file);
+
+/// Checks the campaign's proposal against the rulebook and compiles its
+/// audience (nullopt: everyone); UsageError names the problem.
+std::optional<core::rules::Condition> checked_audience(const core::rules::Rulebook& rb, const Campaign& c);
 
 /// Whether a profile is in the campaign's control group: a deterministic
 /// hash of (campaign, profile), so a re-run holds out the same people.

@@ -45,15 +45,7 @@ int run(const Args& args, const std::string& file) {
   if (c.name.empty()) throw UsageError("a campaign to run needs a name (its contacts are keyed by it)");
   if (hub.customer.rulebook.empty()) throw UsageError("no rulebook: set customer.rulebook in the hub config");
   auto rb = std::make_shared<const core::rules::Rulebook>(core::rules::Rulebook::load(hub.customer.rulebook));
-  if (const std::string problem = rb->check_proposal(c.proposal); !problem.empty()) throw UsageError(problem);
-  std::optional<core::rules::Condition> audience;
-  if (!c.audience.empty()) {
-    try {
-      audience = rb->compile_condition(c.audience);
-    } catch (const std::exception& e) {
-      throw UsageError(std::string("audience condition: ") + e.what());
-    }
-  }
+  const std::optional<core::rules::Condition> audience = checked_audience(*rb, c);
   LocalStore local(hub);
   core::contact::Decider decider(local.customers(), rb);
   core::contact::ContactLoop loop(decider, hub.customer.contacts);

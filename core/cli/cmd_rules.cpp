@@ -111,15 +111,7 @@ int simulate(const Args& args) {
   core::HubConfig hub = core::load_hub_config(config_path(args));
   auto rb = load_rulebook(args, hub);
   Campaign c = campaign_from_args(args);
-  if (const std::string problem = rb->check_proposal(c.proposal); !problem.empty()) throw UsageError(problem);
-  std::optional<core::rules::Condition> audience;
-  if (!c.audience.empty()) {
-    try {
-      audience = rb->compile_condition(c.audience);
-    } catch (const std::exception& e) {
-      throw UsageError(std::string("audience condition: ") + e.what());
-    }
-  }
+  const std::optional<core::rules::Condition> audience = checked_audience(*rb, c);
   LocalStore local(hub);
   const auto start = std::chrono::steady_clock::now();
   const int64_t since = c.proposal.at - rb->lookback_ms();
