@@ -27,9 +27,10 @@
 #include "body_parser.hpp"
 #include "fuzz_util.hpp"
 #include "plugin/record_validation.hpp"
-#include "rfc3339.hpp"
+#include "tp_common/rfc3339.hpp"
 
 using namespace touchpoint::webhook;
+using tp_common::parse_rfc3339_ms;
 
 namespace {
 
