@@ -50,11 +50,15 @@ std::string state_after(const std::string& kind) {
   return m.at(kind);
 }
 
-/// Where a channel's validity lives on the profile (customer_view.cpp reads it).
-std::pair<std::string, std::string> validity_keys(const std::string& channel) {
-  if (channel == "email") return {"email_valid", "email_invalid_reason"};
-  if (channel == "post") return {"address_valid", "address_invalid_reason"};
-  return {"phone_valid", "phone_invalid_reason"};
+/// Where a channel's validity lives on the profile (customer_view.cpp reads
+/// it): the flag, its reason, and the attribute holding the address it is about.
+struct ValidityKeys {
+  std::string valid, reason, value;
+};
+ValidityKeys validity_keys(const std::string& channel) {
+  if (channel == "email") return {"email_valid", "email_invalid_reason", "email"};
+  if (channel == "post") return {"address_valid", "address_invalid_reason", "address"};
+  return {"phone_valid", "phone_invalid_reason", "phone"};
 }
 
 struct Fields {
@@ -406,8 +410,12 @@ void ContactLoop::apply_response(customer::LoopTxn& t, const Record& r, const st
     t.apply(e, pipeline);
   };
   auto invalidate = [&](const std::string& why) {
-    const auto [valid, reason] = validity_keys(channel);
-    effect("profile", "invalidate", Json{{valid, false}, {reason, why}});
+    const ValidityKeys k = validity_keys(channel);
+    Json data{{k.valid, false}, {k.reason, why}};
+    // The verdict names the address it is about, so that a new one is valid again.
+    const Json attributes = t.attributes(c->profile_id);
+    if (auto v = attributes.find(k.value); v != attributes.end() && !v->is_null()) data[k.value + "_invalid_for"] = *v;
+    effect("profile", "invalidate", std::move(data));
   };
   std::vector<std::string> effects = effects_for(kind, sub);
   if (kind == "letter_returned" && sub == "moved" && !detail.contains("new_address"))

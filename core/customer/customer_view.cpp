@@ -17,7 +17,9 @@ bool non_empty(const Json& attributes, const char* key) {
 
 /// Channel validity from the profile: an address must be known, and a
 /// response (hard bounce, returned letter, wrong number) may have marked it
-/// invalid through <channel>_valid: false.
+/// invalid through <channel>_valid: false. That verdict is about the address
+/// it names in <value>_invalid_for: once the customer has another e-mail,
+/// number or address, the channel is valid again without anyone resetting it.
 std::map<std::string, rules::ChannelState> channels_of(const ProfileState& state, const std::vector<IdentityRow>& ids) {
   const Json& a = state.attributes();
   auto has_identity = [&](const char* kind) {
@@ -25,11 +27,15 @@ std::map<std::string, rules::ChannelState> channels_of(const ProfileState& state
       if (i.kind == kind) return true;
     return false;
   };
-  auto make = [&](bool has, const char* valid_key, const char* reason_key) {
+  auto make = [&](bool has, const char* valid_key, const char* reason_key, const char* value_key) {
     rules::ChannelState c;
     c.has_address = has;
     auto v = a.find(valid_key);
     c.valid = v == a.end() || !v->is_boolean() || v->get<bool>();
+    if (!c.valid) {
+      const auto about = a.find(std::string(value_key) + "_invalid_for"), now = a.find(value_key);
+      if (about != a.end() && now != a.end() && *about != *now) c.valid = true;  // a new address since
+    }
     if (!c.valid) {
       if (auto r = a.find(reason_key); r != a.end() && r->is_string()) c.invalid_reason = r->get<std::string>();
       const Json& l = state.lineage();
@@ -39,12 +45,12 @@ std::map<std::string, rules::ChannelState> channels_of(const ProfileState& state
     return c;
   };
   std::map<std::string, rules::ChannelState> out;
-  out["email"] = make(has_identity("email") || non_empty(a, "email"), "email_valid", "email_invalid_reason");
+  out["email"] = make(has_identity("email") || non_empty(a, "email"), "email_valid", "email_invalid_reason", "email");
   const bool phone = has_identity("phone") || non_empty(a, "phone");
-  out["phone"] = make(phone, "phone_valid", "phone_invalid_reason");
-  out["sms"] = make(phone, "phone_valid", "phone_invalid_reason");
+  out["phone"] = make(phone, "phone_valid", "phone_invalid_reason", "phone");
+  out["sms"] = make(phone, "phone_valid", "phone_invalid_reason", "phone");
   const bool postal = non_empty(a, "address") || (non_empty(a, "street") && non_empty(a, "city"));
-  out["post"] = make(postal, "address_valid", "address_invalid_reason");
+  out["post"] = make(postal, "address_valid", "address_invalid_reason", "address");
   return out;
 }
 

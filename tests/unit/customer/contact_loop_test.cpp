@@ -252,6 +252,30 @@ TEST_P(ContactLoopTest, AHardBounceInvalidatesTheAddressAndTheNextDecisionSaysWh
   EXPECT_TRUE(decide("post").send);
 }
 
+TEST_P(ContactLoopTest, AnInvalidAddressIsAboutThatAddressANewOneIsValidAgain) {
+  anna();
+  apply1(request("r1", "email"));
+  apply1(response("b1", contact_of("r1"), "email", "bounce_hard", {{"status", "5.1.1"}}));
+  EXPECT_EQ(attributes_of("anna@example.de")["email_invalid_for"], "anna@example.de");
+  ASSERT_FALSE(decide("email").send);
+  // The CRM learns a new address: the bounce was not about it.
+  apply1(rec("p2", "crm", "K-1", {{"email", "anna.neu@example.de"}}, "profile", ms("2026-12-02T10:00:00Z")));
+  ASSERT_EQ(attributes_of("anna@example.de")["email"], "anna.neu@example.de");
+  EXPECT_TRUE(decide("email").send);
+  // The old one comes back: still the address that bounced.
+  apply1(rec("p3", "crm", "K-1", {{"email", "anna@example.de"}}, "profile", ms("2026-12-03T10:00:00Z")));
+  const rules::Decision d = decide("email");
+  EXPECT_FALSE(d.send);
+  EXPECT_EQ(codes(d), (std::vector<std::string>{"channel_invalid"}));
+  // A returned letter is about the postal address in the same way.
+  apply1(request("r2", "post"));
+  apply1(response("l1", contact_of("r2"), "post", "letter_returned", {{"reason", "unknown"}}));
+  EXPECT_FALSE(decide("post").send);
+  apply1(rec("p4", "crm", "K-1", {{"address", {{"street", "Neue Str. 5"}, {"zip", "20095"}, {"city", "Hamburg"}}}},
+             "profile", ms("2026-12-04T10:00:00Z")));
+  EXPECT_TRUE(decide("post").send);
+}
+
 TEST_P(ContactLoopTest, AResponseReadTwiceIsAppliedOnce) {
   anna();
   apply1(request("r1", "email"));
