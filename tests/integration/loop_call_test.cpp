@@ -1,0 +1,246 @@
+// The phone channel end to end through the real binary: contact requests are
+// decided and put on a call list (the callcenter plugin writing files); the
+// call center reports its dispositions through the plugin's signed webhook
+// (Standard Webhooks over real HTTP on loopback); "do not call" revokes the
+// phone consent, so the next decision suppresses, and a sale becomes a
+// purchase on the customer's timeline with the campaign that caused it.
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <nlohmann/json.hpp>
+
+#include "support.hpp"
+
+namespace tp_it {
+namespace {
+using namespace std::chrono_literals;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+const std::string kSecret = "a-call-center-secret-of-32-bytes";
+
+std::string base64(const unsigned char* data, size_t n) {
+  std::string out(4 * ((n + 2) / 3), '\0');
+  const int len =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(n));  // no line breaks
+  out.resize(static_cast<size_t>(len));
+  return out;
+}
+
+/// The Standard Webhooks signature `v1,<base64 HMAC-SHA256("{id}.{ts}.{body}")>`.
+std::string sign(const std::string& secret, const std::string& id, const std::string& ts, const std::string& body) {
+  const std::string signed_text = id + "." + ts + "." + body;
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int mac_len = 0;
+  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+       reinterpret_cast<const unsigned char*>(signed_text.data()), signed_text.size(), mac, &mac_len);
+  return "v1," + base64(mac, mac_len);
+}
+
+class LoopCallTest : public HubTest {
+ protected:
+  void SetUp() override {
+    HubTest::SetUp();
+    // The shipped rulebook, with its calling hours moved to a UTC window
+    // around now (wrapping midnight where it must): the test must not
+    // depend on the hour it runs at. The window travels to the call list.
+    std::string rulebook = read_file(fs::path(TP_SOURCE_DIR) / "config/rulebook.yaml");
+    const std::string hours = "timezone: Europe/Berlin\n    from: \"08:00\"\n    to: \"20:00\"";
+    ASSERT_NE(rulebook.find(hours), std::string::npos) << "config/rulebook.yaml changed its calling hours";
+    const auto hour =
+        std::chrono::duration_cast<std::chrono::hours>(std::chrono::system_clock::now().time_since_epoch()).count() %
+        24;
+    char window[64];
+    std::snprintf(window, sizeof(window), "timezone: UTC\n    from: \"%02d:00\"\n    to: \"%02d:00\"",
+                  static_cast<int>((hour + 22) % 24), static_cast<int>((hour + 3) % 24));
+    rulebook.replace(rulebook.find(hours), hours.size(), window);
+    write_file(root_ / "rulebook.yaml", rulebook);
+    ASSERT_NO_FATAL_FAILURE(write_shipped_customer_setup());
+    std::string config = read_file(root_ / "touchpoint.yaml");
+    const std::string shipped = std::string(TP_SOURCE_DIR) + "/config/rulebook.yaml";
+    ASSERT_NE(config.find(shipped), std::string::npos);
+    config.replace(config.find(shipped), shipped.size(), (root_ / "rulebook.yaml").string());
+    write_file(root_ / "touchpoint.yaml", config);
+
+    write_file(root_ / "callcenter.secret", kSecret);
+    calls_ = root_ / "calls";
+    write_pipeline_file("calls.yaml",
+                        "name: calls\n"
+                        "source:\n"
+                        "  plugin: callcenter\n"
+                        "  config:\n"
+                        "    webhook: { listen: \"127.0.0.1:0\", secret: \"${file:" +
+                            (root_ / "callcenter.secret").string() +
+                            "}\" }\n"
+                            "store: true\n"
+                            "sinks:\n"
+                            "  - name: call-lists\n"
+                            "    plugin: callcenter\n"
+                            "    channel: phone\n"
+                            "    config:\n"
+                            "      target: { dir: " +
+                            calls_.string() + ", format: jsonl }\n");
+    ASSERT_NO_FATAL_FAILURE(start_hub());
+  }
+
+  void send(const json& envelopes) {
+    const std::string url = "http://127.0.0.1:" + std::to_string(webhook_port("records")) + "/v1/records";
+    HttpResponse r = http_request("POST", url, envelopes.dump(), {"Content-Type: application/json"});
+    ASSERT_EQ(r.status, 202) << r.error << r.body;
+  }
+
+  /// The port the plugin's webhook bound, from its gauge on /metrics.
+  int disposition_port() {
+    int port = 0;
+    poll_until(
+        [&] {
+          HttpResponse m = admin_get("/metrics");
+          std::istringstream lines(m.body);
+          for (std::string line; std::getline(lines, line);)
+            if (line.find("callcenter_webhook_port") != std::string::npos && line[0] != '#')
+              port = std::atoi(line.substr(line.rfind(' ') + 1).c_str());
+          return port > 0;
+        },
+        10s);
+    return port;
+  }
+
+  HttpResponse post_dispositions(const json& body, const std::string& id, const std::string& secret = kSecret) {
+    const std::string text = body.dump();
+    const std::string ts = std::to_string(
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+    return http_request("POST", "http://127.0.0.1:" + std::to_string(disposition_port()) + "/dispositions", text,
+                        {"Content-Type: application/json", "webhook-id: " + id, "webhook-timestamp: " + ts,
+                         "webhook-signature: " + sign(secret, id, ts, text)});
+  }
+
+  static json person(const std::string& id, const std::string& email, const std::string& phone) {
+    return json::array({{{"type", "profile"},
+                         {"data", {{"customer_id", id}, {"email", email}, {"phone", phone}, {"first_name", "Jörg"}}}},
+                        {{"type", "consent"},
+                         {"data",
+                          {{"customer", email},
+                           {"channel", "phone"},
+                           {"purpose", "marketing"},
+                           {"status", "granted"},
+                           {"at", "2026-11-01T10:00:00Z"}}}}});
+  }
+  static json request(const std::string& id, const std::string& email) {
+    return {{"id", id},
+            {"type", "contact_request"},
+            {"data",
+             {{"customer", email},
+              {"channel", "phone"},
+              {"campaign", "autumn"},
+              {"offer", "savings"},
+              {"offer_category", "savings"},
+              {"purpose", "marketing"},
+              {"template", "autumn-call"}}}};
+  }
+  std::string contact_of(const std::string& request_id) {
+    auto rows = store().rows("SELECT id FROM contacts WHERE request_id=?", {request_id});
+    return rows.empty() ? std::string() : rows[0][0];
+  }
+  std::string state_of(const std::string& contact) {
+    auto rows = store().rows("SELECT state FROM contacts WHERE id=?", {contact});
+    return rows.empty() ? std::string() : rows[0][0];
+  }
+  /// Every call-list entry written so far.
+  std::vector<json> call_list() {
+    std::vector<json> entries;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(calls_, ec)) {
+      if (e.path().extension() != ".jsonl") continue;
+      std::istringstream lines(read_file(e.path()));
+      for (std::string line; std::getline(lines, line);)
+        if (!line.empty()) entries.push_back(json::parse(line));
+    }
+    return entries;
+  }
+  json decide(const std::string& email) {
+    CommandResult d = cli({"rules", "decide", "--customer", email, "--channel", "phone", "--json"});
+    EXPECT_EQ(d.exit_code, 0) << d.err;
+    return json::parse(d.out);
+  }
+
+  fs::path calls_;
+};
+
+TEST_F(LoopCallTest, ACallListGoesOutAndTheDispositionsComeBackThroughTheSignedWebhook) {
+  json people = person("K-1", "joerg@example.de", "+49 30 1234567");
+  for (const json& e : person("K-2", "karla@example.de", "+49 40 7654321")) people.push_back(e);
+  ASSERT_NO_FATAL_FAILURE(send(people));
+  ASSERT_TRUE(wait_count("SELECT COUNT(*) FROM records", 4)) << hub_->log();
+  EXPECT_EQ(decide("joerg@example.de")["decision"], "send");
+
+  ASSERT_NO_FATAL_FAILURE(
+      send(json::array({request("autumn:K-1", "joerg@example.de"), request("autumn:K-2", "karla@example.de")})));
+  ASSERT_TRUE(wait_count("SELECT COUNT(*) FROM contacts WHERE state='sent'", 2)) << hub_->log();
+  const std::string dnc = contact_of("autumn:K-1"), sale = contact_of("autumn:K-2");
+
+  // The call list carries the contact ids, the numbers in E.164 and the calling window.
+  std::vector<json> entries = call_list();
+  ASSERT_EQ(entries.size(), 2u);
+  std::map<std::string, json> by_contact;
+  for (const json& e : entries) by_contact[e["contact_id"]] = e;
+  ASSERT_TRUE(by_contact.count(dnc) && by_contact.count(sale));
+  EXPECT_EQ(by_contact[dnc]["phone"], "+49301234567");
+  EXPECT_EQ(by_contact[dnc]["campaign"], "autumn");
+  EXPECT_EQ(by_contact[dnc]["script"], "autumn-call");
+  EXPECT_EQ(by_contact[dnc]["calling_window"]["timezone"], "UTC") << by_contact[dnc].dump();
+
+  // A forged signature is refused and changes nothing.
+  const json dispositions = json::array({{{"contact_id", dnc}, {"outcome", "do_not_call"}, {"agent", "a17"}},
+                                         {{"contact_id", sale},
+                                          {"outcome", "sale"},
+                                          {"product", "savings-plus"},
+                                          {"category", "savings"},
+                                          {"revenue", 125.5}}});
+  HttpResponse forged = post_dispositions(dispositions, "msg_1", "not-the-secret-but-32-bytes-long");
+  EXPECT_EQ(forged.status, 401) << forged.body;
+  HttpResponse hostile = post_dispositions(json::array({{{"contact_id", dnc}, {"outcome", "hang up\u0000"}}}), "msg_0");
+  EXPECT_EQ(hostile.status, 400) << hostile.body;
+  EXPECT_EQ(store().scalar("SELECT COUNT(*) FROM contact_events WHERE what LIKE 'response:%'"), 0);
+
+  // The real one: 200 only once durable; its replay is a duplicate.
+  HttpResponse ok = post_dispositions(dispositions, "msg_2");
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(json::parse(ok.body)["accepted"], 2);
+  HttpResponse replay = post_dispositions(dispositions, "msg_2");
+  EXPECT_EQ(replay.status, 200);
+  EXPECT_EQ(json::parse(replay.body).value("duplicate", false), true) << replay.body;
+
+  ASSERT_TRUE(poll_until([&] { return state_of(dnc) == "answered" && state_of(sale) == "answered"; }, 10s))
+      << state_of(dnc) << " " << state_of(sale) << "\n"
+      << hub_->log();
+  EXPECT_EQ(store().scalar("SELECT COUNT(*) FROM contact_events WHERE what LIKE 'response:%'"), 2);
+
+  // "Do not call" revoked the phone consent: the next decision says so.
+  const json after = decide("joerg@example.de");
+  EXPECT_EQ(after["decision"], "suppress") << after.dump();
+  ASSERT_FALSE(after["reasons"].empty()) << after.dump();
+  EXPECT_EQ(after["reasons"][0]["code"], "consent_missing") << after.dump();
+  EXPECT_EQ(decide("karla@example.de")["decision"], "send");
+
+  // The sale is a purchase on Karla's timeline, attributed to the campaign.
+  auto purchases = store().rows(
+      "SELECT t.product, t.campaign, t.revenue FROM timeline t JOIN contacts c ON c.profile_id = t.profile_id "
+      "WHERE c.id = ? AND t.event_type = 'purchase'",
+      {sale});
+  ASSERT_EQ(purchases.size(), 1u) << hub_->log();
+  EXPECT_EQ(purchases[0][0], "savings-plus");
+  EXPECT_EQ(purchases[0][1], "autumn");
+  EXPECT_EQ(std::stod(purchases[0][2]), 125.5);
+
+  // The contact's life, as the admin sees it.
+  HttpResponse life = admin_get("/v1/contacts/" + dnc);
+  ASSERT_EQ(life.status, 200) << life.body;
+  const json contact = json::parse(life.body);
+  std::vector<std::string> steps;
+  for (const json& h : contact["history"]) steps.push_back(h["what"]);
+  EXPECT_EQ(steps, (std::vector<std::string>{"requested", "decided", "sending", "sent", "response:call_outcome"}))
+      << life.body;
+}
+
+}  // namespace
+}  // namespace tp_it
