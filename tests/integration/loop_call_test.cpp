@@ -7,14 +7,11 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include <nlohmann/json.hpp>
-
-#include "support.hpp"
+#include "loop_support.hpp"
 
 namespace tp_it {
 namespace {
 using namespace std::chrono_literals;
-using nlohmann::json;
 namespace fs = std::filesystem;
 
 const std::string kSecret = "a-call-center-secret-of-32-bytes";
@@ -37,7 +34,7 @@ std::string sign(const std::string& secret, const std::string& id, const std::st
   return "v1," + base64(mac, mac_len);
 }
 
-class LoopCallTest : public HubTest {
+class LoopCallTest : public LoopTest {
  protected:
   void SetUp() override {
     HubTest::SetUp();
@@ -83,12 +80,6 @@ class LoopCallTest : public HubTest {
     ASSERT_NO_FATAL_FAILURE(start_hub());
   }
 
-  void send(const json& envelopes) {
-    const std::string url = "http://127.0.0.1:" + std::to_string(webhook_port("records")) + "/v1/records";
-    HttpResponse r = http_request("POST", url, envelopes.dump(), {"Content-Type: application/json"});
-    ASSERT_EQ(r.status, 202) << r.error << r.body;
-  }
-
   /// The port the plugin's webhook bound, from its gauge on /metrics.
   int disposition_port() {
     int port = 0;
@@ -115,52 +106,11 @@ class LoopCallTest : public HubTest {
   }
 
   static json person(const std::string& id, const std::string& email, const std::string& phone) {
-    return json::array({{{"type", "profile"},
-                         {"data", {{"customer_id", id}, {"email", email}, {"phone", phone}, {"first_name", "Jörg"}}}},
-                        {{"type", "consent"},
-                         {"data",
-                          {{"customer", email},
-                           {"channel", "phone"},
-                           {"purpose", "marketing"},
-                           {"status", "granted"},
-                           {"at", "2026-11-01T10:00:00Z"}}}}});
+    return customer(id, email, "phone", {{"phone", phone}, {"first_name", "Jörg"}});
   }
-  static json request(const std::string& id, const std::string& email) {
-    return {{"id", id},
-            {"type", "contact_request"},
-            {"data",
-             {{"customer", email},
-              {"channel", "phone"},
-              {"campaign", "autumn"},
-              {"offer", "savings"},
-              {"offer_category", "savings"},
-              {"purpose", "marketing"},
-              {"template", "autumn-call"}}}};
-  }
-  std::string contact_of(const std::string& request_id) {
-    auto rows = store().rows("SELECT id FROM contacts WHERE request_id=?", {request_id});
-    return rows.empty() ? std::string() : rows[0][0];
-  }
-  std::string state_of(const std::string& contact) {
-    auto rows = store().rows("SELECT state FROM contacts WHERE id=?", {contact});
-    return rows.empty() ? std::string() : rows[0][0];
-  }
-  /// Every call-list entry written so far.
-  std::vector<json> call_list() {
-    std::vector<json> entries;
-    std::error_code ec;
-    for (const auto& e : fs::directory_iterator(calls_, ec)) {
-      if (e.path().extension() != ".jsonl") continue;
-      std::istringstream lines(read_file(e.path()));
-      for (std::string line; std::getline(lines, line);)
-        if (!line.empty()) entries.push_back(json::parse(line));
-    }
-    return entries;
-  }
-  json decide(const std::string& email) {
-    CommandResult d = cli({"rules", "decide", "--customer", email, "--channel", "phone", "--json"});
-    EXPECT_EQ(d.exit_code, 0) << d.err;
-    return json::parse(d.out);
+  static json call(const std::string& id, const std::string& email) {
+    return request(id, email, "phone", "autumn",
+                   {{"offer", "savings"}, {"offer_category", "savings"}, {"template", "autumn-call"}});
   }
 
   fs::path calls_;
@@ -171,15 +121,15 @@ TEST_F(LoopCallTest, ACallListGoesOutAndTheDispositionsComeBackThroughTheSignedW
   for (const json& e : person("K-2", "karla@example.de", "+49 40 7654321")) people.push_back(e);
   ASSERT_NO_FATAL_FAILURE(send(people));
   ASSERT_TRUE(wait_count("SELECT COUNT(*) FROM records", 4)) << hub_->log();
-  EXPECT_EQ(decide("joerg@example.de")["decision"], "send");
+  EXPECT_EQ(decide("joerg@example.de", "phone")["decision"], "send");
 
   ASSERT_NO_FATAL_FAILURE(
-      send(json::array({request("autumn:K-1", "joerg@example.de"), request("autumn:K-2", "karla@example.de")})));
+      send(json::array({call("autumn:K-1", "joerg@example.de"), call("autumn:K-2", "karla@example.de")})));
   ASSERT_TRUE(wait_count("SELECT COUNT(*) FROM contacts WHERE state='sent'", 2)) << hub_->log();
   const std::string dnc = contact_of("autumn:K-1"), sale = contact_of("autumn:K-2");
 
   // The call list carries the contact ids, the numbers in E.164 and the calling window.
-  std::vector<json> entries = call_list();
+  std::vector<json> entries = jsonl_rows(calls_);
   ASSERT_EQ(entries.size(), 2u);
   std::map<std::string, json> by_contact;
   for (const json& e : entries) by_contact[e["contact_id"]] = e;
@@ -216,11 +166,11 @@ TEST_F(LoopCallTest, ACallListGoesOutAndTheDispositionsComeBackThroughTheSignedW
   EXPECT_EQ(store().scalar("SELECT COUNT(*) FROM contact_events WHERE what LIKE 'response:%'"), 2);
 
   // "Do not call" revoked the phone consent: the next decision says so.
-  const json after = decide("joerg@example.de");
+  const json after = decide("joerg@example.de", "phone");
   EXPECT_EQ(after["decision"], "suppress") << after.dump();
   ASSERT_FALSE(after["reasons"].empty()) << after.dump();
   EXPECT_EQ(after["reasons"][0]["code"], "consent_missing") << after.dump();
-  EXPECT_EQ(decide("karla@example.de")["decision"], "send");
+  EXPECT_EQ(decide("karla@example.de", "phone")["decision"], "send");
 
   // The sale is a purchase on Karla's timeline, attributed to the campaign.
   auto purchases = store().rows(
@@ -233,13 +183,8 @@ TEST_F(LoopCallTest, ACallListGoesOutAndTheDispositionsComeBackThroughTheSignedW
   EXPECT_EQ(std::stod(purchases[0][2]), 125.5);
 
   // The contact's life, as the admin sees it.
-  HttpResponse life = admin_get("/v1/contacts/" + dnc);
-  ASSERT_EQ(life.status, 200) << life.body;
-  const json contact = json::parse(life.body);
-  std::vector<std::string> steps;
-  for (const json& h : contact["history"]) steps.push_back(h["what"]);
-  EXPECT_EQ(steps, (std::vector<std::string>{"requested", "decided", "sending", "sent", "response:call_outcome"}))
-      << life.body;
+  EXPECT_EQ(history_of(dnc),
+            (std::vector<std::string>{"requested", "decided", "sending", "sent", "response:call_outcome"}));
 }
 
 }  // namespace

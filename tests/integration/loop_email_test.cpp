@@ -4,19 +4,16 @@
 // returns a real DSN to the VERP address; the email plugin's intake reads it
 // from the bounce Maildir; the hub marks the address invalid, and the next
 // decision for the customer suppresses with channel_invalid (5.1.1).
-#include <nlohmann/json.hpp>
-
-#include "support.hpp"
+#include "loop_support.hpp"
 
 namespace tp_it {
 namespace {
 using namespace std::chrono_literals;
-using nlohmann::json;
 namespace fs = std::filesystem;
 
 const fs::path kPostfixFixture = fs::path(TP_SOURCE_DIR) / "tests/fixtures/mail/postfix.sh";
 
-class LoopEmailTest : public HubTest {
+class LoopEmailTest : public LoopTest {
  protected:
   void SetUp() override {
     HubTest::SetUp();
@@ -70,39 +67,11 @@ class LoopEmailTest : public HubTest {
     HubTest::TearDown();
   }
 
-  void send(const json& envelopes) {
-    const std::string url = "http://127.0.0.1:" + std::to_string(webhook_port("records")) + "/v1/records";
-    HttpResponse r = http_request("POST", url, envelopes.dump(), {"Content-Type: application/json"});
-    ASSERT_EQ(r.status, 202) << r.error << r.body;
-  }
   static json person(const std::string& id, const std::string& email, const std::string& name) {
-    return json::array({{{"type", "profile"}, {"data", {{"customer_id", id}, {"email", email}, {"first_name", name}}}},
-                        {{"type", "consent"},
-                         {"data",
-                          {{"customer", email},
-                           {"channel", "email"},
-                           {"purpose", "marketing"},
-                           {"status", "granted"},
-                           {"at", "2026-11-01T10:00:00Z"}}}}});
+    return customer(id, email, "email", {{"first_name", name}});
   }
-  static json request(const std::string& id, const std::string& email) {
-    return {{"id", id},
-            {"type", "contact_request"},
-            {"data",
-             {{"customer", email},
-              {"channel", "email"},
-              {"campaign", "spring"},
-              {"purpose", "marketing"},
-              {"template", "spring"},
-              {"vars", {{"rate", "3,1 %"}}}}}};
-  }
-  std::string contact_of(const std::string& request_id) {
-    auto rows = store().rows("SELECT id FROM contacts WHERE request_id=?", {request_id});
-    return rows.empty() ? std::string() : rows[0][0];
-  }
-  std::string state_of(const std::string& contact) {
-    auto rows = store().rows("SELECT state FROM contacts WHERE id=?", {contact});
-    return rows.empty() ? std::string() : rows[0][0];
+  static json mail(const std::string& id, const std::string& email) {
+    return request(id, email, "email", "spring", {{"template", "spring"}, {"vars", {{"rate", "3,1 %"}}}});
   }
   size_t maildir_count(const std::string& box) {
     size_t n = 0;
@@ -123,8 +92,8 @@ TEST_F(LoopEmailTest, OneEMailFromRequestToBounceToSuppression) {
   for (const json& e : person("K-2", "nobody-here@bank.example", "Nobody")) people.push_back(e);
   ASSERT_NO_FATAL_FAILURE(send(people));
   ASSERT_TRUE(wait_count("SELECT COUNT(*) FROM records", 4)) << hub_->log();
-  ASSERT_NO_FATAL_FAILURE(send(
-      json::array({request("spring:K-1", "anna@bank.example"), request("spring:K-2", "nobody-here@bank.example")})));
+  ASSERT_NO_FATAL_FAILURE(
+      send(json::array({mail("spring:K-1", "anna@bank.example"), mail("spring:K-2", "nobody-here@bank.example")})));
   ASSERT_TRUE(wait_count("SELECT COUNT(*) FROM contacts", 2)) << hub_->log();
   const std::string delivered = contact_of("spring:K-1"), bounced = contact_of("spring:K-2");
   ASSERT_FALSE(delivered.empty());
@@ -137,15 +106,12 @@ TEST_F(LoopEmailTest, OneEMailFromRequestToBounceToSuppression) {
                                                                                << hub_->log();
 
   // The next decision for that customer shows why.
-  CommandResult d = cli({"rules", "decide", "--customer", "nobody-here@bank.example", "--channel", "email", "--json"});
-  ASSERT_EQ(d.exit_code, 0) << d.err;
-  const json decision = json::parse(d.out);
-  EXPECT_EQ(decision["decision"], "suppress") << d.out;
+  const json decision = decide("nobody-here@bank.example", "email");
+  EXPECT_EQ(decision["decision"], "suppress") << decision.dump();
   ASSERT_FALSE(decision["reasons"].empty());
-  EXPECT_EQ(decision["reasons"][0]["code"], "channel_invalid") << d.out;
-  EXPECT_NE(decision["reasons"][0]["detail"].get<std::string>().find("5.1.1"), std::string::npos) << d.out;
-  CommandResult ok = cli({"rules", "decide", "--customer", "anna@bank.example", "--channel", "email", "--json"});
-  EXPECT_EQ(json::parse(ok.out)["decision"], "send") << ok.out;
+  EXPECT_EQ(decision["reasons"][0]["code"], "channel_invalid") << decision.dump();
+  EXPECT_NE(decision["reasons"][0]["detail"].get<std::string>().find("5.1.1"), std::string::npos) << decision.dump();
+  EXPECT_EQ(decide("anna@bank.example", "email")["decision"], "send");
 
   // The contact's life, as the admin sees it.
   HttpResponse life = admin_get("/v1/contacts/" + bounced);

@@ -3,20 +3,16 @@
 // shop over SFTP; the shop's return file comes back over SFTP; "unknown at
 // this address" makes the address invalid, so the next postal decision
 // suppresses with channel_invalid, and "moved" brings the new address.
-#include <algorithm>
-#include <nlohmann/json.hpp>
-
-#include "support.hpp"
+#include "loop_support.hpp"
 
 namespace tp_it {
 namespace {
 using namespace std::chrono_literals;
-using nlohmann::json;
 namespace fs = std::filesystem;
 
 const fs::path kSshdFixture = fs::path(TP_SOURCE_DIR) / "tests/fixtures/sftp/sshd.sh";
 
-class LoopPostTest : public HubTest {
+class LoopPostTest : public LoopTest {
  protected:
   void SetUp() override {
     HubTest::SetUp();
@@ -60,63 +56,14 @@ class LoopPostTest : public HubTest {
     HubTest::TearDown();
   }
 
-  void send(const json& envelopes) {
-    const std::string url = "http://127.0.0.1:" + std::to_string(webhook_port("records")) + "/v1/records";
-    HttpResponse r = http_request("POST", url, envelopes.dump(), {"Content-Type: application/json"});
-    ASSERT_EQ(r.status, 202) << r.error << r.body;
-  }
   static json person(const std::string& id, const std::string& email, const std::string& street) {
-    return json::array(
-        {{{"type", "profile"},
-          {"data",
-           {{"customer_id", id},
-            {"email", email},
-            {"first_name", "Anna"},
-            {"last_name", "Weiß"},
-            {"address", {{"street", street}, {"zip", "10115"}, {"city", "Berlin"}, {"country", "DE"}}}}}},
-         {{"type", "consent"},
-          {"data",
-           {{"customer", email},
-            {"channel", "post"},
-            {"purpose", "marketing"},
-            {"status", "granted"},
-            {"at", "2026-11-01T10:00:00Z"}}}}});
+    return customer(id, email, "post",
+                    {{"first_name", "Anna"},
+                     {"last_name", "Weiß"},
+                     {"address", {{"street", street}, {"zip", "10115"}, {"city", "Berlin"}, {"country", "DE"}}}});
   }
-  static json request(const std::string& id, const std::string& email) {
-    return {{"id", id},
-            {"type", "contact_request"},
-            {"data",
-             {{"customer", email},
-              {"channel", "post"},
-              {"campaign", "winter"},
-              {"offer", "savings"},
-              {"purpose", "marketing"},
-              {"template", "winter-letter"}}}};
-  }
-  std::string contact_of(const std::string& request_id) {
-    auto rows = store().rows("SELECT id FROM contacts WHERE request_id=?", {request_id});
-    return rows.empty() ? std::string() : rows[0][0];
-  }
-  std::string state_of(const std::string& contact) {
-    auto rows = store().rows("SELECT state FROM contacts WHERE id=?", {contact});
-    return rows.empty() ? std::string() : rows[0][0];
-  }
-  /// The letters the shop has received: rows of complete batch files (those with a manifest).
-  std::vector<json> letters() {
-    std::vector<json> rows;
-    std::error_code ec;
-    for (const auto& e : fs::directory_iterator(shop_in_, ec)) {
-      if (e.path().extension() != ".jsonl" || !fs::exists(e.path().string() + ".manifest.json")) continue;
-      std::istringstream lines(read_file(e.path()));
-      for (std::string line; std::getline(lines, line);)
-        if (!line.empty()) rows.push_back(json::parse(line));
-    }
-    return rows;
-  }
-  json decide(const std::string& email) {
-    CommandResult d = cli({"rules", "decide", "--customer", email, "--channel", "post", "--json"});
-    EXPECT_EQ(d.exit_code, 0) << d.err;
-    return json::parse(d.out);
+  static json letter(const std::string& id, const std::string& email) {
+    return request(id, email, "post", "winter", {{"offer", "savings"}, {"template", "winter-letter"}});
   }
 
   fs::path sshd_, shop_in_, shop_out_;
@@ -129,12 +76,12 @@ TEST_F(LoopPostTest, LettersGoOutOverSftpAndTheReturnFileComesBack) {
   ASSERT_NO_FATAL_FAILURE(send(people));
   ASSERT_TRUE(wait_count("SELECT COUNT(*) FROM records", 4)) << hub_->log();
   ASSERT_NO_FATAL_FAILURE(
-      send(json::array({request("winter:K-1", "anna@example.de"), request("winter:K-2", "berta@example.de")})));
+      send(json::array({letter("winter:K-1", "anna@example.de"), letter("winter:K-2", "berta@example.de")})));
   ASSERT_TRUE(wait_count("SELECT COUNT(*) FROM contacts WHERE state='sent'", 2, 30s)) << hub_->log();
   const std::string unknown = contact_of("winter:K-1"), moved = contact_of("winter:K-2");
 
   // Both letters are at the shop, behind their manifest, with the contact ids.
-  std::vector<json> rows = letters();
+  std::vector<json> rows = jsonl_rows(shop_in_, /*with_manifest=*/true);
   ASSERT_EQ(rows.size(), 2u) << hub_->log();
   std::map<std::string, json> by_contact;
   for (const json& r : rows) by_contact[r["contact_id"]] = r;
@@ -160,20 +107,15 @@ TEST_F(LoopPostTest, LettersGoOutOverSftpAndTheReturnFileComesBack) {
   EXPECT_TRUE(poll_until([&] { return fs::exists(shop_out_ / "done/returns-1.csv"); }, 10s));
 
   // Unknown at this address: the next postal decision suppresses with the reason.
-  const json after = decide("anna@example.de");
+  const json after = decide("anna@example.de", "post");
   EXPECT_EQ(after["decision"], "suppress") << after.dump();
   ASSERT_FALSE(after["reasons"].empty()) << after.dump();
   EXPECT_EQ(after["reasons"][0]["code"], "channel_invalid") << after.dump();
   // Moved: the new address came with the return, so the customer can be written to again.
-  EXPECT_EQ(decide("berta@example.de")["decision"], "send");
+  EXPECT_EQ(decide("berta@example.de", "post")["decision"], "send");
 
-  HttpResponse life = admin_get("/v1/contacts/" + unknown);
-  ASSERT_EQ(life.status, 200) << life.body;
-  const json contact = json::parse(life.body);
-  std::vector<std::string> steps;
-  for (const json& h : contact["history"]) steps.push_back(h["what"]);
-  EXPECT_EQ(steps, (std::vector<std::string>{"requested", "decided", "sending", "sent", "response:letter_returned"}))
-      << life.body;
+  EXPECT_EQ(history_of(unknown),
+            (std::vector<std::string>{"requested", "decided", "sending", "sent", "response:letter_returned"}));
 }
 
 }  // namespace
