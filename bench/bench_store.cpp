@@ -15,6 +15,10 @@
 //       contact requests through the contact loop inside CustomerStore::apply
 //       (decided, contact + decision + message_sent + outbox message per
 //       send), in transactions of B: requests/s, sent/suppressed, RSS.
+//   bench_store loop     --dir D [--responses N] [--load R]
+//       the real hub: a hard bounce posted for a contact of a `requests`
+//       run, then POST /v1/decide until it suppresses: p50/p99 of response
+//       to decision, with R profile updates/s of background load.
 //   bench_store http     --dir D [--decisions N] [--batch B] [--connections C]
 //       the real hub's POST /v1/decide: decisions/s in batches, and single
 //       proposals' p50/p99 at C connections.
@@ -25,6 +29,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sqlite3.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -375,14 +380,27 @@ size_t sink(char* d, size_t s, size_t n, void* out) {
   return s * n;
 }
 
-int run_http(const std::map<std::string, std::string>& a) {
-  const fs::path dir = str(a, "dir", "/tmp/bench_store_1m");
-  const size_t n = num(a, "decisions", 200'000), batch = num(a, "batch", 100), conns = num(a, "connections", 4);
+/// The real hub on the bench store `dir`, started with the admin API on a
+/// free loopback port and the pipeline files `pipelines` (name -> YAML).
+struct RunningHub {
+  pid_t pid = 0;
+  std::string admin;  ///< host:port
+  std::string token;
+  ~RunningHub() {
+    if (pid <= 0) return;
+    kill(pid, SIGTERM);
+    int status = 0;
+    waitpid(pid, &status, 0);
+  }
+};
+
+bool start_hub(const std::map<std::string, std::string>& a, const fs::path& dir,
+               const std::map<std::string, std::string>& pipelines, RunningHub* hub_out) {
   const std::string hub = str(a, "hub", TOUCHPOINT_HUB_BINARY);
-  core::SqliteStore probe(dir / "touchpoint.db");
-  const size_t people = count_profiles(probe);
   const fs::path work = dir / "hub";
+  fs::remove_all(work / "pipelines");
   fs::create_directories(work / "pipelines");
+  for (const auto& [name, yaml] : pipelines) std::ofstream(work / "pipelines" / (name + ".yaml")) << yaml;
   {
     std::ofstream cfg(work / "touchpoint.yaml");
     cfg << "data_dir: " << dir.string() << "\nplugin_dir: " << TOUCHPOINT_PLUGIN_DIR
@@ -393,20 +411,49 @@ int run_http(const std::map<std::string, std::string>& a) {
   fs::remove(dir / "admin.addr");
   const std::string config = (work / "touchpoint.yaml").string();
   const char* args[] = {hub.c_str(), "run", "--config", config.c_str(), nullptr};
-  pid_t pid = 0;
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   const std::string log = (work / "hub.log").string();
   posix_spawn_file_actions_addopen(&fa, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (posix_spawn(&pid, hub.c_str(), &fa, nullptr, const_cast<char**>(args), environ) != 0) return 1;
-  std::string addr;
-  for (int i = 0; i < 600 && addr.empty(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  const int rc = posix_spawn(&hub_out->pid, hub.c_str(), &fa, nullptr, const_cast<char**>(args), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0) return false;
+  for (int i = 0; i < 1200 && hub_out->admin.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // startup of a bench run, not a test
     std::ifstream in(dir / "admin.addr");
-    std::getline(in, addr);
+    std::getline(in, hub_out->admin);
   }
-  std::string token;
-  std::ifstream(dir / "admin.token") >> token;
+  std::ifstream(dir / "admin.token") >> hub_out->token;
+  if (hub_out->admin.empty()) std::fprintf(stderr, "the hub did not start; see %s\n", log.c_str());
+  return !hub_out->admin.empty();
+}
+
+/// One POST over a reused libcurl handle: the status (0 when the transfer failed).
+long post_json(CURL* c, const std::string& url, const std::string& body, curl_slist* headers, std::string* out) {
+  out->clear();
+  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &sink);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+  curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.c_str());
+  curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+  long code = 0;
+  if (curl_easy_perform(c) == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+  return code;
+}
+
+int run_http(const std::map<std::string, std::string>& a) {
+  const fs::path dir = str(a, "dir", "/tmp/bench_store_1m");
+  const size_t n = num(a, "decisions", 200'000), batch = num(a, "batch", 100), conns = num(a, "connections", 4);
+  size_t people = 0;
+  {
+    core::SqliteStore probe(dir / "touchpoint.db");
+    people = count_profiles(probe);
+  }
+  RunningHub running;
+  if (!start_hub(a, dir, {}, &running)) return 1;
+  const std::string& addr = running.admin;
+  const std::string& token = running.token;
   const std::string url = "http://" + addr + "/v1/decide", auth = "Authorization: Bearer " + token;
   auto client = [&](size_t per_request, size_t requests, uint64_t seed, std::vector<double>* lat,
                     std::atomic<size_t>* decided) {
@@ -458,17 +505,142 @@ int run_http(const std::map<std::string, std::string>& a) {
   std::vector<double> all;
   for (auto& l : lats) all.insert(all.end(), l.begin(), l.end());
   print_latency("http single proposals (per request)", all, secs);
-  kill(pid, SIGTERM);
-  int status = 0;
-  waitpid(pid, &status, 0);
   return 0;
+}
+
+// -------------------------------------------------------------------- loop
+
+/// Response to decision: the time from a response arriving at the hub (POST
+/// to a webhook pipeline, 202 after durable) to the first POST /v1/decide
+/// that shows its effect (a hard bounce: suppress with channel_invalid),
+/// polled every millisecond, with an optional background load of profile
+/// updates through the same pipeline.
+int run_loop(const std::map<std::string, std::string>& a) {
+  const fs::path dir = str(a, "dir", "/tmp/bench_store_1m");
+  const size_t probes = num(a, "responses", 200), load = num(a, "load", 0);
+  // Email contacts (from a `requests` run) of distinct customers, with their address.
+  std::vector<std::pair<std::string, std::string>> targets;  // contact id, e-mail
+  {
+    sqlite3* db = nullptr;
+    if (sqlite3_open_v2((dir / "touchpoint.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) return 1;
+    sqlite3_stmt* st = nullptr;
+    const char* sql =
+        "SELECT MIN(c.id), i.value FROM contacts c JOIN identities i ON i.profile_id = c.profile_id AND i.kind = "
+        "'email' WHERE c.channel = 'email' AND c.decision = 'send' GROUP BY c.profile_id ORDER BY random() LIMIT ?";
+    sqlite3_prepare_v2(db, sql, -1, &st, nullptr);
+    sqlite3_bind_int64(st, 1, static_cast<sqlite3_int64>(probes * 2));
+    while (sqlite3_step(st) == SQLITE_ROW)
+      targets.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)),
+                           reinterpret_cast<const char*>(sqlite3_column_text(st, 1)));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+  }
+  if (targets.empty()) {
+    std::fprintf(stderr, "no e-mail contacts in %s: run bench_store requests first\n", dir.c_str());
+    return 1;
+  }
+  size_t people = 0;
+  {
+    core::SqliteStore probe(dir / "touchpoint.db");
+    people = count_profiles(probe);
+  }
+  const fs::path port_file = dir / "hub" / "responses.port";
+  fs::remove(port_file);
+  RunningHub hub;
+  if (!start_hub(a, dir,
+                 {{"responses",
+                   "name: responses\nsource:\n  plugin: webhook\n  config:\n    listen: 127.0.0.1:0\n"
+                   "    path: /v1/records\n    type: response\n    port_file: " +
+                       port_file.string() + "\nstore: true\n"}},
+                 &hub))
+    return 1;
+  std::string port;
+  for (int i = 0; i < 200 && port.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::ifstream(port_file) >> port;
+  }
+  const std::string ingest = "http://127.0.0.1:" + port + "/v1/records", decide = "http://" + hub.admin + "/v1/decide";
+  curl_slist* json_headers = curl_slist_append(nullptr, "Content-Type: application/json");
+  curl_slist* admin_headers = curl_slist_append(nullptr, ("Authorization: Bearer " + hub.token).c_str());
+
+  // Background load: batches of 100 profile updates at `load` records/s, open loop.
+  std::atomic<bool> stop{false};
+  std::atomic<size_t> loaded{0};
+  std::thread loader([&] {
+    if (load == 0) return;
+    CURL* c = curl_easy_init();
+    touchpoint::bench::Rng rng{99};
+    std::string out;
+    const auto period = std::chrono::microseconds(100'000'000 / load);
+    for (auto next = Clock::now(); !stop; next += period) {
+      std::this_thread::sleep_until(next);
+      std::string body = "[";
+      for (int i = 0; i < 100; ++i) {
+        if (i) body += ",";
+        body += R"({"type":"profile","data":{"email":")" + email_of(rng.below(people)) + R"(","segment":"s)" +
+                std::to_string(rng.below(20)) + "\"}}";
+      }
+      body += "]";
+      if (post_json(c, ingest, body, json_headers, &out) == 202) loaded += 100;
+    }
+    curl_easy_cleanup(c);
+  });
+
+  CURL* c = curl_easy_init();
+  std::string out;
+  std::vector<double> ms;
+  size_t skipped = 0, timeouts = 0;
+  const double cpu0 = cpu_seconds();
+  const auto t_all = Clock::now();
+  for (size_t i = 0; i < targets.size() && ms.size() < probes; ++i) {
+    const auto& [contact, email] = targets[i];
+    const std::string proposal = R"({"customer":")" + email + R"(","channel":"email","purpose":"service"})";
+    // Only customers the rulebook would still write to tell when the bounce is seen.
+    if (post_json(c, decide, proposal, admin_headers, &out) != 200 || out.find("\"send\"") == std::string::npos) {
+      ++skipped;
+      continue;
+    }
+    const std::string response = R"([{"id":"bench-bounce-)" + contact + R"(","data":{"contact_id":")" + contact +
+                                 R"(","channel":"email","kind":"bounce_hard","detail":{"status":"5.1.1"}}}])";
+    const auto t0 = Clock::now();
+    if (post_json(c, ingest, response, json_headers, &out) != 202) {
+      std::fprintf(stderr, "response refused: %s\n", out.c_str());
+      break;
+    }
+    bool seen = false;
+    while (!seen && Clock::now() - t0 < std::chrono::seconds(10)) {
+      seen = post_json(c, decide, proposal, admin_headers, &out) == 200 &&
+             out.find("channel_invalid") != std::string::npos;
+      if (!seen) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    if (!seen && ++timeouts == 3) break;  // the store is saturated: the backlog only grows
+  }
+  const double secs = std::chrono::duration<double>(Clock::now() - t_all).count();
+  stop = true;
+  loader.join();
+  curl_easy_cleanup(c);
+  curl_slist_free_all(json_headers);
+  curl_slist_free_all(admin_headers);
+  if (ms.empty()) {
+    std::fprintf(stderr, "no probe ran (%zu customers skipped)\n", skipped);
+    return 1;
+  }
+  std::sort(ms.begin(), ms.end());
+  auto pct = [&](double p) { return ms[std::min(ms.size() - 1, static_cast<size_t>(double(ms.size()) * p))]; };
+  std::printf(
+      "response -> decision: %zu responses, p50 %.1f ms, p99 %.1f ms, max %.1f ms, %zu not seen within 10 s; "
+      "background load %zu profile records in %.1f s (%.0f/s); store %zu profiles; bench CPU %.1f s\n",
+      ms.size(), pct(0.5), pct(0.99), ms.back(), timeouts, loaded.load(), secs, double(loaded.load()) / secs, people,
+      cpu_seconds() - cpu0);
+  return timeouts == 0 ? 0 : 1;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: bench_store apply|build|decide|simulate|http|requests [--options]\n");
+    std::fprintf(stderr, "usage: bench_store apply|build|decide|simulate|http|requests|loop [--options]\n");
     return 2;
   }
   const std::string mode = argv[1];
@@ -479,6 +651,7 @@ int main(int argc, char** argv) {
   if (mode == "simulate") return run_simulate(a);
   if (mode == "http") return run_http(a);
   if (mode == "requests") return run_requests(a);
+  if (mode == "loop") return run_loop(a);
   std::fprintf(stderr, "unknown mode %s\n", mode.c_str());
   return 2;
 }
