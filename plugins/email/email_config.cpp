@@ -116,7 +116,9 @@ Mailbox parse_from(const json& root) {
 
 SmtpConfig parse_smtp(const json& s) {
   if (!s.is_object()) fail("smtp", "must be an object");
-  only_keys(s, "smtp.", {"host", "port", "tls", "username", "password", "timeout_ms", "helo", "ca_file", "tls_verify"});
+  only_keys(
+      s, "smtp.",
+      {"host", "port", "tls", "username", "password", "timeout_ms", "helo", "ca_file", "tls_verify", "connections"});
   SmtpConfig c;
   c.host = get_string(s, "host", "smtp.host", true);
   if (c.host.empty() || !no_controls(c.host) || c.host.find(' ') != std::string::npos)
@@ -138,6 +140,7 @@ SmtpConfig parse_smtp(const json& s) {
     fail(c.username.empty() ? "smtp.username" : "smtp.password",
          "is required when the other of username/password is given");
   c.timeout_ms = static_cast<int>(get_int(s, "timeout_ms", "smtp.timeout_ms", 30000, 100, 600000));
+  c.connections = static_cast<int>(get_int(s, "connections", "smtp.connections", 1, 1, 16));
   char hostname[256] = {};
   if (::gethostname(hostname, sizeof(hostname) - 1) != 0 || hostname[0] == '\0')
     std::snprintf(hostname, 10, "localhost");

@@ -23,6 +23,7 @@ struct SmtpConfig {
   std::string helo;        ///< EHLO name; default: the host name
   std::string ca_file;     ///< PEM CA bundle for the server certificate; empty: the system's
   bool tls_verify = true;  ///< verify the server certificate and host name
+  int connections = 1;     ///< parallel connections a batch is spread over (1..16)
 };
 
 struct Mailbox {

@@ -1,5 +1,6 @@
 #include "email_connector.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <future>
@@ -45,9 +46,10 @@ EmailConnector::EmailConnector(touchpoint::Host host, std::string_view config_js
     : Connector(host), config_(checked_config(config_json)) {
   if (config_.has_sink) {
     templates_ = std::make_unique<TemplateStore>(config_.templates);
-    smtp_ = std::make_unique<SmtpClient>(config_.smtp, [h = this->host()](int level, const std::string& m) {
-      h.log(static_cast<LogLevel>(level), "email: " + m);
-    });
+    for (int i = 0; i < config_.smtp.connections; ++i)
+      smtp_.push_back(std::make_unique<SmtpClient>(config_.smtp, [h = this->host()](int level, const std::string& m) {
+        h.log(static_cast<LogLevel>(level), "email: " + m);
+      }));
     if (config_.rate_per_second > 0) bucket_.emplace(config_.rate_per_second, TokenBucket::Clock::now());
   }
 #ifdef TP_EMAIL_WITH_INTAKE
@@ -85,75 +87,107 @@ EmailConnector::~EmailConnector() { close(); }
 void EmailConnector::validate_config(std::string_view config_json) { (void)checked_config(config_json); }
 
 void EmailConnector::check() {
-  if (!smtp_) return;
-  const std::string problem = smtp_->probe();
+  if (smtp_.empty()) return;
+  const std::string problem = smtp_.front()->probe();
   if (!problem.empty()) throw touchpoint::RetryableError("email: " + problem);
 }
 
 std::string EmailConnector::discover() {
   std::string out = "{\"streams\":[";
-  if (smtp_) out += "{\"name\":\"message\",\"direction\":\"sink\"}";
-  if (config_.intake_json) out += std::string(smtp_ ? "," : "") + "{\"name\":\"response\",\"direction\":\"source\"}";
+  if (!smtp_.empty()) out += "{\"name\":\"message\",\"direction\":\"sink\"}";
+  if (config_.intake_json)
+    out += std::string(smtp_.empty() ? "" : ",") + "{\"name\":\"response\",\"direction\":\"source\"}";
   return out + "]}";
 }
 
 void EmailConnector::throttle() {
   if (!bucket_) return;
   for (;;) {
-    const auto wait = bucket_->take(TokenBucket::Clock::now());
+    TokenBucket::Clock::duration wait;
+    {
+      std::lock_guard lock(bucket_mutex_);
+      wait = bucket_->take(TokenBucket::Clock::now());
+    }
     if (wait == TokenBucket::Clock::duration::zero()) return;
     std::this_thread::sleep_for(wait);  // the configured sending rate: the only way to honour it
   }
 }
 
-void EmailConnector::write(touchpoint::RecordSpan batch, touchpoint::Outcomes& outcomes) {
-  if (!smtp_) throw touchpoint::UnsupportedError("email: this instance has no 'smtp' block; it cannot send");
-  templates_->reload();  // template edits apply from the next batch on
-  Composer composer(config_, *templates_);
-  std::string gave_up;  // set once the server cannot be reached: the rest of the batch is not tried
+struct EmailConnector::Job {
+  size_t index;
+  Composed message;
+  SendResult result;
+};
+
+void EmailConnector::send_lane(SmtpClient& smtp, std::vector<Job*>& jobs) {
+  std::string gave_up;  // set once the server cannot be reached: the rest of the lane is not tried
   int connection_failures = 0;
-  size_t sent = 0, permanent = 0, retryable = 0;
-  for (size_t i = 0; i < batch.size(); ++i) {
-    const touchpoint::RecordView& r = batch[i];
+  for (Job* job : jobs) {
     if (!gave_up.empty()) {
-      outcomes.retryable(i, gave_up);
-      ++retryable;
+      job->result = {SendResult::Kind::retryable, gave_up};
       continue;
     }
+    throttle();
+    job->result = smtp.send(job->message.envelope, job->message.message);
+    if (job->result.kind != SendResult::Kind::retryable) {
+      connection_failures = 0;
+      continue;
+    }
+    // One reconnect is tried for the next message; a second connection failure in a row
+    // means the server is gone for now, so the rest is not hammered at it.
+    if (!smtp.connected() && ++connection_failures >= 2) gave_up = "not attempted: " + job->result.reply;
+  }
+}
+
+void EmailConnector::write(touchpoint::RecordSpan batch, touchpoint::Outcomes& outcomes) {
+  if (smtp_.empty()) throw touchpoint::UnsupportedError("email: this instance has no 'smtp' block; it cannot send");
+  templates_->reload();  // template edits apply from the next batch on
+  Composer composer(config_, *templates_);
+  size_t sent = 0, permanent = 0, retryable = 0;
+  std::vector<Job> jobs;
+  jobs.reserve(batch.size());
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const touchpoint::RecordView& r = batch[i];
     if (r.type != "message") {
       outcomes.permanent(i, "email: record type '" + std::string(r.type.substr(0, 64)) + "' is not 'message'");
       ++permanent;
       continue;
     }
-    Composed m;
     try {
-      m = composer.compose(r.id, r.data, static_cast<int64_t>(std::time(nullptr)));
+      jobs.push_back({i, composer.compose(r.id, r.data, static_cast<int64_t>(std::time(nullptr))), {}});
     } catch (const ComposeError& e) {
       outcomes.permanent(i, std::string("email: ") + e.what());
       ++permanent;
-      continue;
     }
-    throttle();
-    const SendResult res = smtp_->send(m.envelope, m.message);
-    switch (res.kind) {
+  }
+  // Each connection is one SMTP conversation, round-trip bound: a batch
+  // spread over several connections keeps the server busy while each lane
+  // waits for its replies. Message j goes to lane j % connections; lane 0
+  // runs on this thread. Outcomes are reported here, after the lanes joined.
+  const size_t lanes = std::min(smtp_.size(), std::max<size_t>(jobs.size(), 1));
+  std::vector<std::vector<Job*>> lane_jobs(lanes);
+  for (size_t j = 0; j < jobs.size(); ++j) lane_jobs[j % lanes].push_back(&jobs[j]);
+  std::vector<std::thread> threads;
+  for (size_t l = 1; l < lanes; ++l)
+    threads.emplace_back([this, l, &lane_jobs] { send_lane(*smtp_[l], lane_jobs[l]); });
+  send_lane(*smtp_[0], lane_jobs[0]);
+  for (std::thread& t : threads) t.join();
+
+  for (const Job& job : jobs) {
+    switch (job.result.kind) {
       case SendResult::Kind::sent:
         // The provider id is the Message-ID without its angle brackets: the
         // form the intake reports for DSNs and complaints that name only it.
-        outcomes.sent(i, std::string_view(m.message_id).substr(1, m.message_id.size() - 2));
-        connection_failures = 0;
+        outcomes.sent(job.index, std::string_view(job.message.message_id).substr(1, job.message.message_id.size() - 2));
         ++sent;
         break;
       case SendResult::Kind::permanent:
-        outcomes.permanent(i, "email: " + res.reply);
-        connection_failures = 0;
+        outcomes.permanent(job.index, "email: " + job.result.reply);
         ++permanent;
         break;
       case SendResult::Kind::retryable:
-        outcomes.retryable(i, "email: " + res.reply);
+        outcomes.retryable(job.index, "email: " + job.result.reply);
         ++retryable;
-        // One reconnect is tried for the next message; a second connection failure in a row
-        // means the server is gone for now, so the rest is not hammered at it.
-        if (!smtp_->connected() && ++connection_failures >= 2) gave_up = "email: not attempted: " + res.reply;
         break;
     }
   }
@@ -207,7 +241,7 @@ void EmailConnector::close() {
 #ifdef TP_EMAIL_WITH_INTAKE
   if (unsubscribe_) unsubscribe_->stop();
 #endif
-  if (smtp_) smtp_->close();
+  for (auto& smtp : smtp_) smtp->close();
 }
 
 }  // namespace tp_email

@@ -5,9 +5,11 @@
 #define TP_EMAIL_CONNECTOR_HPP
 
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string_view>
 #include <touchpoint/plugin.hpp>
+#include <vector>
 
 #include "email_config.hpp"
 #include "rate_limiter.hpp"
@@ -37,10 +39,15 @@ class EmailConnector : public touchpoint::Connector {
 
  private:
   void throttle();
+  struct Job;
+  /// Sends `jobs` in order over one connection; the results go to the jobs.
+  void send_lane(SmtpClient& smtp, std::vector<Job*>& jobs);
 
   EmailConfig config_;
   std::unique_ptr<TemplateStore> templates_;
-  std::unique_ptr<SmtpClient> smtp_;
+  // One client per configured connection (smtp.connections); empty without a sink.
+  std::vector<std::unique_ptr<SmtpClient>> smtp_;
+  std::mutex bucket_mutex_;  // the lanes share the instance's rate
   std::optional<TokenBucket> bucket_;
 #ifdef TP_EMAIL_WITH_INTAKE
   std::unique_ptr<intake::Intake> intake_;

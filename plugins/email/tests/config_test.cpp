@@ -60,6 +60,7 @@ TEST_F(Config, Defaults) {
   EXPECT_EQ(c.smtp.port, 587);
   EXPECT_EQ(c.smtp.tls, TlsMode::starttls);
   EXPECT_EQ(c.smtp.timeout_ms, 30000);
+  EXPECT_EQ(c.smtp.connections, 1);
   EXPECT_FALSE(c.smtp.helo.empty());
   EXPECT_TRUE(c.smtp.tls_verify);
   EXPECT_EQ(c.message_id_domain, "bank.example") << "the From domain";
@@ -90,6 +91,8 @@ TEST_F(Config, WrongTypesAndValuesAreNamed) {
       {[](json& j) { j["smtp"]["port"] = 70000; }, "'smtp.port' must be between"},
       {[](json& j) { j["smtp"]["tls"] = "yes"; }, "'smtp.tls' must be one of"},
       {[](json& j) { j["smtp"]["timeout_ms"] = 1.5; }, "'smtp.timeout_ms' must be an integer"},
+      {[](json& j) { j["smtp"]["connections"] = 0; }, "'smtp.connections' must be between"},
+      {[](json& j) { j["smtp"]["connections"] = 17; }, "'smtp.connections' must be between"},
       {[](json& j) { j["smtp"]["username"] = "u"; }, "'smtp.password' is required"},
       {[](json& j) { j["smtp"]["host"] = "a b"; }, "'smtp.host'"},
       {[](json& j) { j["smtp"]["helo"] = "x\r\nMAIL FROM:<a@b>"; }, "'smtp.helo'"},

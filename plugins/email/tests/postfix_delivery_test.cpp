@@ -140,5 +140,34 @@ TEST_F(Delivery, TheRateLimitSpacesMessages) {
   EXPECT_LT(seconds, 5.0);
 }
 
+TEST_F(Delivery, ABatchIsSpreadOverTheConfiguredConnectionsAndEveryMessageArrivesOnce) {
+  TcpProxy proxy(postfix_.port());
+  auto sink = open(proxy.port(), R"(,"connections":4)");
+  constexpr int kMessages = 400;
+  const std::string tag = random_contact_id().substr(0, 14);
+  std::vector<EmittedRecord> batch;
+  for (int i = 0; i < kMessages; ++i) {
+    char suffix[16];
+    std::snprintf(suffix, sizeof(suffix), "%010d", i);
+    batch.push_back(message(tag + suffix, "anna@bank.example"));
+  }
+  batch.push_back({"not-a-message", "profile", "42", "{}", "{}", 0});  // reported in its place, not sent
+  const auto start = std::chrono::steady_clock::now();
+  const auto outcomes = sink->write(batch);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_EQ(outcomes.size(), batch.size());
+  for (int i = 0; i < kMessages; ++i) {
+    ASSERT_EQ(outcomes[i].status, TP_OK) << i << ": " << outcomes[i].message;
+    EXPECT_EQ(outcomes[i].message, batch[i].id + "@mail.bank.example") << "the id of record " << i;
+  }
+  EXPECT_EQ(outcomes[kMessages].status, TP_STATUS_PERMANENT);
+  EXPECT_EQ(proxy.connections(), 4u);
+  std::printf("[ email ] %d messages over 4 connections in %.3f s: %.0f messages/s\n", kMessages, seconds,
+              kMessages / seconds);
+  RecordProperty("messages_per_second_4_connections", static_cast<int>(kMessages / seconds));
+  const auto arrived = wait_for_mail(postfix_.maildir_new("anna"), "X-Touchpoint-Contact: " + tag, kMessages);
+  EXPECT_EQ(arrived.size(), static_cast<size_t>(kMessages));
+}
+
 }  // namespace
 }  // namespace tp_email::test
