@@ -128,7 +128,11 @@ void EmailConnector::send_lane(SmtpClient& smtp, std::vector<Job*>& jobs) {
       continue;
     }
     throttle();
-    job->result = smtp.send(job->message.envelope, job->message.message);
+    try {
+      job->result = smtp.send(job->message.envelope, job->message.message);
+    } catch (const std::exception& e) {  // send() maps SMTP and network errors; this is the rest (memory)
+      job->result = {SendResult::Kind::retryable, e.what()};  // a lane thread must not let it escape
+    }
     if (job->result.kind != SendResult::Kind::retryable) {
       connection_failures = 0;
       continue;
