@@ -5,7 +5,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <nlohmann/json.hpp>
+#include <thread>
+#include <vector>
 
 #include "support.hpp"
 
@@ -134,6 +137,53 @@ TEST_F(ReloadTest, ChangedPipelineThatCannotStartKeepsItsPreviousVersion) {
   EXPECT_NE(m.body.find("touchpoint_reloads_total{result=\"partial\"}"), std::string::npos) << m.body;
   EXPECT_EQ(hub_->terminate(20s), 0);
   EXPECT_EQ(store().scalar("SELECT COUNT(*) FROM records WHERE id IN ('a-1','a-2')"), 2);
+}
+
+// Per-pipeline reload: editing and reloading one pipeline restarts only that
+// one; a source on another pipeline keeps acknowledging without a pause.
+TEST_F(ReloadTest, ReloadingOnePipelineDoesNotPauseAnother) {
+  write_hub_config();
+  write_webhook_pipeline("alpha");
+  write_webhook_pipeline("beta");
+  ASSERT_NO_FATAL_FAILURE(start_hub());
+  const std::string alpha = webhook_url("alpha");
+
+  struct Ack {
+    long status;
+    std::chrono::steady_clock::time_point at;
+  };
+  std::vector<Ack> acks;
+  std::atomic<bool> stop{false};
+  std::thread poster([&] {
+    for (int i = 0; !stop.load(); ++i) {
+      HttpResponse r = http_request("POST", alpha, R"({"id":"a-)" + std::to_string(i) + R"(","email":"a@example.com"})",
+                                    {"Content-Type: application/json"});
+      acks.push_back({r.status, std::chrono::steady_clock::now()});
+    }
+  });
+  const size_t mark = hub_->log_size();
+  for (int round = 1; round <= 3; ++round) {
+    const size_t round_mark = hub_->log_size();
+    write_webhook_pipeline("beta", "  - default: { round: " + std::to_string(round) + " }\n");
+    hub_->signal(SIGHUP);
+    EXPECT_TRUE(hub_->wait_for_log("pipeline 'beta' started", 10s, round_mark)) << hub_->log_since(round_mark);
+  }
+  stop = true;
+  poster.join();
+
+  EXPECT_EQ(hub_->log_since(mark).find("pipeline 'alpha' stopped"), std::string::npos) << hub_->log_since(mark);
+  ASSERT_GT(acks.size(), 10u);
+  std::chrono::steady_clock::duration longest{};
+  for (size_t i = 0; i < acks.size(); ++i) {
+    EXPECT_EQ(acks[i].status, 202) << "request " << i;
+    if (i > 0) longest = std::max(longest, acks[i].at - acks[i - 1].at);
+  }
+  EXPECT_LT(longest, 100ms) << "longest gap between acknowledgements on alpha: "
+                            << std::chrono::duration_cast<std::chrono::milliseconds>(longest).count() << " ms over "
+                            << acks.size() << " requests";
+  HttpResponse b = post("beta", R"({"id":"b-1","email":"b@example.com"})");
+  EXPECT_EQ(b.status, 202) << b.error;
+  ASSERT_TRUE(wait_count("SELECT COUNT(*) FROM records WHERE id='b-1' AND json_extract(data, '$.round') = 3", 1));
 }
 
 // Two hubs on one data directory would append to the same journal.
