@@ -27,8 +27,8 @@ void describe(const core::LoadedPlugin& p) {
             << "file:         " << p.path.string() << "\n"
             << "verbs:        " << (p.vtable->validate ? "validate " : "") << "open "
             << (p.vtable->check ? "check " : "") << (p.vtable->discover ? "discover " : "")
-            << (p.vtable->read ? "read " : "") << (p.vtable->write ? "write " : "")
-            << (p.vtable->commit ? "commit " : "")
+            << (p.is_source() && p.vtable->read ? "read " : "") << (p.is_sink() && p.vtable->write ? "write " : "")
+            << (p.is_source() && p.vtable->commit ? "commit " : "")
             << (TP_HAS_FIELD(p.vtable, tp_plugin_vtable, erase) && p.vtable->erase ? "erase " : "") << "close\n";
 }
 
@@ -49,7 +49,9 @@ int cmd_plugins(const Argv& argv) {
     if (pos.size() != 2) throw UsageError("inspect needs exactly one plugin file");
     core::PluginLoader loader(".", "", core::PluginInstance::host_api());
     try {
-      describe(*loader.load_file(pos[1]));
+      auto p = loader.load_file(pos[1]);
+      describe(*p);
+      for (const std::string& w : p->warnings) std::cerr << "warning: " << w << "\n";
     } catch (const core::PluginError& e) {
       std::cerr << e.what() << "\n";
       return kExitFailure;
@@ -74,6 +76,8 @@ int cmd_plugins(const Argv& argv) {
       if (e.plugin) {
         std::cout << e.plugin->name << "\t" << e.plugin->version << "\t" << caps(*e.plugin) << "\t" << e.path.string()
                   << "\n";
+        for (const std::string& w : e.plugin->warnings)
+          std::cout << "WARNING\t" << e.path.string() << "\t" << w << "\n";
       } else {
         std::cout << "ERROR\t" << e.path.string() << "\t" << e.error << "\n";
         rc = kExitFailure;

@@ -15,6 +15,7 @@ constexpr const char* kUsage = R"(usage: touchpoint <command> [options]
 commands:
   run                         start the hub (foreground; systemd Type=notify)
   validate                    check hub config, pipelines and plugin configs
+  test [FILE|DIR ...]         run the pipelines' test cases (tests: / *.test.yaml), --junit FILE
   plugins list                list plugins in the plugin directory
   plugins inspect <file.so>   load one plugin file and show what it declares
   dlq list|show|replay|purge  inspect and replay the dead-letter store
@@ -48,6 +49,7 @@ int main(int argc, char** argv) {
   try {
     if (cmd == "run") return cmd_run(rest);
     if (cmd == "validate") return cmd_validate(rest);
+    if (cmd == "test") return cmd_test(rest);
     if (cmd == "plugins") return cmd_plugins(rest);
     if (cmd == "dlq") return cmd_dlq(rest);
     if (cmd == "profile") return cmd_profile(rest);

@@ -48,7 +48,7 @@ PipelinePtr load_pipeline(const fs::path& file, const HubConfig& hub) {
   ConfigSource src(file.string());
   YAML::Node root = load_yaml_file(file);
   if (!root.IsMap()) src.fail(root, "a pipeline file must be a mapping");
-  require_keys_known(root, {"name", "description", "source", "transforms", "store", "sinks"}, src, "pipeline");
+  require_keys_known(root, {"name", "description", "source", "transforms", "store", "sinks", "tests"}, src, "pipeline");
   auto p = std::make_shared<Pipeline>();
   p->file = file;
   p->name = root["name"] ? get_string(root["name"], src, "name") : file.stem().string();
@@ -104,10 +104,21 @@ PipelinePtr load_pipeline(const fs::path& file, const HubConfig& hub) {
   }
   if (!p->to_store && p->sinks.empty())
     src.fail(root, "pipeline '" + p->name + "' has no destination: set store: true or add sinks");
+  // What the pipeline does, not its `tests:`; with the files steps read, so
+  // that a reload restarts the pipeline when an edited script changes it.
+  YAML::Node definition(YAML::NodeType::Map);
+  for (const auto& kv : root)
+    if (kv.first.Scalar() != "tests") definition[kv.first] = kv.second;
   YAML::Emitter canonical;
-  canonical << root;
+  canonical << definition;
   p->fingerprint = canonical.c_str();
+  for (const Step& s : p->steps) p->fingerprint += s.transform->loaded_files();
   return p;
+}
+
+bool is_pipeline_test_file(const fs::path& file) {
+  const std::string stem = file.stem().string();
+  return stem.size() > 5 && stem.compare(stem.size() - 5, 5, ".test") == 0;
 }
 
 std::vector<PipelinePtr> load_pipelines(const fs::path& dir, const HubConfig& hub, std::vector<ConfigError>& errors) {
@@ -118,7 +129,8 @@ std::vector<PipelinePtr> load_pipelines(const fs::path& dir, const HubConfig& hu
     return {};
   }
   for (const auto& e : fs::directory_iterator(dir))
-    if (e.is_regular_file() && (e.path().extension() == ".yaml" || e.path().extension() == ".yml"))
+    if (e.is_regular_file() && (e.path().extension() == ".yaml" || e.path().extension() == ".yml") &&
+        !is_pipeline_test_file(e.path()))
       files.push_back(e.path());
   std::sort(files.begin(), files.end());
   std::vector<PipelinePtr> out;

@@ -63,7 +63,10 @@ using PipelinePtr = std::shared_ptr<const Pipeline>;
 /// Loads one pipeline file. Throws ConfigError.
 PipelinePtr load_pipeline(const std::filesystem::path& file, const HubConfig& hub);
 
-/// Loads every *.yaml in the directory (sorted), checking names are unique.
+/// `*.test.yaml` next to the pipelines holds test cases (`touchpoint test`), not a pipeline.
+bool is_pipeline_test_file(const std::filesystem::path& file);
+
+/// Loads every *.yaml in the directory (sorted) but the test files, checking names are unique.
 /// Collects all errors instead of stopping at the first: `errors` gets one
 /// message per problem; pipelines that loaded are returned.
 std::vector<PipelinePtr> load_pipelines(const std::filesystem::path& dir, const HubConfig& hub,

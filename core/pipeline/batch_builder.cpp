@@ -34,10 +34,13 @@ DeadLetter make_dead_letter(std::string record_id, std::string pipeline, std::st
   return d;
 }
 
-void route(const PipelinePtr& pp, Record rec, const std::function<std::string()>& original, ApplyBatch& batch,
-           BatchCounters& counters, int prior_attempts, int64_t first_ms) {
+namespace {
+
+void route_from(const PipelinePtr& pp, Record rec, size_t first_step, std::vector<EmittedRecord>& emitted,
+                const std::function<std::string()>& original, ApplyBatch& batch, BatchCounters& counters,
+                int prior_attempts, int64_t first_ms) {
   const Pipeline& p = *pp;
-  StepOutcome o = run_steps(p, rec);
+  StepOutcome o = run_steps(p, rec, &emitted, first_step);
   counters.step_outcome(pp, o);
   if (o.kind == StepResult::Kind::drop) return;
   const int64_t now = now_ms();
@@ -72,6 +75,20 @@ void route(const PipelinePtr& pp, Record rec, const std::function<std::string()>
   }
   counters.record_out(pp);
   if (p.to_store) batch.records.push_back({std::move(rec), p.name});
+}
+
+}  // namespace
+
+void route(const PipelinePtr& pp, Record rec, const std::function<std::string()>& original, ApplyBatch& batch,
+           BatchCounters& counters, int prior_attempts, int64_t first_ms) {
+  std::vector<EmittedRecord> emitted;
+  route_from(pp, std::move(rec), 0, emitted, original, batch, counters, prior_attempts, first_ms);
+  // A record a step emitted goes on from the step after; a reject of it
+  // dead-letters the original it came from, so a replay makes it again.
+  for (size_t i = 0; i < emitted.size(); ++i) {
+    EmittedRecord e = std::move(emitted[i]);
+    route_from(pp, std::move(e.record), e.next_step, emitted, original, batch, counters, prior_attempts, first_ms);
+  }
 }
 
 void read_journal(journal::JournalReader& reader, const Routes& routes, size_t max_records, PreparedBatch& out) {

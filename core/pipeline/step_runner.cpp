@@ -2,10 +2,11 @@
 
 namespace touchpoint::core {
 
-StepOutcome run_steps(const Pipeline& pipeline, Record& record) {
+StepOutcome run_steps(const Pipeline& pipeline, Record& record, std::vector<EmittedRecord>* emitted,
+                      size_t first_step) {
   using Clock = std::chrono::steady_clock;
   const Clock::time_point start = Clock::now();
-  for (size_t i = 0; i < pipeline.steps.size(); ++i) {
+  for (size_t i = first_step; i < pipeline.steps.size(); ++i) {
     StepResult r;
     try {
       r = pipeline.steps[i].transform->apply(record);
@@ -15,6 +16,11 @@ StepOutcome run_steps(const Pipeline& pipeline, Record& record) {
       r = StepResult::reject("step failed with an unknown exception");
     }
     if (r.kind != StepResult::Kind::keep) return StepOutcome{r.kind, i, std::move(r.reason), std::move(r.code)};
+    if (!r.emitted.empty()) {
+      if (emitted == nullptr)
+        return StepOutcome{StepResult::Kind::reject, i, "the step emitted records here", "rejected"};
+      for (Record& e : r.emitted) emitted->push_back({std::move(e), i + 1});
+    }
     const auto spent = Clock::now() - start;
     if (spent > pipeline.record_budget) {
       const auto ms = [](auto d) {

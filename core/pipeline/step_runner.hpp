@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "config/pipeline_config.hpp"
 
@@ -16,14 +17,24 @@ struct StepOutcome {
   std::string code = "rejected";  ///< dead-letter class of a reject: rejected, too_large, timeout
 };
 
-/// Applies every step in order; stops at the first drop or reject. A step
-/// that throws counts as a reject with the exception's message.
+/// A record a step made beside the one it was given (StepResult::emitted),
+/// with the step it goes on at.
+struct EmittedRecord {
+  Record record;
+  size_t next_step = 0;
+};
+
+/// Applies the steps from `first_step` on, in order; stops at the first drop
+/// or reject. A step that throws counts as a reject with the exception's
+/// message. Records a step emits are appended to `emitted`, to be run from the
+/// step after it; without `emitted` a step that emits is a reject.
 ///
 /// The budget is checked after each step: a record whose steps together ran
 /// longer than pipeline.record_budget is rejected as `timeout` at the step
 /// that crossed it. Every built-in step is linear in its input and refuses
 /// input over its limits (`too_large`), so a step cannot run away on its own;
 /// the budget catches the sum of many expensive steps on a large record.
-StepOutcome run_steps(const Pipeline& pipeline, Record& record);
+StepOutcome run_steps(const Pipeline& pipeline, Record& record, std::vector<EmittedRecord>* emitted = nullptr,
+                      size_t first_step = 0);
 
 }  // namespace touchpoint::core

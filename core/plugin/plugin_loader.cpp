@@ -13,6 +13,8 @@
 #include <fstream>
 #include <string_view>
 
+#include "plugin/elf_exports.hpp"
+
 namespace touchpoint::core {
 namespace fs = std::filesystem;
 namespace {
@@ -274,6 +276,29 @@ std::shared_ptr<const LoadedPlugin> PluginLoader::load_file(const fs::path& file
   p->capabilities = info.capabilities & (TP_CAP_SOURCE | TP_CAP_SINK | TP_CAP_CONCURRENT_SAFE);  // unknown bits ignored
   p->vtable = vt;
   if (p->name.empty()) throw PluginError("plugin " + path.string() + " reports an empty name");
+  // The hub finds a plugin by name as libtp_<name>.so: a file that holds
+  // another name would pass inspect and list and then never be found.
+  const std::string stem = given.stem().string();
+  if (stem.rfind("libtp_", 0) != 0)
+    throw PluginError("plugin file " + given.string() + " is not named libtp_<name>.so; the hub loads plugin '" +
+                      p->name + "' only from libtp_" + p->name + ".so");
+  if (stem.substr(6) != p->name)
+    throw PluginError("plugin file " + given.string() + " calls itself '" + p->name + "', expected '" + stem.substr(6) +
+                      "': the hub loads plugin '" + p->name + "' only from libtp_" + p->name + ".so");
+  try {
+    const std::vector<std::string> exports = exported_symbols(f.fd);
+    if (exports.size() != 1) {
+      std::string some;
+      for (size_t i = 0; i < exports.size() && i < 3; ++i) some += (i ? ", " : "") + exports[i];
+      p->warnings.push_back("plugin '" + p->name + "' exports " + std::to_string(exports.size()) +
+                            " dynamic symbols (" + some + (exports.size() > 3 ? ", ..." : "") +
+                            "), not only " TP_PLUGIN_ENTRY_SYMBOL
+                            ": two plugins bundling different versions of a library can bind to each other's "
+                            "symbols. Build it with touchpoint_add_plugin() (docs/abi.md, Symbol export rule)");
+    }
+  } catch (const std::exception& e) {
+    p->warnings.push_back("plugin '" + p->name + "': its exported symbols could not be read: " + e.what());
+  }
   if (p->is_source() && vt->read == nullptr)
     throw PluginError("plugin " + p->name + " claims to be a source but has no read()");
   if (p->is_sink() && vt->write == nullptr)
@@ -289,10 +314,7 @@ std::shared_ptr<const LoadedPlugin> PluginLoader::load_file(const fs::path& file
 std::shared_ptr<const LoadedPlugin> PluginLoader::get(const std::string& name) {
   fs::path file = options_.dir / ("libtp_" + name + ".so");
   if (!fs::exists(file)) throw PluginError("plugin '" + name + "' not found: expected " + file.string());
-  auto p = load_file(file);
-  if (p->name != name)
-    throw PluginError("plugin file " + file.string() + " calls itself '" + p->name + "', expected '" + name + "'");
-  return p;
+  return load_file(file);  // which checks that the file holds plugin `name`
 }
 
 std::vector<PluginLoader::ScanEntry> PluginLoader::scan() {

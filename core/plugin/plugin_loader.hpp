@@ -38,6 +38,9 @@ struct LoadedPlugin {
   uint32_t abi_version = 0;
   uint64_t capabilities = 0;
   const tp_plugin_vtable* vtable = nullptr;
+  /// What loads but breaks a rule the hub does not enforce (extra exported
+  /// symbols): shown by `plugins inspect`/`list`, `validate`, and logged by `run`.
+  std::vector<std::string> warnings;
 
   bool is_source() const { return (capabilities & TP_CAP_SOURCE) != 0; }
   bool is_sink() const { return (capabilities & TP_CAP_SINK) != 0; }
@@ -63,7 +66,9 @@ class PluginLoader {
   /// Loads a plugin by name: <dir>/libtp_<name>.so. Cached. Throws PluginError.
   std::shared_ptr<const LoadedPlugin> get(const std::string& name);
 
-  /// Loads an explicit file (for `plugins inspect`). Throws PluginError.
+  /// Loads an explicit file (for `plugins inspect`), with every check get()
+  /// applies: a file named libtp_<name>.so must hold the plugin <name>.
+  /// Throws PluginError.
   std::shared_ptr<const LoadedPlugin> load_file(const std::filesystem::path& file);
 
   /// Every libtp_*.so in the directory with its load result.

@@ -73,7 +73,9 @@ bool Runtime::lock_data_dir() {
 
 std::shared_ptr<PluginInstance> Runtime::make_instance(const PluginUse& use, std::string checkpoint) {
   HostServices services{journal_.get(), &metrics_, &config_};
-  return std::make_shared<PluginInstance>(loader_->get(use.plugin), use, services, std::move(checkpoint));
+  std::shared_ptr<const LoadedPlugin> plugin = loader_->get(use.plugin);
+  for (const std::string& w : plugin->warnings) log::warn("plugin", use.instance + ": " + w);
+  return std::make_shared<PluginInstance>(std::move(plugin), use, services, std::move(checkpoint));
 }
 
 std::string Runtime::resume_cursor(const std::string& instance) {

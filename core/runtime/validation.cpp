@@ -27,6 +27,7 @@ void check_plugin(const PluginUse& use, bool want_source, PluginLoader& loader, 
     out.errors.push_back(at(use, e.what()));
     return;
   }
+  for (const std::string& w : p->warnings) out.warnings.push_back(at(use, w));
   if (want_source && !p->is_source()) out.errors.push_back(at(use, "plugin '" + use.plugin + "' is not a source"));
   if (!want_source && !p->is_sink()) out.errors.push_back(at(use, "plugin '" + use.plugin + "' is not a sink"));
   if (p->vtable->validate != nullptr) {

@@ -28,6 +28,7 @@ std::unique_ptr<Transform> make_require(const YAML::Node& options, const YAML::N
                                         const ConfigSource& source);
 std::unique_ptr<Transform> make_filter(const YAML::Node& options, const YAML::Node& anchor, const ConfigSource& source);
 std::unique_ptr<Transform> make_hash(const YAML::Node& options, const YAML::Node& anchor, const ConfigSource& source);
+std::unique_ptr<Transform> make_lua(const YAML::Node& options, const YAML::Node& anchor, const ConfigSource& source);
 std::unique_ptr<Transform> make_mask(const YAML::Node& options, const YAML::Node& anchor, const ConfigSource& source);
 
 }  // namespace touchpoint::core::transform

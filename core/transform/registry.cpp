@@ -20,6 +20,7 @@ constexpr std::array kKinds{
     Kind{"filter", &transform::make_filter},
     Kind{"hash", &transform::make_hash},
     Kind{"keep", &transform::make_keep},
+    Kind{"lua", &transform::make_lua},
     Kind{"mask", &transform::make_mask},
     Kind{"normalize_email", &transform::make_normalize_email},
     Kind{"normalize_phone", &transform::make_normalize_phone},

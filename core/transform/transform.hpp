@@ -20,12 +20,15 @@ struct StepResult {
   /// value is invalid), "too_large" (over an input limit, refused without
   /// being processed) or "timeout" (over the per-record budget).
   std::string code = "rejected";
+  /// With keep: further records the step made from this one (a `lua` step
+  /// returning a list). They go on through the steps after this one.
+  std::vector<Record> emitted;
 
   static StepResult keep() { return {}; }
-  static StepResult drop(std::string why) { return {Kind::drop, std::move(why)}; }
-  static StepResult reject(std::string why) { return {Kind::reject, std::move(why)}; }
-  static StepResult too_large(std::string why) { return {Kind::reject, std::move(why), "too_large"}; }
-  static StepResult timeout(std::string why) { return {Kind::reject, std::move(why), "timeout"}; }
+  static StepResult drop(std::string why) { return {Kind::drop, std::move(why), "rejected", {}}; }
+  static StepResult reject(std::string why) { return {Kind::reject, std::move(why), "rejected", {}}; }
+  static StepResult too_large(std::string why) { return {Kind::reject, std::move(why), "too_large", {}}; }
+  static StepResult timeout(std::string why) { return {Kind::reject, std::move(why), "timeout", {}}; }
 };
 
 class Transform {
@@ -33,6 +36,9 @@ class Transform {
   virtual ~Transform() = default;
   /// Must be thread-compatible: const, no shared mutable state.
   virtual StepResult apply(Record& record) const = 0;
+  /// The contents of files the step read when it was built (a Lua script),
+  /// part of the pipeline's fingerprint so that a reload sees their edits.
+  virtual std::string loaded_files() const { return {}; }
 };
 
 /// A configured step: its kind ("rename"), a display name ("2:rename") and the transform.

@@ -147,6 +147,26 @@ TEST_F(BadPlugin, FileNameDisagreesWithPluginName) {
   }
 }
 
+// `plugins inspect` and `list` load through load_file: they refuse what the hub refuses.
+TEST_F(BadPlugin, InspectRefusesAFileTheHubWouldNotFindByName) {
+  ScratchDir dir;
+  const fs::path renamed = copy_to(kFrozenPlugin, dir / "libtp_other.so");
+  EXPECT_TRUE(refused_with(loader, renamed,
+                           {"calls itself 'frozen_v1_0', expected 'other'", "only from libtp_frozen_v1_0.so"}));
+  const fs::path unprefixed = copy_to(kFrozenPlugin, dir / "frozen.so");
+  EXPECT_TRUE(refused_with(loader, unprefixed, {"is not named libtp_<name>.so", "only from libtp_frozen_v1_0.so"}));
+}
+
+TEST_F(BadPlugin, APluginExportingMoreThanItsEntryPointLoadsWithAWarning) {
+  auto p = loader.load_file(kBadDir / "libtp_leaky.so");
+  ASSERT_EQ(p->warnings.size(), 1u);
+  EXPECT_NE(p->warnings[0].find("plugin 'leaky' exports 2 dynamic symbols ("), std::string::npos) << p->warnings[0];
+  EXPECT_NE(p->warnings[0].find("leaky_helper"), std::string::npos) << p->warnings[0];
+  EXPECT_NE(p->warnings[0].find("touchpoint_add_plugin()"), std::string::npos) << p->warnings[0];
+  // Built the SDK's way: no warning.
+  EXPECT_TRUE(loader.load_file(kFrozenPlugin)->warnings.empty());
+}
+
 // ---- trust: who could have replaced the code the hub is about to run ----
 
 TEST_F(BadPlugin, WorldWritableFile) {

@@ -19,6 +19,9 @@ TEST(Concurrency, SharedStepsGiveTheSameResultsOnEveryThread) {
 - filter: { field: country, op: in, value: [DE, AT, CH] }
 - hash: { fields: [email], salt: "s:" }
 - mask: { fields: [phone], keep_last: 3 }
+- lua:
+    source: |
+      function process(r) r.data.n = (r.data.n or 0) + #r.data.email; return r end
 )");
   std::vector<Step> steps;
   for (size_t i = 0; i < list.size(); ++i) steps.push_back(make_step(list[i], i, ConfigSource("p.yaml")));

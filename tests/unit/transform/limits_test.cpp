@@ -73,8 +73,8 @@ bool starts_with(const std::string& s, const std::string& prefix) { return s.rfi
 
 // The kinds the tests below cover; a new kind needs its own hostile inputs here.
 TEST(Limits, EveryKindIsCovered) {
-  const std::set<std::string> covered{"default",         "filter", "hash",   "keep",    "mask", "normalize_email",
-                                      "normalize_phone", "remove", "rename", "require", "set"};
+  const std::set<std::string> covered{"default",         "filter",          "hash",   "keep",   "lua",     "mask",
+                                      "normalize_email", "normalize_phone", "remove", "rename", "require", "set"};
   const std::vector<std::string> kinds = transform_kinds();
   EXPECT_EQ(std::set<std::string>(kinds.begin(), kinds.end()), covered);
 }
@@ -326,6 +326,50 @@ TEST(Limits, MaskCountsCodePointsOfOddUnicode) {
   EXPECT_EQ(v.size(), 4 + (kHuge / 4 - 2) + 4);
   EXPECT_EQ(v.substr(0, 5), "😀*");
   EXPECT_NO_THROW((void)big.data.dump());  // still valid UTF-8
+}
+
+// lua: the record is a view, so the script pays for what it touches; what it
+// copies into Lua is bounded by its memory limit, its loops by instructions.
+TEST(Limits, LuaTouchesOnlyWhatTheScriptReads) {
+  Step pass = make("lua: { source: 'function process(r) r.data.seen = true return r end' }");
+  Record big =
+      with({{"s", std::string(kHuge, 'x')}, {"keys", many_keys()}, {"deep", nested(kDepth, 1)}, {"list", long_list()}});
+  EXPECT_EQ(timed(pass, big), "keep");
+  EXPECT_EQ(big.data["s"].get_ref<const std::string&>().size(), kHuge);
+  EXPECT_EQ(big.data["keys"].size(), kKeys);
+  ASSERT_NE(dive(big.data["deep"], kDepth), nullptr);
+  EXPECT_EQ(*dive(big.data["deep"], kDepth), 1);
+  EXPECT_EQ(big.data["seen"], true);
+
+  // Reading a 16 MiB string into a 16 MiB state is refused; with room it is read.
+  Step reads = make("lua: { source: 'function process(r) r.data.n = #r.data.s return r end' }");
+  EXPECT_EQ(timed(reads, big), "too_large: the script needed more than its memory limit of 16 MiB");
+  Step roomy = make("lua: { source: 'function process(r) r.data.n = #r.data.s return r end', max_memory_mb: 64 }");
+  EXPECT_EQ(timed(roomy, big), "keep");
+  EXPECT_EQ(big.data["n"], kHuge);
+
+  // Walking 100,000 keys and 1000 levels fits the default instruction limit; 200,000 items x a loop do not.
+  Step walk = make(R"(lua:
+  source: |
+    function process(r)
+      local n = 0
+      for k, v in pairs(r.data.keys) do n = n + 1 end
+      local d, depth = r.data.deep, 0
+      while json_type(d) == "object" do d = d.a; depth = depth + 1 end
+      r.data.walked = {n, depth}
+      return r
+    end
+)");
+  EXPECT_EQ(timed(walk, big), "keep");
+  EXPECT_EQ(big.data["walked"], Json::parse("[100000, 1000]"));
+  Step spin = make(R"(lua:
+  source: |
+    function process(r)
+      for _, x in ipairs(r.data.list) do for j = 1, 100 do x = x + j end end
+      return r
+    end
+)");
+  EXPECT_EQ(timed(spin, big), "timeout: lua: instruction limit of 1000000 exceeded");
 }
 
 }  // namespace

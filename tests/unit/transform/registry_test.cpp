@@ -6,8 +6,9 @@ namespace touchpoint::core::test {
 namespace {
 
 TEST(Registry, ListsAllKindsSorted) {
-  EXPECT_EQ(transform_kinds(), (std::vector<std::string>{"default", "filter", "hash", "keep", "mask", "normalize_email",
-                                                         "normalize_phone", "remove", "rename", "require", "set"}));
+  EXPECT_EQ(transform_kinds(),
+            (std::vector<std::string>{"default", "filter", "hash", "keep", "lua", "mask", "normalize_email",
+                                      "normalize_phone", "remove", "rename", "require", "set"}));
 }
 
 TEST(Registry, SetsKindAndNameFromIndex) {
@@ -49,7 +50,7 @@ TEST(Registry, BuildsEveryStepOfAPipelineFile) {
 
 TEST(Registry, UnknownKindListsKnownKinds) {
   EXPECT_EQ(config_error("renmae: { a: b }"),
-            "p.yaml:1:1: unknown transform 'renmae' (known: default, filter, hash, keep, mask, normalize_email, "
+            "p.yaml:1:1: unknown transform 'renmae' (known: default, filter, hash, keep, lua, mask, normalize_email, "
             "normalize_phone, remove, rename, require, set)");
 }
 
