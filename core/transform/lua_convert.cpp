@@ -33,7 +33,8 @@ bool utf8(std::string_view s, std::string& problem, const std::string& what) {
 
 bool read_json(lua_State* L, int index, Json& out, int depth, std::string& problem);
 
-bool read_table(lua_State* L, int index, Json& out, int depth, std::string& problem) {
+// Bounds the recursion into a table: the nesting limit, and stack for the walk.
+bool can_enter(lua_State* L, int depth, std::string& problem) {
   if (depth > kMaxDepth) {
     problem = "a table nested deeper than " + std::to_string(kMaxDepth) + " levels";
     return false;
@@ -42,20 +43,28 @@ bool read_table(lua_State* L, int index, Json& out, int depth, std::string& prob
     problem = "a table nested too deep";
     return false;
   }
+  return true;
+}
+
+// t[1..length] of the table at (absolute) `index`, as a JSON array.
+bool read_items(lua_State* L, int index, lua_Integer length, Json& out, int depth, std::string& problem) {
+  out = Json::array();
+  for (lua_Integer i = 1; i <= length; ++i) {
+    lua_rawgeti(L, index, i);
+    Json item;
+    const bool ok = read_json(L, -1, item, depth + 1, problem);
+    lua_pop(L, 1);
+    if (!ok) return false;
+    out.push_back(std::move(item));
+  }
+  return true;
+}
+
+bool read_table(lua_State* L, int index, Json& out, int depth, std::string& problem) {
+  if (!can_enter(L, depth, problem)) return false;
   index = lua_absindex(L, index);
   const lua_Integer length = static_cast<lua_Integer>(lua_rawlen(L, index));
-  if (has_metatable(L, index, LuaSandbox::array_meta_key())) {
-    out = Json::array();
-    for (lua_Integer i = 1; i <= length; ++i) {
-      lua_rawgeti(L, index, i);
-      Json item;
-      const bool ok = read_json(L, -1, item, depth + 1, problem);
-      lua_pop(L, 1);
-      if (!ok) return false;
-      out.push_back(std::move(item));
-    }
-    return true;
-  }
+  if (has_metatable(L, index, LuaSandbox::array_meta_key())) return read_items(L, index, length, out, depth, problem);
   // A plain table is an object when its keys are strings and an array when
   // they are exactly 1..n; an empty one is an object (use array() for []).
   out = Json::object();
@@ -93,16 +102,7 @@ bool read_table(lua_State* L, int index, Json& out, int depth, std::string& prob
     problem = "an array with holes";
     return false;
   }
-  out = Json::array();
-  for (lua_Integer i = 1; i <= length; ++i) {
-    lua_rawgeti(L, index, i);
-    Json item;
-    const bool ok = read_json(L, -1, item, depth + 1, problem);
-    lua_pop(L, 1);
-    if (!ok) return false;
-    out.push_back(std::move(item));
-  }
-  return true;
+  return read_items(L, index, length, out, depth, problem);
 }
 
 bool read_json(lua_State* L, int index, Json& out, int depth, std::string& problem) {
@@ -204,14 +204,7 @@ bool update_object(lua_State* L, int index, Json::object_t& obj, int depth, std:
 }
 
 bool update_table(lua_State* L, int index, Json& target, int depth, std::string& problem) {
-  if (depth > kMaxDepth) {
-    problem = "a table nested deeper than " + std::to_string(kMaxDepth) + " levels";
-    return false;
-  }
-  if (!lua_checkstack(L, 4)) {
-    problem = "a table nested too deep";
-    return false;
-  }
+  if (!can_enter(L, depth, problem)) return false;
   index = lua_absindex(L, index);
   if (has_metatable(L, index, LuaSandbox::array_meta_key())) {
     const size_t length = lua_rawlen(L, index);
