@@ -62,6 +62,14 @@ for f in "$prefix/include/touchpoint/abi.h" "$prefix/include/touchpoint/plugin.h
   "$prefix/include/touchpoint/testing.hpp" "$prefix/$libdir/cmake/Touchpoint/TouchpointConfig.cmake" "$touchpoint"; do
   [[ -e $f ]] || fail "not installed: $f"
 done
+# The hub's config and unit follow the install-time prefix (build-test was
+# configured for /usr/local): everything under $prefix, pointing into $prefix.
+conf=$prefix/etc/touchpoint/touchpoint.yaml
+unit=$prefix/lib/systemd/system/touchpoint.service
+[[ -f $conf && -f $unit ]] || fail "config or unit not under $prefix"
+grep -q "^plugin_dir: $prefix/$libdir/touchpoint/plugins" "$conf" || fail "$conf: plugin_dir not under $prefix"
+grep -q "^ExecStart=$prefix/bin/touchpoint run --config $conf" "$unit" || fail "$unit: ExecStart not under $prefix"
+"$prefix/bin/touchpoint" test --config "$conf" >/dev/null || fail "the installed pipelines' own tests"
 
 echo "== 2. build + test the template out of tree"
 src=$work/plugin-template
@@ -74,6 +82,10 @@ cmake --build "$src/build" --parallel "$jobs" || fail "building the template"
 ctest --test-dir "$src/build" --output-on-failure --timeout 120 || fail "template tests"
 plugin=$src/build/libtp_jsonl.so
 [[ -f $plugin ]] || fail "no $plugin"
+# Its `cmake --install` puts the plugin where the installed hub loads plugins from.
+cmake --install "$src/build" >/dev/null || fail "cmake --install of the template"
+[[ -f $prefix/$libdir/touchpoint/plugins/libtp_jsonl.so ]] ||
+  fail "cmake --install of the template did not put libtp_jsonl.so into Touchpoint_PLUGIN_DIR ($prefix/$libdir/touchpoint/plugins)"
 if grep -rq "$repo/sdk" "$src/build/build.ninja" "$src/build/CMakeCache.txt" 2>/dev/null; then
   fail "the template build refers to the hub's source tree"
 fi

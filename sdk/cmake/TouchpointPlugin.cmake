@@ -26,7 +26,14 @@ function(touchpoint_add_plugin name)
   if(DEFINED TOUCHPOINT_PLUGIN_OUTPUT_DIR)
     set_target_properties(${target} PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${TOUCHPOINT_PLUGIN_OUTPUT_DIR})
   endif()
-  if(DEFINED TOUCHPOINT_INSTALL_PLUGIN_DIR)
+  # `cmake --install` puts the plugin where the hub loads it from: the
+  # TOUCHPOINT_INSTALL_PLUGIN_DIR given, else the installed hub's
+  # Touchpoint_PLUGIN_DIR; with neither, the install fails and says so.
+  if(DEFINED TOUCHPOINT_INSTALL_PLUGIN_DIR AND NOT TOUCHPOINT_INSTALL_PLUGIN_DIR STREQUAL "")
     install(TARGETS ${target} LIBRARY DESTINATION ${TOUCHPOINT_INSTALL_PLUGIN_DIR})
+  elseif(DEFINED Touchpoint_PLUGIN_DIR AND NOT Touchpoint_PLUGIN_DIR STREQUAL "")
+    install(TARGETS ${target} LIBRARY DESTINATION ${Touchpoint_PLUGIN_DIR})
+  else()
+    install(CODE "message(FATAL_ERROR \"${target}: no plugin directory to install into; configure with -DTOUCHPOINT_INSTALL_PLUGIN_DIR=<the hub's plugin_dir>\")")
   endif()
 endfunction()
