@@ -1,4 +1,4 @@
-// How the store applies each record type (docs/records.md): profile
+// How the store applies each record type (docs/customer-model.md, "Record types"): profile
 // attributes, timeline events with typed fields, consent statements (the
 // latest by its own time wins), suppression list entries by identity, by
 // profile id, and for identities without a profile yet. A record whose
