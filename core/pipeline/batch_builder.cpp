@@ -34,61 +34,47 @@ DeadLetter make_dead_letter(std::string record_id, std::string pipeline, std::st
   return d;
 }
 
-namespace {
-
-void route_from(const PipelinePtr& pp, Record rec, size_t first_step, std::vector<EmittedRecord>& emitted,
-                const std::function<std::string()>& original, ApplyBatch& batch, BatchCounters& counters,
-                int prior_attempts, int64_t first_ms) {
-  const Pipeline& p = *pp;
-  StepOutcome o = run_steps(p, rec, &emitted, first_step);
-  counters.step_outcome(pp, o);
-  if (o.kind == StepResult::Kind::drop) return;
-  const int64_t now = now_ms();
-  if (o.kind == StepResult::Kind::reject) {
-    DeadLetter d;
-    d.record_id = rec.id;
-    d.pipeline = p.name;
-    d.step = p.steps[o.step_index].name;
-    d.error_class = o.code;
-    d.reason = o.reason;
-    d.payload = original();
-    d.attempts = prior_attempts + 1;
-    d.first_ms = first_ms ? first_ms : now;
-    d.last_ms = now;
-    batch.dead_letters.push_back(std::move(d));
-    counters.dead_letter(pp, o.step_index);
-    return;
-  }
-  if (p.has_record_sinks) {
-    std::string envelope = to_json(rec).dump();
-    for (const SinkUse& s : p.sinks) {
-      if (!s.channel.empty()) continue;  // channel sinks get contacts only
-      OutboxItem item;
-      item.sink = s.plugin.instance;
-      item.pipeline = p.name;
-      item.record_id = rec.id;
-      item.envelope = envelope;
-      item.next_ms = now;
-      item.first_ms = now;
-      batch.outbox.push_back(std::move(item));
-    }
-  }
-  counters.record_out(pp);
-  if (p.to_store) batch.records.push_back({std::move(rec), p.name});
-}
-
-}  // namespace
-
 void route(const PipelinePtr& pp, Record rec, const std::function<std::string()>& original, ApplyBatch& batch,
            BatchCounters& counters, int prior_attempts, int64_t first_ms) {
-  std::vector<EmittedRecord> emitted;
-  route_from(pp, std::move(rec), 0, emitted, original, batch, counters, prior_attempts, first_ms);
-  // A record a step emitted goes on from the step after; a reject of it
-  // dead-letters the original it came from, so a replay makes it again.
-  for (size_t i = 0; i < emitted.size(); ++i) {
-    EmittedRecord e = std::move(emitted[i]);
-    route_from(pp, std::move(e.record), e.next_step, emitted, original, batch, counters, prior_attempts, first_ms);
-  }
+  const Pipeline& p = *pp;
+  // A record a step emitted ends here too; a reject of it dead-letters the
+  // original it came from, so a replay makes it again.
+  run_all_steps(p, std::move(rec), [&](Record& r, const StepOutcome& o) {
+    counters.step_outcome(pp, o);
+    if (o.kind == StepResult::Kind::drop) return;
+    const int64_t now = now_ms();
+    if (o.kind == StepResult::Kind::reject) {
+      DeadLetter d;
+      d.record_id = r.id;
+      d.pipeline = p.name;
+      d.step = p.steps[o.step_index].name;
+      d.error_class = o.code;
+      d.reason = o.reason;
+      d.payload = original();
+      d.attempts = prior_attempts + 1;
+      d.first_ms = first_ms ? first_ms : now;
+      d.last_ms = now;
+      batch.dead_letters.push_back(std::move(d));
+      counters.dead_letter(pp, o.step_index);
+      return;
+    }
+    if (p.has_record_sinks) {
+      std::string envelope = to_json(r).dump();
+      for (const SinkUse& s : p.sinks) {
+        if (!s.channel.empty()) continue;  // channel sinks get contacts only
+        OutboxItem item;
+        item.sink = s.plugin.instance;
+        item.pipeline = p.name;
+        item.record_id = r.id;
+        item.envelope = envelope;
+        item.next_ms = now;
+        item.first_ms = now;
+        batch.outbox.push_back(std::move(item));
+      }
+    }
+    counters.record_out(pp);
+    if (p.to_store) batch.records.push_back({std::move(r), p.name});
+  });
 }
 
 void read_journal(journal::JournalReader& reader, const Routes& routes, size_t max_records, PreparedBatch& out) {

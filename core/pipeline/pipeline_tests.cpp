@@ -84,10 +84,7 @@ Record input_record(const YAML::Node& node, const ConfigSource& src, const Pipel
 Produced run_inputs(const Pipeline& p, std::vector<Record> inputs) {
   Produced out;
   for (Record& input : inputs) {
-    std::vector<EmittedRecord> work{{std::move(input), 0}};
-    for (size_t i = 0; i < work.size(); ++i) {
-      Record rec = std::move(work[i].record);
-      const StepOutcome o = run_steps(p, rec, &work, work[i].next_step);
+    run_all_steps(p, std::move(input), [&](Record& rec, const StepOutcome& o) {
       if (o.kind == StepResult::Kind::keep) {
         out.outputs.push_back(std::move(rec));
       } else if (o.kind == StepResult::Kind::drop) {
@@ -95,7 +92,7 @@ Produced run_inputs(const Pipeline& p, std::vector<Record> inputs) {
       } else {
         out.dead_letters.push_back({rec.id, p.steps[o.step_index].name, o.code, o.reason});
       }
-    }
+    });
   }
   return out;
 }

@@ -35,4 +35,16 @@ StepOutcome run_steps(const Pipeline& pipeline, Record& record, std::vector<Emit
   return {};
 }
 
+void run_all_steps(const Pipeline& pipeline, Record record,
+                   const std::function<void(Record&, const StepOutcome&)>& done) {
+  std::vector<EmittedRecord> work;  // allocates only when a step emits
+  const StepOutcome first = run_steps(pipeline, record, &work, 0);
+  done(record, first);
+  for (size_t i = 0; i < work.size(); ++i) {
+    Record rec = std::move(work[i].record);
+    const StepOutcome o = run_steps(pipeline, rec, &work, work[i].next_step);
+    done(rec, o);
+  }
+}
+
 }  // namespace touchpoint::core

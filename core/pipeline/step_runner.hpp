@@ -3,6 +3,7 @@
 // ended: kept, filtered out by a step, or rejected by a step (with reason).
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -36,5 +37,12 @@ struct EmittedRecord {
 /// the budget catches the sum of many expensive steps on a large record.
 StepOutcome run_steps(const Pipeline& pipeline, Record& record, std::vector<EmittedRecord>* emitted = nullptr,
                       size_t first_step = 0);
+
+/// Runs `record` through the steps, and every record a step emits from it
+/// from the step after the one that made it; `done` is called once per
+/// record, in order (the input first), with where it ended. The hub's router
+/// and `touchpoint test` both go through here.
+void run_all_steps(const Pipeline& pipeline, Record record,
+                   const std::function<void(Record&, const StepOutcome&)>& done);
 
 }  // namespace touchpoint::core

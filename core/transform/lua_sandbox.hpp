@@ -35,6 +35,8 @@ class LuaSandbox {
 
   /// Starts the instruction count of one call afresh.
   void reset_budget() noexcept { executed_ = 0; }
+  /// Whether the current call was stopped by the instruction limit.
+  bool over_budget() const noexcept { return executed_ > limits_.instructions; }
 
   /// The clock of the record views (lua_view.hpp): a view is fresh while
   /// its call and, for nested views, the structure version are current.

@@ -78,20 +78,14 @@ class LuaTransform final : public Transform {
     lua_State* L = sandbox_->state();
     lua_settop(L, 0);
     sandbox_->reset_budget();
+    // The script edits the record in place and may fail half-way: the dead
+    // letter keeps the original payload, and here the original id.
+    std::string id = record.id;
     CallContext ctx{&record, function_ref_};
     lua_pushcfunction(L, call_script);
     lua_pushlightuserdata(L, &ctx);
     const int status = lua_pcall(L, 1, 2, 0);
-    if (status != LUA_OK) {
-      StepResult result = failure(L, status);
-      end_views(L);
-      lua_settop(L, 0);
-      return result;
-    }
-    // A reject may come half-way through updating the record in place: the
-    // dead letter keeps the original payload, and here the original id.
-    std::string id = record.id;
-    StepResult result = outcome(L, record);
+    StepResult result = status == LUA_OK ? outcome(L, record) : failure(L, status);
     if (result.kind == StepResult::Kind::reject) record.id = std::move(id);
     end_views(L);
     lua_settop(L, 0);
@@ -109,7 +103,7 @@ class LuaTransform final : public Transform {
       return StepResult::reject(std::move(reason));
     }
     std::string message = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "the script raised a non-string error";
-    if (message.find("instruction limit of") != std::string::npos) return StepResult::timeout("lua: " + message);
+    if (sandbox_->over_budget()) return StepResult::timeout("lua: " + message);
     return StepResult::reject("lua: " + message);
   }
 

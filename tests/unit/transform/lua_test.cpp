@@ -193,6 +193,7 @@ TEST(Lua, ValuesWithoutAJsonFormAreRejectedWhereTheScriptStoresThem) {
       {"r.colour = 'red'",
        "reject: lua: script:2: unknown record field 'colour' (id, type, source, key, ts, data, meta)"},
       {"r.data = 'text'", "reject: lua: script:2: record field 'data' must be an object"},
+      {"r.id = 'changed'\nerror('boom')", "reject: lua: script:3: boom"},
   };
   for (const auto& [line, expected] : cases) {
     Step s = lua(std::string(line) + "\nreturn r");
