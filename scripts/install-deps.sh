@@ -10,8 +10,9 @@ packages=(
   libphonenumber-dev libsystemd-dev libcurl4-openssl-dev libssl-dev
   libgtest-dev libgmock-dev nlohmann-json3-dev zlib1g-dev binutils curl ccache abigail-tools clang-format
   libre2-dev clang libclang-rt-14-dev util-linux
-  # Lua transforms (core/transform/lua_*), the plugin loader's export check (libelf)
-  liblua5.4-dev libelf-dev
+  # Lua transforms (core/transform/lua_*), the plugin loader's export check (libelf),
+  # `touchpoint docs` (cmark-gfm renders its HTML, Graphviz draws the data flow)
+  liblua5.4-dev libelf-dev libcmark-gfm-dev libcmark-gfm-extensions-dev graphviz
   libhowardhinnant-date-dev tzdata faketime
   # the channel plugins: MIME and templates, and the real servers their tests start
   libgmime-3.0-dev libkainjow-mustache-dev postfix dovecot-imapd openssh-server

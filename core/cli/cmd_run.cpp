@@ -3,6 +3,7 @@
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "config/hub_config.hpp"
+#include "runtime/discovery.hpp"
 #include "runtime/runtime.hpp"
 #include "runtime/validation.hpp"
 
@@ -24,17 +25,34 @@ int cmd_run(const Argv& argv) {
 }
 
 int cmd_validate(const Argv& argv) {
-  Args args(argv, {"config"}, {"help", "quiet"});
+  Args args(argv, {"config"}, {"help", "quiet", "discover"});
   if (args.flag("help")) {
-    std::cout << "usage: touchpoint validate [--config FILE] [--quiet]\n\n"
+    std::cout << "usage: touchpoint validate [--config FILE] [--quiet] [--discover]\n\n"
                  "Checks the hub config, every pipeline file, that each referenced plugin loads with the\n"
                  "right capability, and each plugin's own check of its config block. Errors and warnings\n"
-                 "are printed as file:line:col: message. Exit: 0 valid, 2 invalid.\n";
+                 "are printed as file:line:col: message. Exit: 0 valid, 2 invalid.\n\n"
+                 "--discover also opens each pipeline's source (emits refused), asks it which fields it\n"
+                 "offers, and warns about steps that read a field it does not offer. Opening binds a\n"
+                 "listener's port: run it where the hub is not running, or expect 'could not discover'.\n";
     return kExitOk;
   }
   core::HubConfig hub = core::load_hub_config(config_path(args));
   core::PluginLoader loader(hub.plugin_dir, hub.plugin_owner, core::PluginInstance::host_api());
   core::ValidationResult v = core::validate_pipelines(hub, loader);
+  if (v.ok() && args.flag("discover")) {
+    for (const core::PipelinePtr& p : v.pipelines) {
+      core::Discovered d = core::discover(loader.get(p->source.plugin), p->source, hub);
+      if (!d.error.empty()) {
+        v.warnings.push_back(p->file.string() + ": could not discover the fields of source '" + p->source.plugin +
+                             "': " + d.error);
+      } else if (!d.fields) {
+        if (!args.flag("quiet"))
+          std::cout << p->name << ": source '" << p->source.plugin << "' lists no fields; steps not checked\n";
+      } else {
+        for (std::string& w : core::unoffered_fields(*p, *d.fields)) v.warnings.push_back(std::move(w));
+      }
+    }
+  }
   for (const std::string& w : v.warnings) std::cerr << w << " [warning]\n";
   for (const std::string& e : v.errors) std::cerr << e << "\n";
   if (!v.ok()) {

@@ -11,6 +11,7 @@ using Argv = std::vector<std::string>;
 int cmd_run(const Argv& args);
 int cmd_validate(const Argv& args);
 int cmd_test(const Argv& args);
+int cmd_docs(const Argv& args);
 int cmd_plugins(const Argv& args);
 int cmd_dlq(const Argv& args);
 int cmd_profile(const Argv& args);

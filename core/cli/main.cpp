@@ -14,10 +14,11 @@ constexpr const char* kUsage = R"(usage: touchpoint <command> [options]
 
 commands:
   run                         start the hub (foreground; systemd Type=notify)
-  validate                    check hub config, pipelines and plugin configs
+  validate                    check hub config, pipelines and plugin configs (--discover: source fields)
   test [FILE|DIR ...]         run the pipelines' test cases (tests: / *.test.yaml), --junit FILE
+  docs [--out DIR]            interface documentation of this installation (Markdown, HTML, Graphviz)
   plugins list                list plugins in the plugin directory
-  plugins inspect <file.so>   load one plugin file and show what it declares
+  plugins inspect <file.so>   load one plugin file and show what it declares (--discover CONFIG.json)
   dlq list|show|replay|purge  inspect and replay the dead-letter store
   profile show <id|email|kind:value>   the 360-degree view of one customer, with lineage
   profile unmerge --merge ID  split two merged profiles
@@ -50,6 +51,7 @@ int main(int argc, char** argv) {
     if (cmd == "run") return cmd_run(rest);
     if (cmd == "validate") return cmd_validate(rest);
     if (cmd == "test") return cmd_test(rest);
+    if (cmd == "docs") return cmd_docs(rest);
     if (cmd == "plugins") return cmd_plugins(rest);
     if (cmd == "dlq") return cmd_dlq(rest);
     if (cmd == "profile") return cmd_profile(rest);

@@ -301,6 +301,37 @@ std::string PluginInstance::check() {
   return r.status == TP_OK ? std::string() : r.error;
 }
 
+CallResult PluginInstance::discover(std::string* json) {
+  if (self_ == nullptr) return {TP_STATUS_RETRYABLE, "instance is not open", false};
+  if (plugin_->vtable->discover == nullptr) return {TP_STATUS_UNSUPPORTED, "the plugin has no discover verb", false};
+  // The document belongs to the call: a plugin that misses the deadline may
+  // still be writing it after we return.
+  struct Out {
+    std::string text;
+    bool overflow = false;
+  };
+  auto out = std::make_shared<Out>();
+  CallResult r = call("discover", [this, out](tp_error* err) {
+    auto chunk = [](void* ctx, tp_str c) {
+      auto* o = static_cast<Out*>(ctx);
+      if (c.data == nullptr || o->overflow) return;
+      if (o->text.size() + c.len > kMaxDiscoverBytes) {
+        o->overflow = true;
+        return;
+      }
+      o->text.append(c.data, c.len);
+    };
+    return plugin_->vtable->discover(self_, chunk, out.get(), err);
+  });
+  if (r.status != TP_OK || r.timed_out) return r;
+  if (out->overflow)
+    return {TP_STATUS_PERMANENT,
+            "discover() wrote more than " + std::to_string(kMaxDiscoverBytes) + " bytes; the document is ignored",
+            false};
+  *json = std::move(out->text);
+  return r;
+}
+
 CallResult PluginInstance::erase(const std::string& subject_json) {
   const tp_plugin_vtable* vt = plugin_->vtable;
   if (self_ == nullptr) return {TP_STATUS_RETRYABLE, "instance is not open", false};

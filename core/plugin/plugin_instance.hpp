@@ -103,6 +103,10 @@ class PluginInstance {
   CallResult write(const std::shared_ptr<SinkBatch>& batch);
   /// The plugin's check(); returns "" when fine, else the message.
   std::string check();
+  /// The plugin's discover() document in *json (at most kMaxDiscoverBytes).
+  /// TP_STATUS_UNSUPPORTED for plugins without the verb.
+  CallResult discover(std::string* json);
+  static constexpr size_t kMaxDiscoverBytes = 1 << 20;
   /// GDPR erasure (ABI 1.1). TP_STATUS_UNSUPPORTED for plugins without the verb.
   CallResult erase(const std::string& subject_json);
   /// Graceful stop: refuse new emits, wait (bounded) for in-flight ones to

@@ -334,6 +334,18 @@ std::vector<std::string> Rulebook::rule_names() const {
   return names;
 }
 
+std::vector<Rulebook::RuleScope> Rulebook::scopes() const {
+  std::vector<RuleScope> out;
+  out.reserve(impl_->rules.size());
+  for (const Rule& r : impl_->rules) {
+    RuleScope scope{r.name, r.code, r.flag, {}, r.purposes, r.line};
+    for (size_t i = 0; i < impl_->channels.size(); ++i)
+      if ((r.channels >> i) & 1u) scope.channels.push_back(impl_->channels[i]);
+    out.push_back(std::move(scope));
+  }
+  return out;
+}
+
 std::string Rulebook::check_proposal(const Proposal& p) const {
   const Impl& rb = *impl_;
   if (p.channel.empty()) return "channel: missing (one of " + join(rb.channels) + ", best)";

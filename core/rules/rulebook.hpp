@@ -57,6 +57,17 @@ class Rulebook {
   const std::vector<std::string>& purposes() const noexcept;
   /// Rule names in evaluation (file) order.
   std::vector<std::string> rule_names() const;
+  /// What one rule guards, for `touchpoint docs`.
+  struct RuleScope {
+    std::string name;
+    std::string code;                   ///< its reason code ("consent_missing")
+    bool flag = false;                  ///< effect: flag (a note) rather than suppress
+    std::vector<std::string> channels;  ///< the channels it applies to
+    std::vector<std::string> purposes;  ///< empty: every purpose
+    int line = 0;
+  };
+  /// Every rule in evaluation order with the channels it applies to.
+  std::vector<RuleScope> scopes() const;
   size_t test_count() const noexcept;
 
   /// Empty when the proposal names a known channel (or "best") and, when

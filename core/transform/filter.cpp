@@ -35,6 +35,7 @@ bool equals(const FieldView& view, const Json& value) {
 
 class Filter final : public Transform {
  public:
+  std::optional<std::vector<FieldUse>> fields() const override { return uses({field_}, true, false); }
   Filter(FieldPath field, Op op, Json value, std::optional<Pattern> regex, bool reject, std::string reason)
       : field_(std::move(field)),
         op_(op),

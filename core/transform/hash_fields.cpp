@@ -35,6 +35,7 @@ EVP_MD_CTX* thread_context() {
 
 class HashFields final : public Transform {
  public:
+  std::optional<std::vector<FieldUse>> fields() const override { return uses(fields_, true, true); }
   HashFields(std::vector<FieldPath> fields, std::unique_ptr<EVP_MD, MdDeleter> md, std::string salt)
       : fields_(std::move(fields)), md_(std::move(md)), salt_(std::move(salt)) {}
 

@@ -63,6 +63,7 @@ int call_script(lua_State* L) {
 
 class LuaTransform final : public Transform {
  public:
+  std::optional<std::vector<FieldUse>> fields() const override { return std::nullopt; }  // whatever the script does
   LuaTransform(std::unique_ptr<LuaSandbox> sandbox, int function_ref, LuaLimits limits, size_t max_records,
                std::string file_code)
       : sandbox_(std::move(sandbox)),

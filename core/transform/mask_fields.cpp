@@ -53,6 +53,7 @@ std::size_t offset_of(std::string_view s, std::size_t index) {
 
 class MaskFields final : public Transform {
  public:
+  std::optional<std::vector<FieldUse>> fields() const override { return uses(fields_, true, true); }
   MaskFields(std::vector<FieldPath> fields, std::size_t keep_first, std::size_t keep_last, std::string mask)
       : fields_(std::move(fields)), keep_first_(keep_first), keep_last_(keep_last), mask_(std::move(mask)) {}
 

@@ -66,6 +66,7 @@ void normalize(std::string& s, std::string_view trimmed) {
 
 class NormalizeEmail final : public Transform {
  public:
+  std::optional<std::vector<FieldUse>> fields() const override { return uses({field_}, true, true); }
   NormalizeEmail(FieldPath field, OnInvalid on_invalid)
       : field_(std::move(field)), on_invalid_(on_invalid), prefix_("invalid email in '" + field_.text() + "': ") {}
 

@@ -76,6 +76,7 @@ const char* describe(PhoneNumberUtil::ErrorType error) {
 
 class NormalizePhone final : public Transform {
  public:
+  std::optional<std::vector<FieldUse>> fields() const override { return uses({field_}, true, true); }
   NormalizePhone(FieldPath field, std::string region, OnInvalid on_invalid)
       : field_(std::move(field)),
         region_(std::move(region)),

@@ -145,4 +145,11 @@ StepResult on_invalid_result(OnInvalid policy, const FieldPath& field, Record& r
   return rejection;
 }
 
+std::vector<FieldUse> uses(const std::vector<FieldPath>& paths, bool reads, bool writes) {
+  std::vector<FieldUse> out;
+  out.reserve(paths.size());
+  for (const FieldPath& p : paths) out.push_back({p.text(), reads, writes});
+  return out;
+}
+
 }  // namespace touchpoint::core::transform

@@ -65,6 +65,8 @@ FieldPath parse_path(const YAML::Node& node, PathScope scope, std::string_view o
 /// A non-empty list of field paths; `what` is e.g. "remove" or "hash 'fields'".
 std::vector<FieldPath> parse_path_list(const YAML::Node& node, const YAML::Node& anchor, PathScope scope,
                                        std::string_view owner, const std::string& what, const ConfigSource& source);
+/// The same access for each path, for Transform::fields().
+std::vector<FieldUse> uses(const std::vector<FieldPath>& paths, bool reads, bool writes);
 /// "a, b, c"
 std::string join(std::initializer_list<std::string_view> items);
 

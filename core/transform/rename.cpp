@@ -19,6 +19,14 @@ struct Move {
 
 class Rename final : public Transform {
  public:
+  std::optional<std::vector<FieldUse>> fields() const override {
+    std::vector<FieldUse> out;
+    for (const Move& m : moves_) {
+      out.push_back({m.from.text(), true, false, true});
+      out.push_back({m.to.text(), false, true});
+    }
+    return out;
+  }
   explicit Rename(std::vector<Move> moves) : moves_(std::move(moves)) {}
 
   StepResult apply(Record& record) const override {

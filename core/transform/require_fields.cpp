@@ -76,6 +76,11 @@ struct Rule {
 
 class RequireFields final : public Transform {
  public:
+  std::optional<std::vector<FieldUse>> fields() const override {
+    std::vector<FieldUse> out;
+    for (const Rule& r : rules_) out.push_back({r.path.text(), true, false});
+    return out;
+  }
   explicit RequireFields(std::vector<Rule> rules) : rules_(std::move(rules)) {}
 
   StepResult apply(Record& record) const override {

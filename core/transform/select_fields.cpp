@@ -15,6 +15,11 @@ namespace {
 
 class RemoveFields final : public Transform {
  public:
+  std::optional<std::vector<FieldUse>> fields() const override {
+    std::vector<FieldUse> out = uses(paths_, false, false);
+    for (FieldUse& u : out) u.removes = true;
+    return out;
+  }
   explicit RemoveFields(std::vector<FieldPath> paths) : paths_(std::move(paths)) {}
 
   StepResult apply(Record& record) const override {
@@ -57,7 +62,8 @@ struct KeepNode {
 
 class KeepFields final : public Transform {
  public:
-  explicit KeepFields(KeepNode root) : root_(std::move(root)) {}
+  KeepFields(KeepNode root, std::vector<FieldPath> kept) : root_(std::move(root)), kept_(std::move(kept)) {}
+  std::optional<std::vector<FieldUse>> fields() const override { return uses(kept_, true, false); }
 
   StepResult apply(Record& record) const override {
     prune(record.data, root_);
@@ -80,6 +86,7 @@ class KeepFields final : public Transform {
   }
 
   KeepNode root_;
+  std::vector<FieldPath> kept_;
 };
 
 }  // namespace
@@ -92,10 +99,9 @@ std::unique_ptr<Transform> make_remove(const YAML::Node& options, const YAML::No
 
 std::unique_ptr<Transform> make_keep(const YAML::Node& options, const YAML::Node& anchor, const ConfigSource& source) {
   KeepNode root;
-  for (const FieldPath& p : parse_path_list(options, anchor, PathScope::data_only, "keep", "keep", source)) {
-    root.add(p.segments());
-  }
-  return std::make_unique<KeepFields>(std::move(root));
+  std::vector<FieldPath> kept = parse_path_list(options, anchor, PathScope::data_only, "keep", "keep", source);
+  for (const FieldPath& p : kept) root.add(p.segments());
+  return std::make_unique<KeepFields>(std::move(root), std::move(kept));
 }
 
 }  // namespace touchpoint::core::transform

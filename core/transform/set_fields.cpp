@@ -21,6 +21,11 @@ struct Assignment {
 
 class SetFields final : public Transform {
  public:
+  std::optional<std::vector<FieldUse>> fields() const override {
+    std::vector<FieldUse> out;
+    for (const Assignment& a : assignments_) out.push_back({a.path.text(), false, true});
+    return out;
+  }
   SetFields(std::vector<Assignment> assignments, bool only_missing)
       : assignments_(std::move(assignments)), only_missing_(only_missing) {}
 

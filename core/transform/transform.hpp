@@ -4,6 +4,7 @@
 // then goes to the dead-letter store with the pipeline, step and reason).
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,15 @@ struct StepResult {
   static StepResult timeout(std::string why) { return {Kind::reject, std::move(why), "timeout", {}}; }
 };
 
+/// A field a step names in its options: what `touchpoint validate --discover`
+/// checks against the fields a source offers, and what `touchpoint docs` shows.
+struct FieldUse {
+  std::string path;  ///< "address.city", or "@key" for the envelope
+  bool reads = false;
+  bool writes = false;
+  bool removes = false;
+};
+
 class Transform {
  public:
   virtual ~Transform() = default;
@@ -39,6 +49,9 @@ class Transform {
   /// The contents of files the step read when it was built (a Lua script),
   /// part of the pipeline's fingerprint so that a reload sees their edits.
   virtual std::string loaded_files() const { return {}; }
+  /// The fields the step reads or writes, in option order; std::nullopt for a
+  /// step that may touch fields it does not name (a Lua script).
+  virtual std::optional<std::vector<FieldUse>> fields() const { return std::vector<FieldUse>{}; }
 };
 
 /// A configured step: its kind ("rename"), a display name ("2:rename") and the transform.

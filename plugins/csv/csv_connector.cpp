@@ -298,6 +298,16 @@ void CsvConnector::commit(std::string_view cursor) {
   }
 }
 
+std::string CsvConnector::field_of(const std::string& column) const {
+  for (const ColumnMapping& m : config_.columns) {
+    if (m.column != column) continue;
+    std::string path;
+    for (const std::string& segment : m.path) path += (path.empty() ? "" : ".") + segment;
+    return path;
+  }
+  return config_.only_mapped ? std::string() : column;
+}
+
 std::string CsvConnector::discover() {
   std::vector<FileInfo> files;
   try {
@@ -309,7 +319,18 @@ std::string CsvConnector::discover() {
     if (awaiting_.count(f.name) != 0) continue;
     try {
       FileSource source(config_, decoder_, f);
+      // "fields" are the record's data paths after the column mapping (what a
+      // pipeline's steps see); "columns" is the file's header as it is.
       std::string out = "{\"streams\":[{\"name\":" + json_string(display_name(f.name)) + ",\"fields\":[";
+      bool first = true;
+      for (const std::string& column : source.columns()) {
+        std::string field = field_of(column);
+        if (field.empty()) continue;
+        if (!first) out += ',';
+        first = false;
+        append_json_string(out, field);
+      }
+      out += "],\"columns\":[";
       for (size_t i = 0; i < source.columns().size(); ++i) {
         if (i > 0) out += ',';
         append_json_string(out, source.columns()[i]);

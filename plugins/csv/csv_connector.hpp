@@ -36,6 +36,8 @@ class CsvConnector : public Connector {
   void close() override;
 
  private:
+  /// The data path a header column becomes in records, "" when it is dropped.
+  std::string field_of(const std::string& column) const;
   // Written by done() callbacks on host threads: the earliest unit the host did not keep.
   // Shared with the callbacks so that a late callback never touches a closed instance.
   struct Failures {

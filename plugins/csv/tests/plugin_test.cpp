@@ -619,10 +619,22 @@ TEST_F(CsvPlugin, DiscoverListsHeaderOfNextFile) {
   copy_data("german_latin1.csv");
   json.clear();
   EXPECT_EQ(inst->discover(&json), TP_OK);
-  EXPECT_EQ(json,
-            R"({"streams":[{"name":"german_latin1.csv","fields":["Kundennr","Name","Vorname","Straße","PLZ","Ort",)"
-            R"("E-Mail","Telefon"]}]})");
+  EXPECT_EQ(
+      json,
+      R"({"streams":[{"name":"german_latin1.csv","fields":["Kundennr","Name","Vorname","Straße","PLZ","Ort",)"
+      R"("E-Mail","Telefon"],"columns":["Kundennr","Name","Vorname","Straße","PLZ","Ort","E-Mail","Telefon"]}]})");
   EXPECT_TRUE(valid_json(json));
+}
+
+TEST_F(CsvPlugin, DiscoverReportsFieldsAfterTheColumnMapping) {
+  Harness h(TP_CSV_PLUGIN);
+  auto inst = h.open(config(R"("encoding":"latin-1","only_mapped":true,)"
+                            R"("columns":{"Kundennr":"customer_id","PLZ":"address.zip","E-Mail":"email"})"));
+  copy_data("german_latin1.csv");
+  std::string json;
+  EXPECT_EQ(inst->discover(&json), TP_OK);
+  EXPECT_EQ(json, R"({"streams":[{"name":"german_latin1.csv","fields":["customer_id","address.zip","email"],)"
+                  R"("columns":["Kundennr","Name","Vorname","Straße","PLZ","Ort","E-Mail","Telefon"]}]})");
 }
 
 TEST_F(CsvPlugin, ConfigErrorsAreReported) {
