@@ -72,6 +72,12 @@ class Handler : public net::HTTPRequestHandler {
     res.setStatusAndReason(static_cast<net::HTTPResponse::HTTPStatus>(r.status));
     res.setContentType(r.content_type);
     for (const auto& [k, v] : r.headers) res.set(k, v);
+    if (r.stream) {
+      res.setChunkedTransferEncoding(true);
+      res.setKeepAlive(false);  // a stream ends with its connection
+      r.stream(res.send());
+      return;
+    }
     res.setContentLength(static_cast<std::streamsize>(r.body.size()));
     res.send() << r.body;
   }

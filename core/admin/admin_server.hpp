@@ -9,6 +9,7 @@
 // probes (admin.public_health).
 
 #include <functional>
+#include <iosfwd>
 #include <map>
 #include <memory>
 #include <string>
@@ -39,6 +40,10 @@ struct AdminResponse {
   std::string body;
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
+  /// Set for a streamed answer: sent with chunked transfer encoding, `body`
+  /// ignored. Runs on the admin thread with the open body stream until it
+  /// returns; it must stop once the stream fails (the client went away).
+  std::function<void(std::ostream&)> stream;
 
   static AdminResponse json(int status, const Json& body);
   /// {"error": message}

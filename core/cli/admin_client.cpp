@@ -65,4 +65,36 @@ AdminClient::Response AdminClient::post(const std::string& path, const std::stri
   return r;
 }
 
+long AdminClient::stream(const std::string& path, const ChunkFn& chunk) const {
+  CURL* c = curl_easy_init();
+  if (c == nullptr) throw std::runtime_error("cannot initialise libcurl");
+  const std::string url = base_ + path;
+  const std::string auth = "Authorization: Bearer " + token_;
+  curl_slist* headers = curl_slist_append(nullptr, auth.c_str());
+  struct Sink {
+    CURL* curl;
+    const ChunkFn& fn;
+  } sink{c, chunk};
+  auto forward = +[](char* data, size_t size, size_t n, void* user) -> size_t {
+    auto* s = static_cast<Sink*>(user);
+    long status = 0;
+    curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &status);
+    s->fn(status, std::string_view(data, size * n));
+    return size * n;
+  };
+  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, forward);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
+  curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+  curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+  long status = 0;
+  const CURLcode rc = curl_easy_perform(c);
+  if (rc == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+  curl_slist_free_all(headers);
+  curl_easy_cleanup(c);
+  if (rc != CURLE_OK) throw std::runtime_error("cannot reach the hub at " + url + ": " + curl_easy_strerror(rc));
+  return status;
+}
+
 }  // namespace touchpoint::cli

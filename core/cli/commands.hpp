@@ -12,6 +12,7 @@ int cmd_run(const Argv& args);
 int cmd_validate(const Argv& args);
 int cmd_test(const Argv& args);
 int cmd_docs(const Argv& args);
+int cmd_tap(const Argv& args);
 int cmd_plugins(const Argv& args);
 int cmd_dlq(const Argv& args);
 int cmd_profile(const Argv& args);

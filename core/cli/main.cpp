@@ -17,6 +17,7 @@ commands:
   validate                    check hub config, pipelines and plugin configs (--discover: source fields)
   test [FILE|DIR ...]         run the pipelines' test cases (tests: / *.test.yaml), --junit FILE
   docs [--out DIR]            interface documentation of this installation (Markdown, HTML, Graphviz)
+  tap <pipeline> [--step N]   live records at one point of a running pipeline (PII masked)
   plugins list                list plugins in the plugin directory
   plugins inspect <file.so>   load one plugin file and show what it declares (--discover CONFIG.json)
   dlq list|show|replay|purge  inspect and replay the dead-letter store
@@ -52,6 +53,7 @@ int main(int argc, char** argv) {
     if (cmd == "validate") return cmd_validate(rest);
     if (cmd == "test") return cmd_test(rest);
     if (cmd == "docs") return cmd_docs(rest);
+    if (cmd == "tap") return cmd_tap(rest);
     if (cmd == "plugins") return cmd_plugins(rest);
     if (cmd == "dlq") return cmd_dlq(rest);
     if (cmd == "profile") return cmd_profile(rest);

@@ -1,11 +1,17 @@
 #include "pipeline/step_runner.hpp"
 
+#include "pipeline/tap.hpp"
+
 namespace touchpoint::core {
 
 StepOutcome run_steps(const Pipeline& pipeline, Record& record, std::vector<EmittedRecord>* emitted,
                       size_t first_step) {
   using Clock = std::chrono::steady_clock;
   const Clock::time_point start = Clock::now();
+  TapHub& taps = TapHub::process();
+  // A record is seen where it enters: point 0 for a record read, the point
+  // after the step that made it for an emitted one.
+  if (taps.watching()) taps.observe(pipeline.name, first_step, record);
   for (size_t i = first_step; i < pipeline.steps.size(); ++i) {
     StepResult r;
     try {
@@ -31,6 +37,7 @@ StepOutcome run_steps(const Pipeline& pipeline, Record& record, std::vector<Emit
                              ", over the per-record budget of " + ms(pipeline.record_budget) + " ms",
                          "timeout"};
     }
+    if (taps.watching()) taps.observe(pipeline.name, i + 1, record);
   }
   return {};
 }

@@ -16,7 +16,9 @@
 
 #include "admin/customer_routes.hpp"
 #include "admin/hub_routes.hpp"
+#include "admin/tap_routes.hpp"
 #include "journal/unit_codec.hpp"
+#include "pipeline/tap.hpp"
 #include "runtime/systemd_notify.hpp"
 #include "runtime/validation.hpp"
 #include "store/store_factory.hpp"
@@ -373,9 +375,10 @@ int Runtime::run() {
     return n;
   };
   h.reload = [this] { request_reload(); };
-  h.audit = [this](const AdminRequest& r, const std::string& action, const Json& detail) {
+  auto h_audit = [this](const AdminRequest& r, const std::string& action, const Json& detail) {
     customers_->audit(customer::Actor{r.token_name, r.remote}, action, "", detail);
   };
+  h.audit = h_audit;
   try {
     AdminOptions ao;
     ao.listen = config_.admin_listen;
@@ -388,6 +391,14 @@ int Runtime::run() {
     ao.allow_insecure_remote = config_.admin_allow_insecure_remote;
     admin_ = std::make_unique<AdminServer>(ao);
     add_hub_routes(*admin_, std::move(h));
+    TapRouteHandlers taps;
+    taps.pipeline = [this](const std::string& name) -> PipelinePtr {
+      std::lock_guard<std::mutex> lk(running_mu_);
+      auto it = running_.find(name);
+      return it == running_.end() ? nullptr : it->second.def;
+    };
+    taps.audit = h_audit;
+    add_tap_routes(*admin_, std::move(taps));
     add_customer_routes(*admin_, *customers_, *decider_,
                         [this](const customer::EraseResult& e) { return erase_in_connectors(e); });
     admin_->start();
@@ -710,11 +721,18 @@ std::string Runtime::status_json() {
     applier["stalled"] = Json{{"ms", busy.count()}, {"after_seq", applier_->preparing_after()}};
   Json journal{{"bytes", journal_->bytes_on_disk()}, {"durable_seq", durable}};
   if (std::string f = journal_->failure(); !f.empty()) journal["failed"] = f;
+  Json taps = Json::array();
+  for (const auto& t : TapHub::process().list())
+    taps.push_back(Json{{"pipeline", t->options().pipeline},
+                        {"step", t->options().point},
+                        {"pii", t->options().allow_pii ? "shown" : "masked"},
+                        {"dropped", t->dropped()}});
   return Json{{"ready", ready_.load()},
               {"pipelines", pipelines},
               {"journal", journal},
               {"applier", applier},
               {"abandoned_plugin_instances", PluginInstance::abandoned_count()},
+              {"taps", taps},
               {"store",
                {{"path", config_.store_path.string()},
                 {"applied_seq", applied},
