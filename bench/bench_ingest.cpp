@@ -68,6 +68,7 @@ struct Options {
   bool json = false;
   bool keep = false;
   bool ndjson = false;
+  bool isolated = false;  ///< the webhook source with isolation: process
   std::string hub = TOUCHPOINT_HUB_BINARY;
   std::string plugin_dir = TOUCHPOINT_PLUGIN_DIR;
   std::string base_dir;
@@ -84,6 +85,7 @@ struct Options {
                "                      latency then counts from each request's scheduled time\n"
                "  --server-threads N  webhook server threads (default 2)\n"
                "  --ndjson            send NDJSON bodies instead of JSON arrays\n"
+               "  --isolated          run the webhook source in its own process (isolation: process)\n"
                "  --no-fsync          hub config journal.fsync: false (the SQLite store still syncs)\n"
                "  --json              print the results as one JSON line\n"
                "  --hub PATH          touchpoint binary (default: the one built with this bench)\n"
@@ -131,6 +133,8 @@ Options parse_options(int argc, char** argv) {
       o.apply_timeout_s = static_cast<double>(parse_count(a, value(), 1, 86'400));
     else if (a == "--apply-batch")
       o.apply_batch = parse_count(a, value(), 1, 1'000'000);
+    else if (a == "--isolated")
+      o.isolated = true;
     else if (a == "--ndjson")
       o.ndjson = true;
     else if (a == "--no-fsync")
@@ -543,7 +547,9 @@ int run(const Options& o) {
   std::string pipeline_yaml =
       "name: bench-signups\n"
       "source:\n"
-      "  plugin: webhook\n"
+      "  plugin: webhook\n";
+  if (o.isolated) pipeline_yaml += "  isolation: process\n";
+  pipeline_yaml +=
       "  config:\n"
       "    listen: 127.0.0.1:0\n";
   pipeline_yaml += "    port_file: " + quoted(port_file.string()) + "\n";
@@ -666,6 +672,7 @@ int run(const Options& o) {
       {"rate", o.rate},
       {"server_threads", o.server_threads},
       {"format", o.ndjson ? "ndjson" : "array"},
+      {"source_isolation", o.isolated ? "process" : "in_process"},
       {"fsync", o.fsync},
       {"fs", fs_type(data)},
       {"avg_record_bytes", static_cast<double>(payload.record_bytes) / n},
@@ -707,9 +714,10 @@ int run(const Options& o) {
     std::printf("touchpoint ingest benchmark\n");
     std::printf(
         "  setup       %zu records (avg %.0f B JSON, %.1f MB bodies), %zu/request as %s, %zu connections,\n"
-        "              webhook threads %d, journal fsync %s, data on %s (%s)\n",
+        "              webhook threads %d%s, journal fsync %s, data on %s (%s)\n",
         o.records, static_cast<double>(payload.record_bytes) / n, mb, o.batch, o.ndjson ? "NDJSON" : "array",
-        o.connections, o.server_threads, o.fsync ? "on" : "off", fs_type(data).c_str(), dir.c_str());
+        o.connections, o.server_threads, o.isolated ? " in its own process" : "", o.fsync ? "on" : "off",
+        fs_type(data).c_str(), dir.c_str());
     std::printf("              generated in %.2f s; hub started in %.2f s\n", gen_s, startup_s);
     std::printf("  ingest      %.2f s until the last 202: %.0f records/s, %.1f MB/s (%zu requests, %llu retries)\n",
                 ack_s, n / ack_s, mb / ack_s, lat.size(), static_cast<unsigned long long>(retries));

@@ -14,6 +14,7 @@
 #include "catalog/interface_doc.hpp"
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
+#include "plugin/isolation/isolated_plugin.hpp"
 #include "plugin/plugin_instance.hpp"
 #include "runtime/validation.hpp"
 
@@ -82,8 +83,10 @@ int cmd_docs(const Argv& argv) {
 
   core::catalog::Installation in{&hub, v.pipelines, rulebook ? &*rulebook : nullptr, {}};
   if (args.flag("discover"))
-    for (const core::PipelinePtr& p : v.pipelines)
-      in.discovered.emplace(p->name, core::discover(loader.get(p->source.plugin), p->source, hub));
+    for (const core::PipelinePtr& p : v.pipelines) {
+      const core::BoundPlugin b = core::bind_plugin(loader, p->source, hub.plugin_host);
+      in.discovered.emplace(p->name, core::discover(b.plugin, b.use, hub));
+    }
 
   const std::string md = core::catalog::markdown(in);
   const std::string title = "Touchpoint interfaces: " + hub.file.filename().string();

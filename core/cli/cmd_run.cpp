@@ -3,6 +3,7 @@
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "config/hub_config.hpp"
+#include "plugin/isolation/isolated_plugin.hpp"
 #include "runtime/discovery.hpp"
 #include "runtime/runtime.hpp"
 #include "runtime/validation.hpp"
@@ -41,7 +42,8 @@ int cmd_validate(const Argv& argv) {
   core::ValidationResult v = core::validate_pipelines(hub, loader);
   if (v.ok() && args.flag("discover")) {
     for (const core::PipelinePtr& p : v.pipelines) {
-      core::Discovered d = core::discover(loader.get(p->source.plugin), p->source, hub);
+      const core::BoundPlugin b = core::bind_plugin(loader, p->source, hub.plugin_host);
+      core::Discovered d = core::discover(b.plugin, b.use, hub);
       if (!d.error.empty()) {
         v.warnings.push_back(p->file.string() + ": could not discover the fields of source '" + p->source.plugin +
                              "': " + d.error);

@@ -138,7 +138,12 @@ HubConfig load_hub_config(const fs::path& file) {
                                 "TLS proxy)");
   }
   if (const YAML::Node p = root["plugins"]) {
-    require_keys_known(p, {"owner", "call_timeout_ms", "sha256"}, src, "plugins");
+    require_keys_known(p, {"owner", "call_timeout_ms", "sha256", "isolate", "host"}, src, "plugins");
+    if (const YAML::Node iso = p["isolate"]) {
+      if (!iso.IsSequence()) src.fail(iso, "plugins.isolate must be a list of plugin names");
+      for (const auto& n : iso) c.plugin_isolate.insert(get_string(n, src, "plugins.isolate"));
+    }
+    if (p["host"]) c.plugin_host = resolve(base, get_string(p["host"], src, "plugins.host"));
     if (p["owner"]) c.plugin_owner = get_string(p["owner"], src, "plugins.owner");
     if (p["call_timeout_ms"])
       c.plugin_call_timeout_ms = get_int(p["call_timeout_ms"], src, "plugins.call_timeout_ms", 100, 3'600'000);

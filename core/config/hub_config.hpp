@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -63,6 +64,10 @@ struct HubConfig {
   int64_t plugin_call_timeout_ms = 30'000;
   /// Optional pins: plugin name -> SHA-256 (hex) its file must have.
   std::map<std::string, std::string> plugin_sha256;
+  /// Plugins every use of which runs in its own process (plugins.isolate).
+  std::set<std::string> plugin_isolate;
+  /// The plugin host executable (plugins.host; empty: next to touchpoint).
+  std::filesystem::path plugin_host;
 
   /// Identity kinds, survivorship, the rulebook file (customer: section).
   CustomerConfig customer;

@@ -39,6 +39,16 @@ PluginUse read_plugin(const YAML::Node& node, const std::string& instance, const
     p.poll_interval_ms = get_int(node["poll_interval_ms"], src, "poll_interval_ms", 1, 3'600'000);
   if (node["call_timeout_ms"])
     p.call_timeout_ms = get_int(node["call_timeout_ms"], src, "call_timeout_ms", 100, 3'600'000);
+  p.isolated = hub.plugin_isolate.count(p.plugin) > 0;
+  if (const YAML::Node iso = node["isolation"]) {
+    const std::string v = get_string(iso, src, "isolation");
+    if (v != "process" && v != "in_process") src.fail(iso, "isolation must be process or in_process");
+    p.isolated = v == "process";
+  }
+  if (node["memory_limit_mb"]) {
+    if (!p.isolated) src.fail(node["memory_limit_mb"], "memory_limit_mb needs isolation: process");
+    p.memory_limit_mb = get_int(node["memory_limit_mb"], src, "memory_limit_mb", 16, 1'048'576);
+  }
   return p;
 }
 
@@ -60,7 +70,9 @@ PipelinePtr load_pipeline(const fs::path& file, const HubConfig& hub) {
 
   const YAML::Node source = root["source"];
   if (!source) src.fail(root, "missing key 'source'");
-  require_keys_known(source, {"plugin", "config", "poll_interval_ms", "call_timeout_ms"}, src, "source");
+  require_keys_known(source,
+                     {"plugin", "config", "poll_interval_ms", "call_timeout_ms", "isolation", "memory_limit_mb"}, src,
+                     "source");
   p->source = read_plugin(source, p->name, src, base_dir, hub);
 
   if (const YAML::Node t = root["transforms"]) {
@@ -74,7 +86,8 @@ PipelinePtr load_pipeline(const fs::path& file, const HubConfig& hub) {
     std::set<std::string> names;
     for (const YAML::Node& s : sinks) {
       require_keys_known(s,
-                         {"name", "plugin", "config", "retry", "batch_size", "call_timeout_ms", "channel", "in_doubt"},
+                         {"name", "plugin", "config", "retry", "batch_size", "call_timeout_ms", "channel", "in_doubt",
+                          "isolation", "memory_limit_mb"},
                          src, "sink");
       SinkUse sink;
       if (!s["name"]) src.fail(s, "missing key 'name'");

@@ -27,6 +27,11 @@ struct PluginUse {
   int64_t poll_interval_ms = 1000;
   /// Deadline of every call into the plugin (open, read, write, close, ...).
   int64_t call_timeout_ms = 30'000;
+  /// `isolation: process`: the plugin runs in a touchpoint-plugin-host
+  /// process of its own (docs/isolation.md); default from plugins.isolate.
+  bool isolated = false;
+  /// Isolated only: the process is killed and restarted above this resident size.
+  int64_t memory_limit_mb = 1024;
 };
 
 struct SinkUse {

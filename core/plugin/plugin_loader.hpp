@@ -80,6 +80,7 @@ class PluginLoader {
   std::vector<ScanEntry> scan();
 
   const std::filesystem::path& dir() const noexcept { return options_.dir; }
+  const Options& options() const noexcept { return options_; }
 
  private:
   /// Checks ownership and modes of the open file and its directory (by

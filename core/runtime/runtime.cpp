@@ -19,6 +19,7 @@
 #include "admin/tap_routes.hpp"
 #include "journal/unit_codec.hpp"
 #include "pipeline/tap.hpp"
+#include "plugin/isolation/isolated_plugin.hpp"
 #include "runtime/systemd_notify.hpp"
 #include "runtime/validation.hpp"
 #include "store/store_factory.hpp"
@@ -75,9 +76,10 @@ bool Runtime::lock_data_dir() {
 
 std::shared_ptr<PluginInstance> Runtime::make_instance(const PluginUse& use, std::string checkpoint) {
   HostServices services{journal_.get(), &metrics_, &config_};
-  std::shared_ptr<const LoadedPlugin> plugin = loader_->get(use.plugin);
-  for (const std::string& w : plugin->warnings) log::warn("plugin", use.instance + ": " + w);
-  return std::make_shared<PluginInstance>(std::move(plugin), use, services, std::move(checkpoint));
+  BoundPlugin bound = bind_plugin(*loader_, use, config_.plugin_host);
+  for (const std::string& w : bound.plugin->warnings) log::warn("plugin", use.instance + ": " + w);
+  return std::make_shared<PluginInstance>(std::move(bound.plugin), std::move(bound.use), services,
+                                          std::move(checkpoint));
 }
 
 std::string Runtime::resume_cursor(const std::string& instance) {
@@ -732,6 +734,7 @@ std::string Runtime::status_json() {
               {"journal", journal},
               {"applier", applier},
               {"abandoned_plugin_instances", PluginInstance::abandoned_count()},
+              {"isolated_plugins", isolated_plugins_status()},
               {"taps", taps},
               {"store",
                {{"path", config_.store_path.string()},

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "contact/contact_loop.hpp"
+#include "plugin/isolation/isolated_plugin.hpp"
 #include "rules/rulebook.hpp"
 
 namespace touchpoint::core {
@@ -19,10 +20,14 @@ bool looks_secret(const std::string& key) {
   return false;
 }
 
-void check_plugin(const PluginUse& use, bool want_source, PluginLoader& loader, ValidationResult& out) {
+void check_plugin(const PluginUse& given, bool want_source, PluginLoader& loader, const HubConfig& hub,
+                  ValidationResult& out) {
   std::shared_ptr<const LoadedPlugin> p;
+  PluginUse use = given;
   try {
-    p = loader.get(use.plugin);
+    BoundPlugin bound = bind_plugin(loader, given, hub.plugin_host);
+    p = std::move(bound.plugin);
+    use = std::move(bound.use);
   } catch (const PluginError& e) {
     out.errors.push_back(at(use, e.what()));
     return;
@@ -55,8 +60,8 @@ ValidationResult validate_pipelines(const HubConfig& hub, PluginLoader& loader) 
   for (const ConfigError& e : errors) out.errors.push_back(e.what());
   std::set<std::string> instances;
   for (const PipelinePtr& p : out.pipelines) {
-    check_plugin(p->source, true, loader, out);
-    for (const SinkUse& s : p->sinks) check_plugin(s.plugin, false, loader, out);
+    check_plugin(p->source, true, loader, hub, out);
+    for (const SinkUse& s : p->sinks) check_plugin(s.plugin, false, loader, hub, out);
   }
   for (const PipelinePtr& p : out.pipelines) {
     auto scan = [&](const PluginUse& use) {

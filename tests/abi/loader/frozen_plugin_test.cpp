@@ -15,6 +15,7 @@
 #include "journal/journal.hpp"
 #include "journal/journal_reader.hpp"
 #include "journal/unit_codec.hpp"
+#include "plugin/isolation/isolated_plugin.hpp"
 #include "plugin/plugin_instance.hpp"
 #include "test_util.hpp"
 #include "util/metrics.hpp"
@@ -101,7 +102,11 @@ struct Outcome {
   std::string message;
 };
 
-TEST(FrozenPlugin, DrivenByTheRealHostThroughPluginInstance) {
+// The same plugin, loaded into this process and run in a plugin process of
+// its own (isolation: process) behind the proxy: what it sees is the same.
+class FrozenPluginBothWays : public ::testing::TestWithParam<bool> {};
+
+TEST_P(FrozenPluginBothWays, DrivenByTheRealHostThroughPluginInstance) {
   ScratchDir dir;
   const fs::path state_file = dir / "state.txt";
 
@@ -114,7 +119,6 @@ TEST(FrozenPlugin, DrivenByTheRealHostThroughPluginInstance) {
   hub.data_dir = dir.path();
 
   PluginLoader loader(ABI_FROZEN_PLUGIN_DIR, "", PluginInstance::host_api());
-  auto plugin = loader.get("frozen_v1_0");
 
   core::PluginUse use;
   use.plugin = "frozen_v1_0";
@@ -122,8 +126,12 @@ TEST(FrozenPlugin, DrivenByTheRealHostThroughPluginInstance) {
   use.config = core::Json{{"state_file", state_file.string()}};
   use.file = "abi_test.yaml";
   use.poll_interval_ms = 20;
+  use.isolated = GetParam();
+  core::BoundPlugin bound = core::bind_plugin(loader, use, TP_PLUGIN_HOST);
+  EXPECT_EQ(bound.plugin->abi_version, TP_MAKE_VERSION(1, 0));
+  EXPECT_EQ(bound.plugin->name, "frozen_v1_0");
   {
-    PluginInstance inst(plugin, use, core::HostServices{&journal, &metrics, &hub}, "c0");
+    PluginInstance inst(bound.plugin, bound.use, core::HostServices{&journal, &metrics, &hub}, "c0");
     inst.open();
     auto state = read_state(state_file);
     EXPECT_EQ(state["checkpoint"], "c0") << "checkpoint_get() answer";
@@ -196,6 +204,11 @@ TEST(FrozenPlugin, DrivenByTheRealHostThroughPluginInstance) {
   }
   journal.stop();
 }
+
+INSTANTIATE_TEST_SUITE_P(Isolation, FrozenPluginBothWays, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& p) {
+                           return p.param ? "InItsOwnProcess" : "InProcess";
+                         });
 
 TEST(FrozenPlugin, OpenFailureReachesTheAdminWithPosition) {
   ScratchDir dir;

@@ -15,7 +15,13 @@
 //                        while this file does not exist. It is created right
 //                        before the crash and holds the ids of the batch in
 //                        flight, one per line.
-//   hang_once_file       optional: the same once-guard for hang_in_write.
+//   hang_once_file       optional: the same once-guard for hang_in_write
+//                        (and for hang_in_read of a source).
+//   crash_signal         "abort" (default) or "segv": how crash_in_write
+//                        ends the process (SIGABRT, or SIGSEGV with the
+//                        default action, past any sanitizer's handler).
+//   leak_mb_per_write: N every write() allocates and touches N MiB that it
+//                        never frees (for the memory limit of isolated plugins).
 //
 // Source (used as `source:`, enabled by `records`): emits profile records
 // "<id_prefix>-<i>" (key = id, data {customer_id, email, n}) for i in
@@ -40,6 +46,7 @@
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -50,6 +57,7 @@
 #include <string>
 #include <thread>
 #include <touchpoint/plugin.hpp>
+#include <vector>
 
 namespace faulty {
 namespace {
@@ -67,6 +75,8 @@ struct Config {
   uint64_t crash_in_write = 0;
   std::string crash_once_file;
   bool crash_after_write = true;
+  bool crash_segv = false;
+  uint64_t leak_mb_per_write = 0;
   // source
   uint64_t records = 0;
   uint64_t unit_records = 10;
@@ -109,7 +119,13 @@ Config parse_config(std::string_view text) {
       const std::string p = get_text(v, key);
       if (p != "before" && p != "after") throw ConfigError("faulty: crash_point must be before or after");
       c.crash_after_write = p == "after";
-    } else if (key == "records")
+    } else if (key == "crash_signal") {
+      const std::string sig = get_text(v, key);
+      if (sig != "abort" && sig != "segv") throw ConfigError("faulty: crash_signal must be abort or segv");
+      c.crash_segv = sig == "segv";
+    } else if (key == "leak_mb_per_write")
+      c.leak_mb_per_write = get_count(v, key);
+    else if (key == "records")
       c.records = get_count(v, key);
     else if (key == "unit_records")
       c.unit_records = std::max<uint64_t>(1, get_count(v, key));
@@ -189,7 +205,8 @@ class FaultyConnector : public touchpoint::Connector {
 
   void read() override {
     const uint64_t call = next_call("read:" + config_.id_prefix);
-    if ((config_.hang_in_read > 0 && call == config_.hang_in_read) || hang_file_fires(config_.hang_file)) {
+    if (((config_.hang_in_read > 0 && call == config_.hang_in_read) || hang_file_fires(config_.hang_file)) &&
+        claim_once(config_.hang_once_file, "hang\n")) {
       host().warn("faulty: hanging in read() #" + std::to_string(call) + " for " + std::to_string(config_.hang_ms) +
                   " ms");
       sleep_ms(config_.hang_ms);
@@ -254,8 +271,9 @@ class FaultyConnector : public touchpoint::Connector {
     }
     const bool crash =
         config_.crash_in_write > 0 && call == config_.crash_in_write && claim_once(config_.crash_once_file, ids);
+    if (config_.leak_mb_per_write > 0) leak(config_.leak_mb_per_write);
     if (crash) host().error("faulty: aborting the process in write() #" + std::to_string(call));
-    if (crash && !config_.crash_after_write) std::abort();
+    if (crash && !config_.crash_after_write) die();
     int fd = ::open(config_.out_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0) throw RetryableError("faulty: cannot open " + config_.out_file + ": " + std::strerror(errno));
     try {
@@ -266,12 +284,26 @@ class FaultyConnector : public touchpoint::Connector {
     }
     if (crash) {
       ::fsync(fd);
-      std::abort();
+      die();
     }
     ::close(fd);
   }
 
  private:
+  [[noreturn]] void die() const {
+    if (config_.crash_segv) {
+      std::signal(SIGSEGV, SIG_DFL);
+      std::raise(SIGSEGV);
+    }
+    std::abort();
+  }
+  static void leak(uint64_t mb) {
+    static auto* kept = new std::vector<std::unique_ptr<char[]>>();  // never freed, on purpose
+    const size_t bytes = static_cast<size_t>(mb) << 20;
+    kept->push_back(std::make_unique<char[]>(bytes));
+    std::memset(kept->back().get(), 0x5a, bytes);
+  }
+
   Config config_;
   uint64_t next_ = 0;  // source: the next record index
 };

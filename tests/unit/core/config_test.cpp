@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <functional>
+#include <set>
 
 #include "config/hub_config.hpp"
 #include "config/pipeline_config.hpp"
@@ -300,7 +301,8 @@ TEST_F(ConfigTest, PipelineErrorsArePositioned) {
             at("p.yaml", 3, 5) + "missing key 'name'");
   EXPECT_EQ(pipeline_error("source: { plugin: csv, confg: {} }\n"),
             at("p.yaml", 1, 24) +
-                "unknown key 'confg' in source (allowed: plugin, config, poll_interval_ms, call_timeout_ms)");
+                "unknown key 'confg' in source (allowed: plugin, config, poll_interval_ms, call_timeout_ms, "
+                "isolation, memory_limit_mb)");
   EXPECT_EQ(pipeline_error("source: { plugin: csv }\nstore: yes\n"),
             at("p.yaml", 2, 8) + "store must be true or false");
   EXPECT_EQ(pipeline_error("source: { plugin: csv }\ntransforms: { rename: {} }\n"),
@@ -516,6 +518,36 @@ TEST_F(ConfigTest, RemoteAdminListenerNeedsTlsOrAnExplicitOptIn) {
   HubConfig c = load_hub_config(p);
   EXPECT_EQ(c.admin_tls_cert_file, (tmp_ / "c.pem").string());
   EXPECT_EQ(c.admin_tls_key_file, (tmp_ / "k.pem").string());
+}
+
+TEST_F(ConfigTest, IsolationComesFromTheHubListAndCanBeSetPerUse) {
+  HubConfig c = load_hub_config(file("hub.yaml", "plugins:\n  isolate: [vendor_crm]\n  host: bin/host\n"));
+  EXPECT_EQ(c.plugin_isolate, std::set<std::string>{"vendor_crm"});
+  EXPECT_EQ(c.plugin_host, tmp_ / "bin/host");
+  EXPECT_EQ(hub_error("plugins:\n  isolate: vendor_crm\n"),
+            at("hub.yaml", 2, 12) + "plugins.isolate must be a list of plugin names");
+
+  HubConfig h = hub();
+  h.plugin_isolate = {"vendor_crm"};
+  PipelinePtr pl = load_pipeline(file("p.yaml",
+                                      "source: { plugin: vendor_crm }\n"
+                                      "sinks:\n"
+                                      "  - { name: a, plugin: vendor_crm, isolation: in_process }\n"
+                                      "  - { name: b, plugin: csv, isolation: process, memory_limit_mb: 64 }\n"
+                                      "  - { name: c, plugin: csv }\n"),
+                                 h);
+  EXPECT_TRUE(pl->source.isolated);
+  EXPECT_EQ(pl->source.memory_limit_mb, 1024);
+  EXPECT_FALSE(pl->sinks[0].plugin.isolated);
+  EXPECT_TRUE(pl->sinks[1].plugin.isolated);
+  EXPECT_EQ(pl->sinks[1].plugin.memory_limit_mb, 64);
+  EXPECT_FALSE(pl->sinks[2].plugin.isolated);
+  EXPECT_EQ(pipeline_error("source: { plugin: csv, isolation: sandbox }\n"),
+            at("p.yaml", 1, 35) + "isolation must be process or in_process");
+  EXPECT_EQ(pipeline_error("source: { plugin: csv, memory_limit_mb: 64 }\n"),
+            at("p.yaml", 1, 41) + "memory_limit_mb needs isolation: process");
+  EXPECT_EQ(pipeline_error("source: { plugin: csv, isolation: process, memory_limit_mb: 1 }\n"),
+            at("p.yaml", 1, 61) + "memory_limit_mb must be between 16 and 1048576");
 }
 
 TEST_F(ConfigTest, PluginPinsDeadlinesAndBudgets) {
