@@ -30,13 +30,6 @@ std::string random_hex(size_t bytes) {
   return out;
 }
 
-void set_error(tp_error* err, std::string_view message) {
-  if (err == nullptr || err->message == nullptr || err->capacity == 0) return;
-  size_t n = std::min(message.size(), err->capacity);
-  std::memcpy(err->message, message.data(), n);
-  err->len = n;
-}
-
 int64_t steady_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
 }

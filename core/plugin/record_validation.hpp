@@ -8,11 +8,9 @@
 #include <string>
 #include <string_view>
 
-namespace touchpoint::core {
+#include "plugin/abi_strings.hpp"
 
-inline std::string_view view_of(tp_str s) {
-  return s.len && s.data ? std::string_view(s.data, s.len) : std::string_view();
-}
+namespace touchpoint::core {
 
 inline constexpr size_t kMaxIdBytes = TP_MAX_ID_BYTES;
 inline constexpr size_t kMaxRecordBytes = TP_MAX_RECORD_BYTES;

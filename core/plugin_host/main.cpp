@@ -27,21 +27,13 @@
 #include <vector>
 
 #include "journal/unit_codec.hpp"
+#include "plugin/abi_strings.hpp"
 #include "plugin/isolation/wire.hpp"
 #include "plugin/plugin_loader.hpp"
 #include "plugin/record_validation.hpp"
 
 namespace touchpoint::core::isolation {
 namespace {
-
-tp_str str_of(std::string_view s) { return tp_str{s.data(), s.size()}; }
-
-void set_error(tp_error* err, std::string_view message) {
-  if (err == nullptr || err->message == nullptr || err->capacity == 0) return;
-  const size_t n = std::min(message.size(), err->capacity);
-  std::memcpy(err->message, message.data(), n);
-  err->len = n;
-}
 
 struct Reply {
   int32_t status = TP_OK;

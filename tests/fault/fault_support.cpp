@@ -333,6 +333,30 @@ HttpResponse FaultTest::post_ids(const std::string& name, const std::vector<std:
   return post(name, records_body(ids));
 }
 
+std::set<std::string> FaultTest::post_batches(const std::string& prefix, int requests, size_t batch) {
+  std::set<std::string> acked;
+  for (int i = 0; i < requests; ++i) {
+    std::vector<std::string> ids = make_ids(prefix, static_cast<size_t>(i) * batch, batch);
+    HttpResponse r = post_ids("web", ids);
+    EXPECT_EQ(r.status, 202) << r.error << r.body;
+    if (r.status == 202) acked.insert(ids.begin(), ids.end());
+  }
+  return acked;
+}
+
+bool FaultTest::wait_delivered(const fs::path& out, const std::set<std::string>& ids,
+                               std::chrono::milliseconds timeout) {
+  return tp_it::poll_until(
+      [&] {
+        auto d = sink_deliveries(out);
+        for (const std::string& id : ids)
+          if (!d.count(id)) return false;
+        json s = status();
+        return s.is_object() && s["store"]["outbox"] == 0;
+      },
+      timeout);
+}
+
 void FaultTest::expect_exactly_once(StoreReader& db, const std::string& pipeline, const std::set<std::string>& acked,
                                     const std::set<std::string>& posted, bool profiles) {
   const auto stored = stored_ids(db, pipeline);

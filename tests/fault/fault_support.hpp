@@ -138,6 +138,10 @@ class FaultTest : public tp_it::HubTest {
   bool wait_applied(std::chrono::milliseconds timeout);
   /// POSTs these ids to pipeline `name`'s webhook.
   HttpResponse post_ids(const std::string& name, const std::vector<std::string>& ids);
+  /// `requests` posts of `batch` new ids each to pipeline "web"; the ids acknowledged with 202.
+  std::set<std::string> post_batches(const std::string& prefix, int requests, size_t batch);
+  /// Waits until every id reached the faulty sink's out_file and the outbox is empty.
+  bool wait_delivered(const fs::path& out, const std::set<std::string>& ids, std::chrono::milliseconds timeout);
 
   /// The final exact count: every acknowledged id is stored exactly once for
   /// `pipeline`, nothing is stored that was not posted, and the store's row

@@ -29,27 +29,6 @@ class IsolationTest : public FaultTest {
     return faulty_sink(name, config, call_timeout_ms, batch) + "    isolation: process\n" + extra;
   }
   std::string isolated_webhook(const std::string& name) { return webhook_source(name) + "  isolation: process\n"; }
-  std::set<std::string> post_batches(const std::string& prefix, int requests, size_t batch) {
-    std::set<std::string> acked;
-    for (int i = 0; i < requests; ++i) {
-      std::vector<std::string> ids = make_ids(prefix, static_cast<size_t>(i) * batch, batch);
-      HttpResponse r = post_ids("web", ids);
-      EXPECT_EQ(r.status, 202) << r.error << r.body;
-      if (r.status == 202) acked.insert(ids.begin(), ids.end());
-    }
-    return acked;
-  }
-  bool wait_delivered(const fs::path& out, const std::set<std::string>& ids, std::chrono::milliseconds timeout) {
-    return poll_until(
-        [&] {
-          auto d = sink_deliveries(out);
-          for (const std::string& id : ids)
-            if (!d.count(id)) return false;
-          json s = status();
-          return s.is_object() && s["store"]["outbox"] == 0;
-        },
-        timeout);
-  }
   std::string metrics() {
     HttpResponse r = admin_get("/metrics");
     return r.status == 200 ? r.body : std::string();

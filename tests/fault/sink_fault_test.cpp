@@ -22,27 +22,6 @@ class SinkFaultTest : public FaultTest {
     if (!s.is_object() || s["pipelines"].empty() || s["pipelines"][0]["sinks"].empty()) return json();
     return s["pipelines"][0]["sinks"][0];
   }
-  bool wait_delivered(const fs::path& out, const std::set<std::string>& ids, std::chrono::milliseconds timeout) {
-    return poll_until(
-        [&] {
-          auto d = sink_deliveries(out);
-          for (const std::string& id : ids)
-            if (!d.count(id)) return false;
-          json s = status();
-          return s.is_object() && s["store"]["outbox"] == 0;
-        },
-        timeout);
-  }
-  std::set<std::string> post_batches(const std::string& prefix, int requests, size_t batch) {
-    std::set<std::string> acked;
-    for (int i = 0; i < requests; ++i) {
-      std::vector<std::string> ids = make_ids(prefix, static_cast<size_t>(i) * batch, batch);
-      HttpResponse r = post_ids("web", ids);
-      EXPECT_EQ(r.status, 202) << r.error << r.body;
-      if (r.status == 202) acked.insert(ids.begin(), ids.end());
-    }
-    return acked;
-  }
 };
 
 TEST_F(SinkFaultTest, SinkThatIsDownThenComesBackGetsEveryRecordExactlyOnce) {

@@ -16,9 +16,9 @@
 #include <tuple>
 
 #include "journal/unit_codec.hpp"
+#include "plugin/abi_strings.hpp"
 #include "plugin/isolation/plugin_process.hpp"
 #include "plugin/isolation/wire.hpp"
-#include "plugin/record_validation.hpp"
 #include "util/clock.hpp"
 
 namespace touchpoint::core {
@@ -33,15 +33,6 @@ constexpr int64_t kInitialBackoffMs = 100;
 constexpr int64_t kMaxBackoffMs = 30'000;
 constexpr auto kStableUptime = std::chrono::seconds(60);
 constexpr auto kMemoryCheckEvery = milliseconds(200);
-
-tp_str str_of(std::string_view s) { return tp_str{s.data(), s.size()}; }
-
-void set_error(tp_error* err, std::string_view message) {
-  if (err == nullptr || err->message == nullptr || err->capacity == 0) return;
-  const size_t n = std::min(message.size(), err->capacity);
-  std::memcpy(err->message, message.data(), n);
-  err->len = n;
-}
 
 /// What bind_plugin wraps into the use's config for the proxy.
 struct Spec {
