@@ -411,19 +411,11 @@ tp_status PluginInstance::emit(const tp_emit* unit, tp_emit_done_fn done, void* 
     set_error(err, "emit() from a plugin that did not declare TP_CAP_SOURCE");
     return TP_STATUS_PERMANENT;
   }
-  if (unit == nullptr || done == nullptr || unit->size < offsetof(tp_emit, cursor) + sizeof(tp_str)) {
-    set_error(err, "emit(): unit or done callback missing, or unit too small");
-    return TP_STATUS_PERMANENT;
-  }
-  if ((unit->count > 0 && unit->records == nullptr) || (unit->reject_count > 0 && unit->rejects == nullptr)) {
-    set_error(err, "emit(): count > 0 with a NULL array");
-    return TP_STATUS_PERMANENT;
-  }
-  if (unit->count > UINT32_MAX / 2 || unit->reject_count > UINT32_MAX / 2) {
-    set_error(err, "emit(): too many records in one unit");
-    return TP_STATUS_PERMANENT;
-  }
   std::string problem;
+  if (!validate_emit_shape(unit, done, problem)) {
+    set_error(err, problem);
+    return TP_STATUS_PERMANENT;
+  }
   if (!validate_unit_size(*unit, problem)) {
     set_error(err, "emit(): " + problem);
     return TP_STATUS_PERMANENT;

@@ -2,6 +2,9 @@
 
 #include <simdjson.h>
 
+#include <cstddef>
+#include <cstdint>
+
 namespace touchpoint::core {
 namespace {
 
@@ -56,6 +59,22 @@ bool validate_record(const tp_record& r, std::string& problem) {
   }
   if (!is_object(data, problem, "data")) return false;
   if (!meta.empty() && !is_object(meta, problem, "meta")) return false;
+  return true;
+}
+
+bool validate_emit_shape(const tp_emit* unit, tp_emit_done_fn done, std::string& problem) {
+  if (unit == nullptr || done == nullptr || unit->size < offsetof(tp_emit, cursor) + sizeof(tp_str)) {
+    problem = "emit(): unit or done callback missing, or unit too small";
+    return false;
+  }
+  if ((unit->count > 0 && unit->records == nullptr) || (unit->reject_count > 0 && unit->rejects == nullptr)) {
+    problem = "emit(): count > 0 with a NULL array";
+    return false;
+  }
+  if (unit->count > UINT32_MAX / 2 || unit->reject_count > UINT32_MAX / 2) {
+    problem = "emit(): too many records in one unit";
+    return false;
+  }
   return true;
 }
 

@@ -19,6 +19,11 @@ inline constexpr size_t kMaxRecordBytes = TP_MAX_RECORD_BYTES;
 /// object; id/type/key: bounded, valid UTF-8; encoding: JSON. Thread-safe.
 bool validate_record(const tp_record& r, std::string& problem);
 
+/// The shape of an emit() call: a unit large enough to hold a cursor, a
+/// done callback, arrays where the counts say there are elements, counts
+/// that fit the journal's u32. Checked before anything else is read.
+bool validate_emit_shape(const tp_emit* unit, tp_emit_done_fn done, std::string& problem);
+
 /// The size limits of a whole unit (TP_MAX_UNIT_BYTES, TP_MAX_REJECT_BYTES,
 /// TP_MAX_CURSOR_BYTES), checked before any record is parsed. `records` and
 /// `rejects` must be valid for their counts.

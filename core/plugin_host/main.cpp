@@ -163,15 +163,13 @@ const tp_host_api kHostApi{sizeof(tp_host_api),
                            api_post};
 
 tp_status PluginHost::emit(const tp_emit* unit, tp_emit_done_fn done, void* user, tp_error* err) {
-  if (unit == nullptr || done == nullptr || unit->size < offsetof(tp_emit, cursor) + sizeof(tp_str) ||
-      (unit->count > 0 && unit->records == nullptr) || (unit->reject_count > 0 && unit->rejects == nullptr) ||
-      unit->count > UINT32_MAX / 2 || unit->reject_count > UINT32_MAX / 2) {
-    set_error(err, "emit(): malformed unit");
+  // The hub checks every record again; these checks keep what is read here
+  // within the unit and a frame within the wire's limit.
+  std::string problem;
+  if (!validate_emit_shape(unit, done, problem)) {
+    set_error(err, problem);
     return TP_STATUS_PERMANENT;
   }
-  // The hub checks every record again; the size check here only keeps a
-  // frame within the wire's limit.
-  std::string problem;
   if (!validate_unit_size(*unit, problem)) {
     set_error(err, "emit(): " + problem);
     return TP_STATUS_PERMANENT;
