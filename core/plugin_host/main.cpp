@@ -94,6 +94,34 @@ class PluginHost {
   };
   std::map<uint64_t, Done> done_;
 
+  void done_loop() {
+    for (;;) {
+      std::function<void()> fn;
+      {
+        std::unique_lock<std::mutex> lk(done_mu_);
+        done_cv_.wait(lk, [&] { return !done_queue_.empty(); });
+        fn = std::move(done_queue_.front());
+        done_queue_.pop_front();
+        done_running_ = true;
+      }
+      fn();
+      std::lock_guard<std::mutex> lk(done_mu_);
+      done_running_ = false;
+      done_cv_.notify_all();
+    }
+  }
+  /// Before close(): every done() the hub sent before the close has run (the
+  /// ABI promises them before close, as the in-process host does).
+  void drain_done() {
+    std::unique_lock<std::mutex> lk(done_mu_);
+    done_cv_.wait(lk, [&] { return done_queue_.empty() && !done_running_; });
+  }
+
+  std::mutex done_mu_;
+  std::condition_variable done_cv_;
+  std::deque<std::function<void()>> done_queue_;
+  bool done_running_ = false;
+
   std::mutex strings_mu_;
   std::map<std::string, std::string, std::less<>> settings_;  // config_get answers, valid until close
 };
@@ -271,7 +299,11 @@ void PluginHost::read_loop() {
           d = it->second;
           done_.erase(it);
         }
-        d.fn(d.user, status, str_of(message));
+        // done() runs on a thread of its own: it may emit or ask for a
+        // setting, whose answers this thread has to deliver.
+        std::lock_guard<std::mutex> lk(done_mu_);
+        done_queue_.push_back([d, status, message = std::string(message)] { d.fn(d.user, status, str_of(message)); });
+        done_cv_.notify_all();
         break;
       }
       default: {
@@ -371,10 +403,12 @@ std::string PluginHost::handle(const Frame& call, int32_t& status, tp_error* err
       status = vt->erase(self_, str_of(subject), err);
       return {};
     }
-    case Kind::close: {
-      std::lock_guard<std::mutex> lk(queue_mu_);
-      closing_ = true;
-    }
+    case Kind::close:
+      drain_done();
+      {
+        std::lock_guard<std::mutex> lk(queue_mu_);
+        closing_ = true;
+      }
       if (self_ != nullptr) vt->close(self_);
       self_ = nullptr;
       status = TP_OK;
@@ -428,6 +462,7 @@ int PluginHost::run(const PluginLoader::Options& options, const std::string& nam
   for (const std::string& w : plugin_->warnings) hello.str(w);
   send(Kind::hello, hello.take());
 
+  std::thread(&PluginHost::done_loop, this).detach();
   std::thread(&PluginHost::read_loop, this).detach();
   for (;;) {
     std::function<void()> task;

@@ -186,6 +186,33 @@ TEST_F(IsolationTest, HugeAndOddValuesCrossTheProcessBoundaryIntact) {
   EXPECT_EQ(hub_->terminate(20s), 0);
 }
 
+// A sink batch larger than one frame can carry (six records of 14 MiB, over
+// the wire's 80 MiB) is sent as several write() calls, not refused as if the
+// process were broken.
+TEST_F(IsolationTest, ABatchOfHugeRecordsIsSplitAcrossFramesAndDelivered) {
+  const fs::path out = root_ / "sink.jsonl";
+  write_config();
+  write_pipeline("web", webhook_source("web", "    max_body_bytes: 16777216\n"),
+                 isolated_sink("out", {{"out_file", out.string()}}, 20000, 10));
+  ASSERT_NO_FATAL_FAILURE(start_hub());
+  // Held until all three are in the outbox, so they leave in one batch.
+  auto lock = std::make_unique<StoreWriteLock>(data_ / "touchpoint.db");
+  std::set<std::string> acked;
+  const std::string blob(14 * 1024 * 1024, 'b');
+  for (int i = 0; i < 6; ++i) {
+    const std::string id = "big-" + std::to_string(i);
+    HttpResponse r = post("web", "[{\"id\":\"" + id + "\",\"customer_id\":\"" + id + "\",\"blob\":\"" + blob + "\"}]");
+    ASSERT_EQ(r.status, 202) << r.error << r.body.substr(0, 300);
+    acked.insert(id);
+  }
+  lock->release();
+  ASSERT_TRUE(wait_delivered(out, acked, 60s)) << status().dump();
+  for (const auto& [id, n] : sink_deliveries(out)) EXPECT_EQ(n, 1) << id;
+  EXPECT_EQ(isolated("web.out")["restarts"], 0) << isolated("web.out").dump();
+  EXPECT_EQ(hub_->log().find("plugin process of 'web.out'"), std::string::npos) << "no exit, no restart";
+  EXPECT_EQ(hub_->terminate(20s), 0);
+}
+
 TEST_F(IsolationTest, ValidateRunsAnIsolatedPluginsConfigCheckInItsOwnProcess) {
   write_config("{ segment_size: 1MiB }", "{ batch_records: 1024, poll_interval_ms: 50, shutdown_timeout_ms: 10000 }",
                "plugins: { isolate: [faulty] }\n");

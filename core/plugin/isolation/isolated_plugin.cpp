@@ -94,6 +94,25 @@ class RemoteInstance;
 struct EmitTicket {
   std::shared_ptr<PluginProcess> process;
   uint64_t id;
+  std::string cursor;
+  std::shared_ptr<struct DurableCursor> durable;
+};
+
+/// The cursor of the newest unit that became durable: where a restarted
+/// process opens. Set by the done callback (journal thread), so it does not
+/// depend on the plugin having commit(), nor on a commit that was posted but
+/// had not run when the process died.
+struct DurableCursor {
+  std::mutex mu;
+  std::string cursor;
+  void set(std::string_view c) {
+    std::lock_guard<std::mutex> lk(mu);
+    cursor = std::string(c);
+  }
+  std::string get() {
+    std::lock_guard<std::mutex> lk(mu);
+    return cursor;
+  }
 };
 
 class RemoteInstance {
@@ -110,7 +129,7 @@ class RemoteInstance {
   /// First start: open() of the real plugin with the hub's checkpoint.
   tp_status open(tp_error* err) {
     tp_str cp{};
-    if (host_->checkpoint_get(ctx_, &cp) == TP_OK) checkpoint_ = std::string(view_of(cp));
+    if (host_->checkpoint_get(ctx_, &cp) == TP_OK) durable_->set(view_of(cp));
     until_ = Clock::now() + proxy_deadline(spec_.call_timeout_ms);
     return start(err, /*first=*/true);
   }
@@ -132,7 +151,7 @@ class RemoteInstance {
     return exchange(kind, payload, result, err);
   }
 
-  void commit_seen(std::string_view cursor) { checkpoint_ = std::string(cursor); }
+  void commit_seen(std::string_view cursor) { durable_->set(cursor); }
 
   void close() {
     if (process_ && alive_) {
@@ -155,7 +174,7 @@ class RemoteInstance {
     } catch (const std::exception& e) {
       const std::string why = std::string("cannot start the plugin process: ") + e.what();
       set_error(err, why);
-      if (!first) note_exit(why);
+      if (!first) note_exit(why, ExitKind::start_failed);
       return TP_STATUS_RETRYABLE;
     }
     alive_ = true;
@@ -169,12 +188,12 @@ class RemoteInstance {
     }
     gauge("touchpoint_plugin_process_up", "", 1);
     std::string ignored;
-    const tp_status st = exchange(Kind::open, Writer().str(spec_.config).str(checkpoint_).take(), &ignored, err);
+    const tp_status st = exchange(Kind::open, Writer().str(spec_.config).str(durable_->get()).take(), &ignored, err);
     if (st != TP_OK && process_) {
       // A first open that fails is the admin's error to see, not a crash to restart.
       const bool was_closing = closing_;
-      closing_ = closing_ || first;
-      process_->kill("open() failed");
+      closing_ = was_closing || first;
+      process_->kill(ExitKind::open_failed, "open() failed");
       stop_process();
       closing_ = was_closing;
     }
@@ -191,13 +210,17 @@ class RemoteInstance {
       waiting_ = id;
       reply_.reset();
     }
-    if (!p->send(kind, id, payload)) return died(err);
+    if (!p->send(kind, id, payload)) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) p->kill(ExitKind::timeout, "stopped reading its connection");
+      return died(err);
+    }
     std::unique_lock<std::mutex> lk(mu_);
     const bool answered = cv_.wait_until(lk, until_, [&] { return reply_.has_value() || !alive_; });
     if (!reply_) {
       lk.unlock();
       if (!answered)
-        p->kill("did not answer within " + std::to_string(proxy_deadline(spec_.call_timeout_ms).count()) + " ms");
+        p->kill(ExitKind::timeout,
+                "did not answer within " + std::to_string(proxy_deadline(spec_.call_timeout_ms).count()) + " ms");
       return died(err);
     }
     std::string r = std::move(*reply_);
@@ -212,7 +235,7 @@ class RemoteInstance {
       *result = r.substr(8 + error.size());
       return status;
     } catch (const WireError& e) {
-      p->kill(std::string("sent a malformed reply: ") + e.what());
+      p->kill(ExitKind::protocol, std::string("sent a malformed reply: ") + e.what());
       return died(err);
     }
   }
@@ -239,23 +262,20 @@ class RemoteInstance {
     }
     if (reader_.joinable()) reader_.join();
     const std::string why = p->reap();
-    if (!closing_) note_exit(why);
+    if (!closing_) note_exit(why, p->exit_kind());
     return why;
   }
 
-  void note_exit(const std::string& why) {
+  void note_exit(const std::string& why, ExitKind kind) {
     const auto now = Clock::now();
     const bool stable = process_started_ && now - *process_started_ > kStableUptime;
+    process_started_.reset();  // a start that fails next has run for no time at all
     backoff_ms_ = (backoff_ms_ == 0 || stable) ? kInitialBackoffMs : std::min(kMaxBackoffMs, backoff_ms_ * 2);
     next_start_ = now + milliseconds(backoff_ms_);
     last_exit_ = why;
     log(TP_LOG_WARN, "plugin process of '" + spec_.instance + "' " + why + "; restarting it in " +
                          std::to_string(backoff_ms_) + " ms");
-    const std::string reason = why.find("within") != std::string::npos         ? "timeout"
-                               : why.find("memory") != std::string::npos       ? "memory"
-                               : why.find("cannot start") != std::string::npos ? "start_failed"
-                                                                               : "crash";
-    counter("touchpoint_plugin_process_exits_total", "reason=" + reason, 1);
+    counter("touchpoint_plugin_process_exits_total", std::string("reason=") + exit_kind_name(kind), 1);
     gauge("touchpoint_plugin_process_up", "", 0);
     std::lock_guard<std::mutex> lk(status_->mu);
     status_->up = false;
@@ -307,8 +327,8 @@ class RemoteInstance {
         }
         gauge("touchpoint_plugin_process_rss_bytes", "", static_cast<double>(rss));
         if (rss > static_cast<uint64_t>(spec_.memory_limit_mb) * 1024 * 1024)
-          p->kill("used " + std::to_string(rss >> 20) + " MiB of memory, over memory_limit_mb " +
-                  std::to_string(spec_.memory_limit_mb));
+          p->kill(ExitKind::memory, "used " + std::to_string(rss >> 20) + " MiB of memory, over memory_limit_mb " +
+                                        std::to_string(spec_.memory_limit_mb));
       }
       pollfd pfd{p->fd(), POLLIN, 0};
       const int ready = ::poll(&pfd, 1, static_cast<int>(kMemoryCheckEvery.count()));
@@ -317,30 +337,37 @@ class RemoteInstance {
       std::optional<Frame> f;
       try {
         f = recv_frame(p->fd());
-      } catch (const WireError& e) {
-        p->kill(std::string("sent a malformed frame: ") + e.what());
+      } catch (const std::exception& e) {  // WireError, or bad_alloc for a frame that does not fit
+        p->kill(ExitKind::protocol, std::string("sent a frame the hub refused: ") + e.what());
       }
       if (!f) break;
       try {
         dispatch(p, *f);
       } catch (const std::exception& e) {
-        p->kill(std::string("sent a malformed message: ") + e.what());
+        p->kill(ExitKind::protocol, std::string("sent a malformed message: ") + e.what());
         break;
       }
     }
     p->reap();
+    if (!closing_) {
+      // /status shows the exit at once; the log line and the backoff follow
+      // on the next call (note_exit), which is when the restart happens.
+      std::lock_guard<std::mutex> lk(status_->mu);
+      status_->up = false;
+      status_->pid = 0;
+    }
     std::lock_guard<std::mutex> lk(mu_);
     alive_ = false;
     cv_.notify_all();
   }
 
-  void dispatch(const std::shared_ptr<PluginProcess>& p, const Frame& f) {
+  void dispatch(const std::shared_ptr<PluginProcess>& p, Frame& f) {
     Reader in(f.payload);
     switch (f.kind) {
       case Kind::reply: {
         std::lock_guard<std::mutex> lk(mu_);
         if (f.id == waiting_) {
-          reply_ = f.payload;
+          reply_ = std::move(f.payload);
           cv_.notify_all();
         }
         return;
@@ -393,12 +420,15 @@ class RemoteInstance {
                     rejects.data(),  rejects.size(), str_of(unit.cursor)};
     char msg[1024];
     tp_error err{sizeof(tp_error), msg, sizeof msg, 0};
-    auto* ticket = new EmitTicket{p, f.id};
+    auto* ticket = new EmitTicket{p, f.id, std::string(unit.cursor), durable_};
     const tp_status st = host_->emit(
         ctx_, &e,
         [](void* user, tp_status status, tp_str message) {
           std::unique_ptr<EmitTicket> t(static_cast<EmitTicket*>(user));
-          t->process->send(Kind::emit_done, t->id, Writer().i32(status).str(view_of(message)).take());
+          if (status == TP_OK && !t->cursor.empty()) t->durable->set(t->cursor);
+          if (!t->process->send(Kind::emit_done, t->id, Writer().i32(status).str(view_of(message)).take()) &&
+              (errno == EAGAIN || errno == EWOULDBLOCK))
+            t->process->kill(ExitKind::timeout, "stopped reading its connection");
         },
         ticket, &err);
     if (st != TP_OK) delete ticket;  // refused: no done() follows
@@ -421,12 +451,12 @@ class RemoteInstance {
   // Touched by the instance thread only (PluginInstance serializes calls).
   std::shared_ptr<PluginProcess> process_;
   std::thread reader_;
-  std::string checkpoint_;
+  std::shared_ptr<DurableCursor> durable_ = std::make_shared<DurableCursor>();
   std::string last_exit_;
   int64_t backoff_ms_ = 0;
   Clock::time_point next_start_{};
   std::optional<Clock::time_point> process_started_;
-  bool closing_ = false;
+  std::atomic<bool> closing_{false};
   Clock::time_point until_{};  // the end of the current call's budget
 
   // Shared with the reader thread.
@@ -460,21 +490,32 @@ tp_status guarded(tp_error* err, Fn&& fn) noexcept {
 tp_status proxy_validate(tp_str config_json, tp_error* err) {
   return guarded(err, [&] {
     const Spec spec = parse_spec(config_json);
+    const auto until = Clock::now() + proxy_deadline(spec.call_timeout_ms);
     auto p = PluginProcess::start(spec.process, proxy_deadline(spec.call_timeout_ms));
     if (!p->send(Kind::validate, 1, Writer().str(spec.config).take()))
       throw std::runtime_error("plugin process " + p->reap());
-    pollfd pfd{p->fd(), POLLIN, 0};
-    if (::poll(&pfd, 1, static_cast<int>(proxy_deadline(spec.call_timeout_ms).count())) <= 0) {
-      p->kill("did not answer validate() in time");
-      throw std::runtime_error("plugin process " + p->reap());
+    // Logs and metrics a plugin sends while loading are skipped, a setting
+    // asked for is unknown (validate() has no instance); the reply ends it.
+    for (;;) {
+      const auto left = std::chrono::duration_cast<milliseconds>(until - Clock::now()).count();
+      pollfd pfd{p->fd(), POLLIN, 0};
+      if (left <= 0 || ::poll(&pfd, 1, static_cast<int>(left)) <= 0) {
+        p->kill(ExitKind::timeout, "did not answer validate() in time");
+        throw std::runtime_error("plugin process " + p->reap());
+      }
+      std::optional<Frame> f = recv_frame(p->fd());
+      if (!f) throw std::runtime_error("plugin process " + p->reap() + " during validate()");
+      if (f->kind == Kind::config_get) {
+        p->send(Kind::config_value, f->id, Writer().i32(TP_STATUS_PERMANENT).str("").take());
+        continue;
+      }
+      if (f->kind != Kind::reply) continue;
+      Reader in(f->payload);
+      const tp_status st = in.i32();
+      set_error(err, in.str());
+      p->send(Kind::close, 2, {});
+      return st;
     }
-    std::optional<Frame> f = recv_frame(p->fd());
-    if (!f || f->kind != Kind::reply) throw std::runtime_error("plugin process " + p->reap() + " during validate()");
-    Reader in(f->payload);
-    const tp_status st = in.i32();
-    set_error(err, in.str());
-    p->send(Kind::close, 2, {});
-    return st;
   });
 }
 
@@ -514,28 +555,66 @@ tp_status proxy_discover(tp_instance* self, void (*out_json)(void*, tp_str), voi
   });
 }
 
-tp_status proxy_write(tp_instance* self, const tp_batch* batch, const tp_outcome_sink* outcomes, tp_error* err) {
-  return guarded(err, [&] {
-    Writer w;
-    w.u32(static_cast<uint32_t>(batch->count));
-    for (size_t i = 0; i < batch->count; ++i) {
-      const tp_record& r = batch->records[i];
-      w.str(view_of(r.id)).str(view_of(r.type)).str(view_of(r.key)).str(view_of(r.source));
-      w.str(view_of(r.data)).str(view_of(r.meta)).i64(r.ts_ms);
-    }
-    std::string result;
-    const tp_status st = self_of(self)->call(Kind::write, w.take(), &result, err);
-    if (!result.empty()) {
-      Reader in(result);
-      const uint32_t n = in.u32();
-      for (uint32_t i = 0; i < n; ++i) {
-        const uint64_t index = in.u64();
-        const tp_status s = in.i32();
-        const std::string_view message = in.str();
-        if (index < batch->count) outcomes->report(outcomes->ctx, index, s, str_of(message));
+/// Records per write frame are bounded by bytes as well as by batch_size: a
+/// batch of big records is sent as several write() calls, so that no frame
+/// comes near kMaxFrameBytes (one record is at most 16 MiB plus its envelope).
+constexpr size_t kWriteChunkBytes = 32u * 1024u * 1024u;
+
+size_t wire_size(const tp_record& r) {
+  return r.id.len + r.type.len + r.key.len + r.source.len + r.data.len + r.meta.len + 6 * 4 + 8;
+}
+
+tp_status write_chunk(tp_instance* self, const tp_batch* batch, size_t from, size_t to, const tp_outcome_sink* outcomes,
+                      std::vector<bool>& reported, tp_error* err) {
+  Writer w;
+  w.u32(static_cast<uint32_t>(to - from));
+  for (size_t i = from; i < to; ++i) {
+    const tp_record& r = batch->records[i];
+    w.str(view_of(r.id)).str(view_of(r.type)).str(view_of(r.key)).str(view_of(r.source));
+    w.str(view_of(r.data)).str(view_of(r.meta)).i64(r.ts_ms);
+  }
+  std::string result;
+  const tp_status st = self_of(self)->call(Kind::write, w.take(), &result, err);
+  if (!result.empty()) {
+    Reader in(result);
+    const uint32_t n = in.u32();
+    for (uint32_t k = 0; k < n; ++k) {
+      const uint64_t index = in.u64();
+      const tp_status s = in.i32();
+      const std::string_view message = in.str();
+      if (index < to - from) {
+        outcomes->report(outcomes->ctx, from + index, s, str_of(message));
+        reported[from + index] = true;
       }
     }
-    return st;
+  }
+  return st;
+}
+
+tp_status proxy_write(tp_instance* self, const tp_batch* batch, const tp_outcome_sink* outcomes, tp_error* err) {
+  return guarded(err, [&] {
+    std::vector<bool> reported(batch->count, false);
+    size_t from = 0;
+    tp_status last = TP_OK;
+    while (from < batch->count) {
+      size_t to = from, bytes = 0;
+      while (to < batch->count && (to == from || bytes + wire_size(batch->records[to]) <= kWriteChunkBytes))
+        bytes += wire_size(batch->records[to++]);
+      const bool whole = from == 0 && to == batch->count;
+      last = write_chunk(self, batch, from, to, outcomes, reported, err);
+      if (whole) return last;
+      // Split: records of a chunk take its status unless reported, the
+      // same rule write() has for the whole batch.
+      const tp_status per = last == TP_OK || last == TP_STATUS_PERMANENT ? last : TP_STATUS_RETRYABLE;
+      for (size_t i = from; i < to; ++i)
+        if (!reported[i]) outcomes->report(outcomes->ctx, i, per, tp_str{});
+      if (per == TP_STATUS_RETRYABLE) {
+        for (size_t i = to; i < batch->count; ++i) outcomes->report(outcomes->ctx, i, per, tp_str{});
+        return last;
+      }
+      from = to;
+    }
+    return TP_OK;
   });
 }
 

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 #include <cstring>
 #include <fstream>
 #include <stdexcept>
+#include <thread>
 
 extern char** environ;
 
@@ -19,6 +21,7 @@ namespace touchpoint::core::isolation {
 namespace {
 
 constexpr int kChildFd = 3;
+constexpr time_t kIoTimeoutSeconds = 2;
 
 std::string describe_status(int status) {
   if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
@@ -31,6 +34,24 @@ std::string describe_status(int status) {
 }
 
 }  // namespace
+
+const char* exit_kind_name(ExitKind k) noexcept {
+  switch (k) {
+    case ExitKind::timeout:
+      return "timeout";
+    case ExitKind::memory:
+      return "memory";
+    case ExitKind::start_failed:
+      return "start_failed";
+    case ExitKind::open_failed:
+      return "open_failed";
+    case ExitKind::protocol:
+      return "protocol";
+    case ExitKind::crash:
+      break;
+  }
+  return "crash";
+}
 
 std::shared_ptr<PluginProcess> PluginProcess::start(const ProcessSpec& spec, std::chrono::milliseconds timeout) {
   int sv[2];
@@ -68,6 +89,12 @@ std::shared_ptr<PluginProcess> PluginProcess::start(const ProcessSpec& spec, std
   p->pid_ = pid;
   p->fd_ = sv[0];
   p->started_ = std::chrono::steady_clock::now();
+  // A peer that stops reading, or stops in the middle of a frame, must not
+  // hold a hub thread: a send or receive without progress for this long
+  // fails, and the process is treated as broken.
+  const timeval io_timeout{kIoTimeoutSeconds, 0};
+  ::setsockopt(p->fd_, SOL_SOCKET, SO_SNDTIMEO, &io_timeout, sizeof io_timeout);
+  ::setsockopt(p->fd_, SOL_SOCKET, SO_RCVTIMEO, &io_timeout, sizeof io_timeout);
 
   pollfd pfd{p->fd_, POLLIN, 0};
   int ready = 0;
@@ -75,14 +102,14 @@ std::shared_ptr<PluginProcess> PluginProcess::start(const ProcessSpec& spec, std
     ready = ::poll(&pfd, 1, static_cast<int>(timeout.count()));
   } while (ready < 0 && errno == EINTR);
   if (ready == 0) {
-    p->kill("did not load the plugin within " + std::to_string(timeout.count()) + " ms");
+    p->kill(ExitKind::start_failed, "did not load the plugin within " + std::to_string(timeout.count()) + " ms");
     throw std::runtime_error("plugin process " + p->reap());
   }
   std::optional<Frame> f;
   try {
     f = recv_frame(p->fd_);
   } catch (const WireError& e) {
-    p->kill(std::string("sent a malformed first frame: ") + e.what());
+    p->kill(ExitKind::protocol, std::string("sent a malformed first frame: ") + e.what());
   }
   if (!f) throw std::runtime_error("plugin process " + p->reap() + " before it loaded the plugin");
   Reader in(f->payload);
@@ -92,7 +119,7 @@ std::shared_ptr<PluginProcess> PluginProcess::start(const ProcessSpec& spec, std
     throw std::runtime_error(reason);
   }
   if (f->kind != Kind::hello) {
-    p->kill("sent an unexpected first frame");
+    p->kill(ExitKind::protocol, "sent an unexpected first frame");
     throw std::runtime_error("plugin process " + p->reap());
   }
   try {
@@ -106,7 +133,7 @@ std::shared_ptr<PluginProcess> PluginProcess::start(const ProcessSpec& spec, std
     const uint32_t n = in.u32();
     for (uint32_t i = 0; i < n && i < 64; ++i) h.warnings.emplace_back(in.str());
   } catch (const WireError& e) {
-    p->kill(std::string("sent a malformed hello: ") + e.what());
+    p->kill(ExitKind::protocol, std::string("sent a malformed hello: ") + e.what());
     throw std::runtime_error("plugin process " + p->reap());
   }
   return p;
@@ -114,7 +141,7 @@ std::shared_ptr<PluginProcess> PluginProcess::start(const ProcessSpec& spec, std
 
 PluginProcess::~PluginProcess() {
   if (!reaped_) {
-    kill("closed by the hub");
+    kill(ExitKind::crash, "closed by the hub");
     reap();
   }
   if (fd_ >= 0) ::close(fd_);
@@ -125,44 +152,63 @@ bool PluginProcess::send(Kind kind, uint64_t id, std::string_view payload) {
   return send_frame(fd_, kind, id, payload);
 }
 
-void PluginProcess::kill(const std::string& why) {
+void PluginProcess::kill(ExitKind kind, const std::string& why) {
   std::lock_guard<std::mutex> lk(kill_mu_);
-  if (reaped_) return;
-  if (kill_reason_.empty()) kill_reason_ = why;
+  if (reaped_) return;  // the pid may belong to someone else by now
+  if (kill_reason_.empty()) {
+    kill_reason_ = why;
+    kind_ = kind;
+  }
   ::kill(pid_, SIGKILL);
 }
 
 std::string PluginProcess::reap() {
-  {
-    std::lock_guard<std::mutex> lk(kill_mu_);
-    if (reaped_) return exit_;
-  }
   // After the connection ended the process is normally on its way out; one
-  // that closed the socket and goes on running is killed after 2 s.
-  int status = 0;
-  pid_t r = -1;
-  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  // that closed the socket and goes on running is killed after 2 s. Every
+  // wait is bounded: a process that SIGKILL does not end within 2 s more (a
+  // D state) is left to a detached waiter, so no caller's deadline depends on
+  // the kernel's teardown. waitpid runs under kill_mu_ (never blocking), so
+  // kill() can never hit a pid that was reaped and reused meanwhile.
+  const auto start = std::chrono::steady_clock::now();
+  bool killed = false;
   for (;;) {
-    r = ::waitpid(pid_, &status, WNOHANG);
-    if (r == pid_ || (r < 0 && errno != EINTR)) break;
-    if (std::chrono::steady_clock::now() > give_up) {
-      ::kill(pid_, SIGKILL);
-      do {
-        r = ::waitpid(pid_, &status, 0);
-      } while (r < 0 && errno == EINTR);
-      break;
+    {
+      std::lock_guard<std::mutex> lk(kill_mu_);
+      if (reaped_) return exit_;
+      int status = 0;
+      const pid_t r = ::waitpid(pid_, &status, WNOHANG);
+      if (r == pid_ || (r < 0 && errno != EINTR)) {
+        reaped_ = true;
+        if (!kill_reason_.empty())
+          exit_ = kill_reason_ + " (killed)";
+        else if (r == pid_)
+          exit_ = describe_status(status);
+        else
+          exit_ = std::string("could not be waited for: ") + std::strerror(errno);
+        return exit_;
+      }
+      const auto waited = std::chrono::steady_clock::now() - start;
+      if (!killed && waited > std::chrono::seconds(2)) {
+        if (kill_reason_.empty()) {
+          kill_reason_ = "closed its connection but kept running";
+          kind_ = ExitKind::crash;
+        }
+        ::kill(pid_, SIGKILL);
+        killed = true;
+      } else if (killed && waited > std::chrono::seconds(4)) {
+        reaped_ = true;
+        exit_ = (kill_reason_.empty() ? std::string("did not end") : kill_reason_) +
+                " (killed; still being torn down by the kernel)";
+        std::thread([pid = pid_] {
+          int st = 0;
+          while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+          }
+        }).detach();
+        return exit_;
+      }
     }
-    ::usleep(2000);
+    ::usleep(1000);
   }
-  std::lock_guard<std::mutex> lk(kill_mu_);
-  reaped_ = true;
-  if (!kill_reason_.empty())
-    exit_ = kill_reason_ + " (killed)";
-  else if (r == pid_)
-    exit_ = describe_status(status);
-  else
-    exit_ = std::string("could not be waited for: ") + std::strerror(errno);
-  return exit_;
 }
 
 uint64_t PluginProcess::rss_bytes() const {

@@ -34,6 +34,10 @@ struct PluginHello {
   std::vector<std::string> warnings;
 };
 
+/// Why a process ended, for touchpoint_plugin_process_exits_total{reason}.
+enum class ExitKind { crash, timeout, memory, start_failed, open_failed, protocol };
+const char* exit_kind_name(ExitKind k) noexcept;
+
 class PluginProcess {
  public:
   /// Starts the process and waits (at most `timeout`) for its hello.
@@ -50,8 +54,13 @@ class PluginProcess {
 
   /// Thread-safe; false when the process is gone.
   bool send(Kind kind, uint64_t id, std::string_view payload);
-  /// SIGKILL, remembering why (shown as the exit reason).
-  void kill(const std::string& why);
+  /// SIGKILL, remembering why (shown as the exit reason). The first reason given wins.
+  void kill(ExitKind kind, const std::string& why);
+  /// The reason given to kill(), or crash when the process ended by itself.
+  ExitKind exit_kind() const {
+    std::lock_guard<std::mutex> lk(kill_mu_);
+    return kind_;
+  }
   /// Waits for the exit (after the connection ended) and describes it:
   /// "exited with status 1", "killed by signal 11 (Segmentation fault)",
   /// or the reason given to kill().
@@ -67,8 +76,9 @@ class PluginProcess {
   std::chrono::steady_clock::time_point started_;
   PluginHello hello_;
   std::mutex write_mu_;
-  std::mutex kill_mu_;
+  mutable std::mutex kill_mu_;
   std::string kill_reason_;
+  ExitKind kind_ = ExitKind::crash;
   bool reaped_ = false;
   std::string exit_;
 };
