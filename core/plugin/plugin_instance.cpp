@@ -412,12 +412,8 @@ tp_status PluginInstance::emit(const tp_emit* unit, tp_emit_done_fn done, void* 
     return TP_STATUS_PERMANENT;
   }
   std::string problem;
-  if (!validate_emit_shape(unit, done, problem)) {
+  if (!validate_emit(unit, done, problem)) {
     set_error(err, problem);
-    return TP_STATUS_PERMANENT;
-  }
-  if (!validate_unit_size(*unit, problem)) {
-    set_error(err, "emit(): " + problem);
     return TP_STATUS_PERMANENT;
   }
   journal::UnitEncoder enc(use_.instance, view_of(unit->cursor), now_ms(), static_cast<uint32_t>(unit->count));

@@ -78,6 +78,13 @@ bool validate_emit_shape(const tp_emit* unit, tp_emit_done_fn done, std::string&
   return true;
 }
 
+bool validate_emit(const tp_emit* unit, tp_emit_done_fn done, std::string& problem) {
+  if (!validate_emit_shape(unit, done, problem)) return false;
+  if (validate_unit_size(*unit, problem)) return true;
+  problem = "emit(): " + problem;
+  return false;
+}
+
 bool validate_unit_size(const tp_emit& unit, std::string& problem) {
   const std::string_view cursor = view_of(unit.cursor);
   if (cursor.size() > TP_MAX_CURSOR_BYTES) {

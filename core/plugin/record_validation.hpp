@@ -24,6 +24,10 @@ bool validate_record(const tp_record& r, std::string& problem);
 /// that fit the journal's u32. Checked before anything else is read.
 bool validate_emit_shape(const tp_emit* unit, tp_emit_done_fn done, std::string& problem);
 
+/// validate_emit_shape, then validate_unit_size: what the host checks before
+/// it reads a single record of an emit() call.
+bool validate_emit(const tp_emit* unit, tp_emit_done_fn done, std::string& problem);
+
 /// The size limits of a whole unit (TP_MAX_UNIT_BYTES, TP_MAX_REJECT_BYTES,
 /// TP_MAX_CURSOR_BYTES), checked before any record is parsed. `records` and
 /// `rejects` must be valid for their counts.

@@ -194,12 +194,8 @@ tp_status PluginHost::emit(const tp_emit* unit, tp_emit_done_fn done, void* user
   // The hub checks every record again; these checks keep what is read here
   // within the unit and a frame within the wire's limit.
   std::string problem;
-  if (!validate_emit_shape(unit, done, problem)) {
+  if (!validate_emit(unit, done, problem)) {
     set_error(err, problem);
-    return TP_STATUS_PERMANENT;
-  }
-  if (!validate_unit_size(*unit, problem)) {
-    set_error(err, "emit(): " + problem);
     return TP_STATUS_PERMANENT;
   }
   journal::UnitEncoder enc("", view_of(unit->cursor), 0, static_cast<uint32_t>(unit->count));
