@@ -40,6 +40,51 @@ struct Reply {
   std::string value;
 };
 
+/// Functions run one at a time, in order, on the thread that calls run().
+class TaskQueue {
+ public:
+  /// False (and fn dropped) once close() was called.
+  bool push(std::function<void()> fn) {
+    std::lock_guard<std::mutex> lk(mu_);
+    if (closed_) return false;
+    tasks_.push_back(std::move(fn));
+    cv_.notify_all();
+    return true;
+  }
+  void close() {
+    std::lock_guard<std::mutex> lk(mu_);
+    closed_ = true;
+  }
+  [[noreturn]] void run() {
+    for (;;) {
+      std::function<void()> fn;
+      {
+        std::unique_lock<std::mutex> lk(mu_);
+        cv_.wait(lk, [&] { return !tasks_.empty(); });
+        fn = std::move(tasks_.front());
+        tasks_.pop_front();
+        running_ = true;
+      }
+      fn();
+      std::lock_guard<std::mutex> lk(mu_);
+      running_ = false;
+      cv_.notify_all();
+    }
+  }
+  /// Waits until everything pushed so far has run.
+  void drain() {
+    std::unique_lock<std::mutex> lk(mu_);
+    cv_.wait(lk, [&] { return tasks_.empty() && !running_; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> tasks_;
+  bool running_ = false;
+  bool closed_ = false;
+};
+
 /// Everything of this process: the connection, the plugin, its instance.
 class PluginHost {
  public:
@@ -61,11 +106,7 @@ class PluginHost {
     return TP_OK;
   }
   tp_status post(tp_task_fn fn, void* user) {
-    std::lock_guard<std::mutex> lk(queue_mu_);
-    if (closing_) return TP_STATUS_SHUTTING_DOWN;
-    tasks_.push_back([fn, user] { fn(user); });
-    queue_cv_.notify_one();
-    return TP_OK;
+    return calls_.push([fn, user] { fn(user); }) ? TP_OK : TP_STATUS_SHUTTING_DOWN;
   }
 
  private:
@@ -79,10 +120,11 @@ class PluginHost {
   tp_instance* self_ = nullptr;
   std::string checkpoint_;
 
-  std::mutex queue_mu_;
-  std::condition_variable queue_cv_;
-  std::deque<std::function<void()>> tasks_;
-  bool closing_ = false;
+  /// The instance thread: calls from the hub and posted tasks, in order.
+  TaskQueue calls_;
+  /// done() callbacks, on a thread of their own: one may emit or ask for a
+  /// setting, whose answers the reader thread has to deliver.
+  TaskQueue dones_;
 
   std::mutex pending_mu_;
   std::condition_variable pending_cv_;
@@ -93,34 +135,6 @@ class PluginHost {
     void* user;
   };
   std::map<uint64_t, Done> done_;
-
-  void done_loop() {
-    for (;;) {
-      std::function<void()> fn;
-      {
-        std::unique_lock<std::mutex> lk(done_mu_);
-        done_cv_.wait(lk, [&] { return !done_queue_.empty(); });
-        fn = std::move(done_queue_.front());
-        done_queue_.pop_front();
-        done_running_ = true;
-      }
-      fn();
-      std::lock_guard<std::mutex> lk(done_mu_);
-      done_running_ = false;
-      done_cv_.notify_all();
-    }
-  }
-  /// Before close(): every done() the hub sent before the close has run (the
-  /// ABI promises them before close, as the in-process host does).
-  void drain_done() {
-    std::unique_lock<std::mutex> lk(done_mu_);
-    done_cv_.wait(lk, [&] { return done_queue_.empty() && !done_running_; });
-  }
-
-  std::mutex done_mu_;
-  std::condition_variable done_cv_;
-  std::deque<std::function<void()>> done_queue_;
-  bool done_running_ = false;
 
   std::mutex strings_mu_;
   std::map<std::string, std::string, std::less<>> settings_;  // config_get answers, valid until close
@@ -295,18 +309,11 @@ void PluginHost::read_loop() {
           d = it->second;
           done_.erase(it);
         }
-        // done() runs on a thread of its own: it may emit or ask for a
-        // setting, whose answers this thread has to deliver.
-        std::lock_guard<std::mutex> lk(done_mu_);
-        done_queue_.push_back([d, status, message = std::string(message)] { d.fn(d.user, status, str_of(message)); });
-        done_cv_.notify_all();
+        dones_.push([d, status, message = std::string(message)] { d.fn(d.user, status, str_of(message)); });
         break;
       }
       default: {
-        Frame call = std::move(*f);
-        std::lock_guard<std::mutex> lk(queue_mu_);
-        tasks_.push_back([this, call = std::move(call)] { serve(call); });
-        queue_cv_.notify_one();
+        calls_.push([this, call = std::move(*f)] { serve(call); });
       }
     }
   }
@@ -400,11 +407,8 @@ std::string PluginHost::handle(const Frame& call, int32_t& status, tp_error* err
       return {};
     }
     case Kind::close:
-      drain_done();
-      {
-        std::lock_guard<std::mutex> lk(queue_mu_);
-        closing_ = true;
-      }
+      dones_.drain();  // every done() the hub sent before close has run, as the ABI promises
+      calls_.close();  // post() now refuses
       if (self_ != nullptr) vt->close(self_);
       self_ = nullptr;
       status = TP_OK;
@@ -458,18 +462,9 @@ int PluginHost::run(const PluginLoader::Options& options, const std::string& nam
   for (const std::string& w : plugin_->warnings) hello.str(w);
   send(Kind::hello, hello.take());
 
-  std::thread(&PluginHost::done_loop, this).detach();
+  std::thread([this] { dones_.run(); }).detach();
   std::thread(&PluginHost::read_loop, this).detach();
-  for (;;) {
-    std::function<void()> task;
-    {
-      std::unique_lock<std::mutex> lk(queue_mu_);
-      queue_cv_.wait(lk, [&] { return !tasks_.empty(); });
-      task = std::move(tasks_.front());
-      tasks_.pop_front();
-    }
-    task();
-  }
+  calls_.run();
 }
 
 }  // namespace

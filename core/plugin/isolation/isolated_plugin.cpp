@@ -153,7 +153,10 @@ class RemoteInstance {
 
   void commit_seen(std::string_view cursor) { durable_->set(cursor); }
 
+  /// The end of the instance (also of one whose open failed): no exit from
+  /// here on is a crash to restart.
   void close() {
+    closing_ = true;
     if (process_ && alive_) {
       std::string ignored;
       char msg[256];
@@ -228,12 +231,10 @@ class RemoteInstance {
     waiting_ = 0;
     lk.unlock();
     try {
-      Reader in(r);
-      const tp_status status = in.i32();
-      const std::string_view error = in.str();
-      if (!error.empty()) set_error(err, error);
-      *result = r.substr(8 + error.size());
-      return status;
+      const ReplyView reply = parse_reply(r);
+      if (!reply.error.empty()) set_error(err, reply.error);
+      *result = std::string(reply.rest);
+      return reply.status;
     } catch (const WireError& e) {
       p->kill(ExitKind::protocol, std::string("sent a malformed reply: ") + e.what());
       return died(err);
@@ -466,9 +467,6 @@ class RemoteInstance {
   uint64_t next_id_ = 0;
   uint64_t waiting_ = 0;
   std::optional<std::string> reply_;
-
- public:
-  void set_closing() { closing_ = true; }
 };
 
 // ---- the proxy's vtable: every function catches everything ----
@@ -510,11 +508,10 @@ tp_status proxy_validate(tp_str config_json, tp_error* err) {
         continue;
       }
       if (f->kind != Kind::reply) continue;
-      Reader in(f->payload);
-      const tp_status st = in.i32();
-      set_error(err, in.str());
+      const ReplyView reply = parse_reply(f->payload);
+      set_error(err, reply.error);
       p->send(Kind::close, 2, {});
-      return st;
+      return reply.status;
     }
   });
 }
@@ -524,7 +521,6 @@ tp_status proxy_open(const tp_host_api* host, tp_host_ctx* ctx, tp_str config_js
     auto inst = std::make_unique<RemoteInstance>(parse_spec(config_json), host, ctx);
     const tp_status st = inst->open(err);
     if (st != TP_OK) {
-      inst->set_closing();
       inst->close();
       return st;
     }
@@ -633,7 +629,6 @@ tp_status proxy_erase(tp_instance* self, tp_str subject, tp_error* err) {
 void proxy_close(tp_instance* self) {
   try {
     std::unique_ptr<RemoteInstance> inst(self_of(self));
-    inst->set_closing();
     inst->close();
   } catch (...) {
   }

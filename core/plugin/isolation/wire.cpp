@@ -86,6 +86,15 @@ double Reader::f64() {
 }
 std::string_view Reader::str() { return take(u32()); }
 
+ReplyView parse_reply(std::string_view payload) {
+  Reader in(payload);
+  ReplyView r;
+  r.status = in.i32();
+  r.error = in.str();
+  r.rest = payload.substr(8 + r.error.size());
+  return r;
+}
+
 bool send_frame(int fd, Kind kind, uint64_t id, std::string_view payload) {
   if (payload.size() > kMaxFrameBytes - 9) return false;
   std::string head;

@@ -103,6 +103,14 @@ class Reader {
   size_t pos_ = 0;
 };
 
+/// A reply's payload: i32 status, str error, then what the verb returns.
+struct ReplyView {
+  int32_t status = 0;
+  std::string_view error, rest;
+};
+/// Views into `payload`; throws WireError when it is too short.
+ReplyView parse_reply(std::string_view payload);
+
 /// Writes one whole frame (blocking, EINTR-safe, no SIGPIPE). False when the
 /// peer is gone.
 bool send_frame(int fd, Kind kind, uint64_t id, std::string_view payload);

@@ -50,6 +50,15 @@ TEST(PluginWire, AStringLongerThanItsPayloadIsAnErrorNotARead) {
   EXPECT_THROW(empty.u64(), iso::WireError);
 }
 
+TEST(PluginWire, AReplySplitsIntoStatusErrorAndResultAndATruncatedOneIsAnError) {
+  const std::string payload = iso::Writer().i32(2).str("bad config").take() + "rest";
+  const iso::ReplyView r = iso::parse_reply(payload);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.error, "bad config");
+  EXPECT_EQ(r.rest, "rest");
+  EXPECT_THROW(iso::parse_reply(payload.substr(0, 6)), iso::WireError);
+}
+
 TEST(PluginWire, FramesCrossASocketWholeAndInOrder) {
   SocketPair sp;
   const std::string big(3 * 1024 * 1024, 'x');  // over the one-send fast path
