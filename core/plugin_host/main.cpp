@@ -407,7 +407,6 @@ std::string PluginHost::handle(const Frame& call, int32_t& status, tp_error* err
       return {};
     }
     case Kind::close:
-      dones_.drain();  // every done() the hub sent before close has run, as the ABI promises
       calls_.close();  // post() now refuses
       if (self_ != nullptr) vt->close(self_);
       self_ = nullptr;
@@ -421,6 +420,9 @@ std::string PluginHost::handle(const Frame& call, int32_t& status, tp_error* err
 }
 
 void PluginHost::serve(const Frame& call) {
+  // Every done() the hub sent before this call runs first, in process order:
+  // the commit of a unit comes after its done(), and close after all of them.
+  dones_.drain();
   char msg[4096];
   tp_error err{sizeof(tp_error), msg, sizeof msg, 0};
   int32_t status = TP_STATUS_INTERNAL;
