@@ -18,6 +18,10 @@ packages=(
   libgmime-3.0-dev libkainjow-mustache-dev postfix dovecot-imapd openssh-server
 )
 
+# The Segment client the web collect API is tested with runs on Node.js
+# (Debian's nodejs and npm, unless a Node.js is already installed).
+command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -13,6 +13,8 @@ jobs=$(nproc)
 started=$(date +%s)
 
 scripts/install-deps.sh
+# The real Segment client (@segment/analytics-node, pinned by its lock file) for the web collect tests.
+npm ci --prefix tests/fixtures/segment --no-audit --no-fund --loglevel=error
 export CMAKE_GENERATOR=${CMAKE_GENERATOR:-Ninja}
 
 run_suite() {  # <build dir> <extra cmake args...>

@@ -28,8 +28,10 @@
 #include "padded_body.hpp"
 #include "record_emitter.hpp"
 #include "responses.hpp"
+#include "segment_parser.hpp"
 #include "tp_common/replay_cache.hpp"
 #include "tp_common/signature.hpp"
+#include "write_keys.hpp"
 
 namespace touchpoint::webhook {
 
@@ -63,6 +65,11 @@ constexpr char kServerName[] = "touchpoint-webhook";
 
 int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+int64_t unix_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 std::string_view sv(beast::string_view v) { return std::string_view(v.data(), v.size()); }
@@ -233,6 +240,7 @@ struct Route {
         host(h),
         name(std::move(instance_name)),
         timeout(cfg.read_timeout_seconds),
+        paths(cfg.paths()),
         replay(cfg.replay_cache_size) {
     if (!config.secret.empty())
       verifier = std::make_unique<tp_common::SignatureVerifier>(config.secret, config.tolerance_seconds);
@@ -240,6 +248,10 @@ struct Route {
     parse_options.id_field = config.id_field;
     parse_options.key_field = config.key_field;
     parse_options.max_records = config.max_records_per_request;
+    segment_options.event_types = &config.event_types;
+    segment_options.anonymous_system = config.anonymous_id_system;
+    segment_options.max_message_bytes = config.max_message_bytes;
+    segment_options.max_records = config.max_records_per_request;
   }
   Route(const Route&) = delete;
   Route& operator=(const Route&) = delete;
@@ -265,9 +277,11 @@ struct Route {
   const Host host;
   const std::string name;              // the host's "instance" setting, empty if it has none
   const std::chrono::seconds timeout;  // one request body; writing a response
+  const std::vector<std::string> paths;
   std::unique_ptr<tp_common::SignatureVerifier> verifier;
   tp_common::ReplayCache replay;
-  ParseOptions parse_options;  // views config
+  ParseOptions parse_options;      // views config
+  SegmentOptions segment_options;  // views config; `call` is set per request
   // Emitted requests whose response is not written yet (for a graceful close).
   const std::shared_ptr<InflightTracker> responses = std::make_shared<InflightTracker>();
   HostGate gate;
@@ -307,15 +321,17 @@ class Listener {
   }
   void add(const std::shared_ptr<Route>& route) {
     std::lock_guard<std::mutex> lock(routes_mu_);
-    routes_.emplace(route->config.path, route);
+    for (const std::string& path : route->paths) routes_.emplace(path, route);
   }
   // Returns the number of routes left.
   size_t remove(const Route& route) {
     std::lock_guard<std::mutex> lock(routes_mu_);
-    auto it = routes_.find(route.config.path);
-    if (it != routes_.end() && it->second.get() == &route) {
-      routes_.erase(it);
-      retired_.insert(route.config.path);
+    for (const std::string& path : route.paths) {
+      auto it = routes_.find(path);
+      if (it != routes_.end() && it->second.get() == &route) {
+        routes_.erase(it);
+        retired_.insert(path);
+      }
     }
     return routes_.size();
   }
@@ -325,9 +341,11 @@ class Listener {
     std::lock_guard<std::mutex> lock(routes_mu_);
     return retired_.find(path) != retired_.end();
   }
-  size_t route_count() const {
+  size_t route_count() const {  // instances, not paths
     std::lock_guard<std::mutex> lock(routes_mu_);
-    return routes_.size();
+    std::set<const Route*> distinct;
+    for (const auto& entry : routes_) distinct.insert(entry.second.get());
+    return distinct.size();
   }
   std::shared_ptr<Route> any_route() const {
     std::lock_guard<std::mutex> lock(routes_mu_);
@@ -339,7 +357,9 @@ class Listener {
   template <class F>
   void for_each_host(F&& f) const {
     std::lock_guard<std::mutex> lock(routes_mu_);
+    std::set<const Route*> done;  // once per instance, not per path
     for (const auto& [path, route] : routes_) {
+      if (!done.insert(route.get()).second) continue;
       try {
         route->with_host(f);
       } catch (...) {
@@ -410,6 +430,8 @@ namespace {
 // Parser state and buffers reused by all requests handled on one server thread.
 struct ThreadScratch {
   BodyParser parser;
+  SegmentParser segment;
+  std::string write_key;
   ParsedBatch batch;
   std::vector<tp_record> records;
 
@@ -432,6 +454,16 @@ tp_common::SignatureHeaders signature_headers(const Request& req) {
 }
 
 enum ExtraHeaders : unsigned { kNoExtra = 0, kRetryAfter = 1, kAllowPost = 2 };
+
+bool speaks_segment(const Route& route) { return route.config.protocol == Protocol::segment; }
+
+// The 2xx of a request whose records are durable: Segment's clients expect 200 {"success":true}.
+http::status accepted_status(const Route& route) {
+  return speaks_segment(route) ? http::status::ok : http::status::accepted;
+}
+std::string accepted_answer(const Route& route, size_t count) {
+  return speaks_segment(route) ? std::string("{\"success\":true}") : accepted_body(count);
+}
 
 // Expiry (Unix seconds) of a webhook-id in the replay cache: the tolerance
 // window after the request was accepted, or after its webhook-timestamp when
@@ -569,6 +601,24 @@ class Session : public std::enable_shared_from_this<Session> {
       if (status != tp_common::SignatureStatus::ok)
         return respond(http::status::unauthorized, error_body(tp_common::describe(status)), body_pending);
     }
+    write_key_checked_ = false;
+    if (speaks_segment(*route_)) {
+      std::string_view authorization = sv(req[http::field::authorization]);
+      if (!authorization.empty()) {
+        std::optional<std::string> key = basic_auth_user(authorization);
+        if (!key || !is_write_key(route_->config.write_keys, *key))
+          return respond(http::status::unauthorized,
+                         error_body(key ? "unknown write key" : "Authorization must be Basic base64(<write key>:)"),
+                         body_pending);
+        write_key_checked_ = true;
+      }
+      std::string_view encoding = sv(req[http::field::content_encoding]);
+      if (!encoding.empty() && !beast::iequals(req[http::field::content_encoding], "identity"))
+        return respond(http::status::unsupported_media_type,
+                       error_body("Content-Encoding " + std::string(encoding.substr(0, 32)) +
+                                  " is not accepted; send the body uncompressed"),
+                       body_pending);
+    }
     if (!is_accepted_content_type(sv(req[http::field::content_type])))
       return respond(http::status::unsupported_media_type,
                      error_body("unsupported Content-Type: send JSON or NDJSON (application/json, "
@@ -672,6 +722,7 @@ class Session : public std::enable_shared_from_this<Session> {
     const http::request<PaddedBody>& req = parser_->get();
     std::string& body = parser_->get().body();
     if (body.capacity() < body.size() + kBodyPadding) body.reserve(body.size() + kBodyPadding);
+    if (speaks_segment(*route_)) return process_segment(req, body);
     const int64_t now = unix_now();
     if (route_->verifier) {
       tp_common::SignatureStatus status = route_->verifier->verify(signature_headers(req), body, now);
@@ -699,10 +750,44 @@ class Session : public std::enable_shared_from_this<Session> {
       return respond(error->too_large ? http::status::payload_too_large : http::status::bad_request,
                      error_body(error->message, error->position), false);
     }
+    emit(scratch);
+  }
+
+  // A Segment call: authenticated by the header or, failing that, by the body's writeKey.
+  void process_segment(const http::request<PaddedBody>& req, std::string& body) {
+    std::string_view target = sv(req.target());
+    std::string_view path = target.substr(0, target.find('?'));
+    SegmentOptions options = route_->segment_options;
+    options.call = segment_call_of(path.substr(path.rfind('/') + 1)).value_or(SegmentCall::batch);
+    options.received_ms = unix_now_ms();
+    ThreadScratch& scratch = thread_scratch();
+    std::optional<ParseError> error = scratch.segment.parse_padded(body, options, scratch.batch, scratch.write_key);
+    parser_.reset();
+    if (!write_key_checked_) {
+      const bool known = !scratch.write_key.empty() && is_write_key(route_->config.write_keys, scratch.write_key);
+      if (!known) {
+        scratch.trim();
+        return respond(http::status::unauthorized,
+                       error_body(scratch.write_key.empty()
+                                      ? "no write key: send Authorization: Basic base64(<write key>:) or \"writeKey\""
+                                      : "unknown write key"),
+                       false);
+      }
+    }
+    if (error) {
+      scratch.trim();
+      return respond(error->too_large ? http::status::payload_too_large : http::status::bad_request,
+                     error_body(error->message), false);
+    }
+    emit(scratch);
+  }
+
+  // Emits the parsed records as one unit; the response follows when they are durable.
+  void emit(ThreadScratch& scratch) {
     const size_t count = scratch.batch.records.size();
     if (count == 0) {
       remember_accepted();
-      return respond(http::status::accepted, accepted_body(0), false);
+      return respond(accepted_status(*route_), accepted_answer(*route_, 0), false);
     }
 
     auto pending = std::make_unique<PendingEmit>();
@@ -753,7 +838,7 @@ class Session : public std::enable_shared_from_this<Session> {
       remember_accepted();
       route_->with_host(
           [count](const Host& h) { h.counter_add("webhook_records_total", "", static_cast<double>(count)); });
-      return respond(http::status::accepted, accepted_body(count), false);
+      return respond(accepted_status(*route_), accepted_answer(*route_, count), false);
     }
     replay_key_.reset();
     internal_error("webhook: the hub could not store a request's " + std::to_string(count) + " records (status " +
@@ -828,6 +913,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::shared_ptr<Route> route_;                       // the instance of the current request's path
   BudgetReservation budget_;                           // of the current request's body
   std::optional<tp_common::Sha256Digest> replay_key_;  // the current request's webhook-id, remembered on 202
+  bool write_key_checked_ = false;                     // Segment: the Authorization header held a known key
   int64_t replay_expiry_ = 0;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<PaddedBody>> parser_;
@@ -1050,10 +1136,11 @@ Registry::Registration Registry::open(const Config& config, Host host) {
       }
       std::shared_ptr<Route> other = listener.any_route();
       const std::string owner = other ? other->describe() : std::string("another webhook instance");
-      if (std::shared_ptr<Route> taken = listener.find(config.path))
-        throw ConfigError("webhook config: 'path' " + config.path + " on " + key + " is already served by " +
-                          taken->describe() +
-                          "; webhook instances that share a listener (the same 'listen') need different paths");
+      for (const std::string& path : route->paths)
+        if (std::shared_ptr<Route> taken = listener.find(path))
+          throw ConfigError("webhook config: 'path' " + path + " on " + key + " is already served by " +
+                            taken->describe() +
+                            "; webhook instances that share a listener (the same 'listen') need different paths");
       for (const SocketSetting& s : kSocketSettings) {
         const uint64_t mine = s.get(config), theirs = s.get(listener.settings());
         if (mine != theirs)

@@ -9,6 +9,7 @@
 #include <touchpoint/plugin.hpp>
 
 #include "body_parser.hpp"
+#include "segment_parser.hpp"
 #include "tp_common/signature.hpp"
 
 namespace touchpoint::webhook {
@@ -69,7 +70,39 @@ void parse_listen(Config& c) {
   c.port = static_cast<uint16_t>(p);
 }
 
+// The characters the store accepts in an event_type.
+bool is_name(std::string_view s) {
+  if (s.empty() || s.size() > 256) return false;
+  for (char c : s)
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+          c == '.' || c == ':'))
+      return false;
+  return true;
+}
+
+// The keys that only mean something for one protocol, with the protocol's name.
+void check_protocol_keys(const Config& c, bool has_segment_key, std::string_view segment_key, bool has_webhook_key,
+                         std::string_view webhook_key) {
+  if (c.protocol == Protocol::webhook && has_segment_key)
+    fail(segment_key, "belongs to protocol: segment (this instance speaks protocol: webhook)");
+  if (c.protocol == Protocol::segment && has_webhook_key)
+    fail(webhook_key,
+         "belongs to protocol: webhook; a Segment source authenticates by write_keys and takes id, type and key from "
+         "each message");
+  if (c.protocol == Protocol::segment && c.write_keys.empty())
+    fail("write_keys", "must list at least one write key for protocol: segment (use ${file:...} or ${env:...})");
+}
+
 }  // namespace
+
+std::vector<std::string> Config::paths() const {
+  if (protocol == Protocol::webhook) return {path};
+  std::string base = path;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  std::vector<std::string> out;
+  for (std::string_view endpoint : kSegmentEndpoints) out.push_back(base + "/" + std::string(endpoint));
+  return out;
+}
 
 Config parse_config(std::string_view json) {
   Config c;
@@ -84,18 +117,61 @@ Config parse_config(std::string_view json) {
   if (err != simdjson::SUCCESS)
     throw ConfigError(std::string("webhook config: invalid JSON: ") + simdjson::error_message(err));
 
+  bool has_path = false, has_max_body = false;
+  std::string_view segment_key, webhook_key;  // one key given that belongs to either protocol
   for (auto field : root) {
     std::string_view key = field.key;
     simdjson::dom::element v = field.value;
     if (v.is_null()) continue;  // an explicit null keeps the default
-    if (key == "listen") {
+    if (key == "write_keys" || key == "event_types" || key == "anonymous_id_system" || key == "max_message_bytes")
+      segment_key = key;
+    if (key == "secret" || key == "type" || key == "id_field" || key == "key_field" || key == "replay_cache_size" ||
+        key == "tolerance_seconds")
+      webhook_key = key;
+    if (key == "protocol") {
+      const std::string p = get_string(key, v);
+      if (p == "webhook") {
+        c.protocol = Protocol::webhook;
+      } else if (p == "segment") {
+        c.protocol = Protocol::segment;
+      } else {
+        fail(key, "must be webhook or segment, not '" + p.substr(0, 64) + "'");
+      }
+    } else if (key == "write_keys") {
+      simdjson::dom::array keys;
+      if (v.get_array().get(keys) != simdjson::SUCCESS) fail(key, "must be a list of strings");
+      for (simdjson::dom::element k : keys) {
+        std::string s = get_string(key, k);
+        if (s.empty() || s.size() > 1024) fail(key, "holds an empty write key or one longer than 1024 bytes");
+        c.write_keys.push_back(std::move(s));
+      }
+    } else if (key == "event_types") {
+      simdjson::dom::object map;
+      if (v.get_object().get(map) != simdjson::SUCCESS)
+        fail(key, "must map event names to event types, e.g. {\"Order Completed\": purchase}");
+      for (auto entry : map) {
+        std::string type = get_string(key, entry.value);
+        if (!is_name(type))
+          fail(key, "maps '" + std::string(entry.key.substr(0, 64)) +
+                        "' to an event type that is not 1-256 letters, digits, '_', '-', '.', ':'");
+        c.event_types[std::string(entry.key)] = std::move(type);
+      }
+    } else if (key == "anonymous_id_system") {
+      c.anonymous_id_system = get_string(key, v);
+      if (!is_valid_record_type(c.anonymous_id_system))
+        fail(key, "must be 1-64 bytes of a-z, 0-9, '_', '.', '-' (it names the identity kind ext:<system>)");
+    } else if (key == "max_message_bytes") {
+      c.max_message_bytes = get_uint(key, v, 64, TP_MAX_RECORD_BYTES);
+    } else if (key == "listen") {
       c.listen = get_string(key, v);
       parse_listen(c);
     } else if (key == "path") {
+      has_path = true;
       c.path = get_string(key, v);
       if (c.path.empty() || c.path.front() != '/') fail(key, "must start with '/'");
       if (c.path.find_first_of("?# \t\r\n") != std::string::npos) fail(key, "must not contain '?', '#' or whitespace");
     } else if (key == "max_body_bytes") {
+      has_max_body = true;
       c.max_body_bytes = get_uint(key, v, 1, kMaxBodyLimit, " (TP_MAX_UNIT_BYTES, the host's limit for one unit)");
     } else if (key == "secret") {
       c.secret = get_string(key, v);
@@ -137,6 +213,12 @@ Config parse_config(std::string_view json) {
     } else {
       throw ConfigError("webhook config: unknown key '" + std::string(key) + "'");
     }
+  }
+  check_protocol_keys(c, !segment_key.empty(), segment_key, !webhook_key.empty(), webhook_key);
+  if (c.protocol == Protocol::segment) {
+    // Segment's own defaults: its endpoints live under /v1, a batch is at most 500 KB.
+    if (!has_path) c.path = "/v1";
+    if (!has_max_body) c.max_body_bytes = 512u * 1024u;
   }
   // A chunked request reserves max_body_bytes of the budget, so a smaller
   // budget could never admit one.

@@ -5,12 +5,20 @@
 #define TOUCHPOINT_WEBHOOK_CONFIG_HPP
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace touchpoint::webhook {
 
+/// What the requests on the path speak: the hub's own JSON/NDJSON with
+/// Standard Webhooks signatures, or Segment's tracking API (README.md).
+enum class Protocol { webhook, segment };
+
 struct Config {
+  Protocol protocol = Protocol::webhook;
   std::string listen = "127.0.0.1:8080";  ///< as configured
   std::string host = "127.0.0.1";         ///< IP literal to bind ("localhost" is mapped to 127.0.0.1)
   uint16_t port = 8080;                   ///< 0: ephemeral
@@ -30,6 +38,16 @@ struct Config {
   uint64_t max_connections = 1024;                     ///< open connections; more get 503
   uint64_t max_inflight_bytes = 256u * 1024u * 1024u;  ///< bodies being received or parsed, all connections
   uint64_t replay_cache_size = 100000;                 ///< webhook-ids remembered; 0 disables replay protection
+
+  // protocol: segment
+  std::vector<std::string> write_keys;  ///< accepted write keys (Basic auth user name or the body's writeKey)
+  std::map<std::string, std::string, std::less<>> event_types;  ///< event name -> event_type
+  std::string anonymous_id_system = "web_anonymous";            ///< anonymousId -> identity ext:<this>
+  uint64_t max_message_bytes = 32u * 1024u;                     ///< one message (Segment's limit)
+
+  /// The paths the instance serves: `path` itself, or for Segment one per
+  /// endpoint under it ("/v1/identify", ..., "/v1/batch", "/v1/t").
+  std::vector<std::string> paths() const;
 };
 
 /// Parses and validates `json` (an object; empty input means all defaults).
