@@ -7,6 +7,7 @@
 #include <limits>
 #include <new>
 
+#include "dom_parser_sizing.hpp"
 #include "json_diagnostics.hpp"
 #include "tp_common/rfc3339.hpp"
 #include "tp_common/sha256.hpp"
@@ -20,11 +21,6 @@ namespace {
 using simdjson::dom::element;
 using simdjson::dom::element_type;
 using simdjson::dom::object;
-
-constexpr size_t kInitialCapacity = 64 * 1024;
-// Parser buffers grow with the largest body seen; give back what a rare huge
-// body needed instead of keeping it per thread forever.
-constexpr size_t kRetainedCapacity = 4 * 1024 * 1024;
 
 bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
@@ -65,11 +61,7 @@ struct BodyParser::Impl {
   bool key_printable = true;
 
   void prepare(const ParseOptions& opts, ParsedBatch& batch) {
-    if (depth != opts.max_depth || parser.capacity() > kRetainedCapacity) {
-      // simdjson counts one more level than we do for objects (see json_diagnostics.hpp).
-      if (parser.allocate(kInitialCapacity, opts.max_depth + 1) != simdjson::SUCCESS) throw std::bad_alloc();
-      depth = opts.max_depth;
-    }
+    size_dom_parser(parser, depth, opts.max_depth);
     options = &opts;
     out = &batch;
     batch.clear();

@@ -603,6 +603,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     write_key_checked_ = false;
     if (speaks_segment(*route_)) {
+      segment_call_ = segment_call_of(path.substr(path.rfind('/') + 1)).value_or(SegmentCall::batch);
       std::string_view authorization = sv(req[http::field::authorization]);
       if (!authorization.empty()) {
         std::optional<std::string> key = basic_auth_user(authorization);
@@ -722,7 +723,7 @@ class Session : public std::enable_shared_from_this<Session> {
     const http::request<PaddedBody>& req = parser_->get();
     std::string& body = parser_->get().body();
     if (body.capacity() < body.size() + kBodyPadding) body.reserve(body.size() + kBodyPadding);
-    if (speaks_segment(*route_)) return process_segment(req, body);
+    if (speaks_segment(*route_)) return process_segment(body);
     const int64_t now = unix_now();
     if (route_->verifier) {
       tp_common::SignatureStatus status = route_->verifier->verify(signature_headers(req), body, now);
@@ -754,11 +755,9 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   // A Segment call: authenticated by the header or, failing that, by the body's writeKey.
-  void process_segment(const http::request<PaddedBody>& req, std::string& body) {
-    std::string_view target = sv(req.target());
-    std::string_view path = target.substr(0, target.find('?'));
+  void process_segment(std::string& body) {
     SegmentOptions options = route_->segment_options;
-    options.call = segment_call_of(path.substr(path.rfind('/') + 1)).value_or(SegmentCall::batch);
+    options.call = segment_call_;
     options.received_ms = unix_now_ms();
     ThreadScratch& scratch = thread_scratch();
     std::optional<ParseError> error = scratch.segment.parse_padded(body, options, scratch.batch, scratch.write_key);
@@ -914,6 +913,7 @@ class Session : public std::enable_shared_from_this<Session> {
   BudgetReservation budget_;                           // of the current request's body
   std::optional<tp_common::Sha256Digest> replay_key_;  // the current request's webhook-id, remembered on 202
   bool write_key_checked_ = false;                     // Segment: the Authorization header held a known key
+  SegmentCall segment_call_ = SegmentCall::batch;      // Segment: the endpoint of the current request
   int64_t replay_expiry_ = 0;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<PaddedBody>> parser_;

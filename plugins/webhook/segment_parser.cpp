@@ -7,6 +7,7 @@
 #include <new>
 #include <vector>
 
+#include "dom_parser_sizing.hpp"
 #include "json_diagnostics.hpp"
 #include "responses.hpp"
 #include "tp_common/rfc3339.hpp"
@@ -20,8 +21,6 @@ using simdjson::dom::element;
 using simdjson::dom::element_type;
 using simdjson::dom::object;
 
-constexpr size_t kInitialCapacity = 64 * 1024;
-constexpr size_t kRetainedCapacity = 4 * 1024 * 1024;
 constexpr size_t kMaxEventTypeBytes = 128;
 // Values the store reads as short names (product, category, ...) are only
 // promoted out of properties when they fit its limit; they stay in properties either way.
@@ -526,10 +525,7 @@ SegmentParser::~SegmentParser() = default;
 std::optional<ParseError> SegmentParser::parse_padded(std::string_view body, const SegmentOptions& options,
                                                       ParsedBatch& out, std::string& write_key) {
   Impl& i = *impl_;
-  if (i.depth != options.max_depth || i.parser.capacity() > kRetainedCapacity) {
-    if (i.parser.allocate(kInitialCapacity, options.max_depth + 1) != simdjson::SUCCESS) throw std::bad_alloc();
-    i.depth = options.max_depth;
-  }
+  size_dom_parser(i.parser, i.depth, options.max_depth);
   i.options = &options;
   i.out = &out;
   out.clear();
