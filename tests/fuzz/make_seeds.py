@@ -168,6 +168,8 @@ plugins: { owner: touchpoint, call_timeout_ms: 5000, sha256: { csv: 0123456789ab
     put("fuzz_hub_config", "anchors.yaml", b"a: &x { listen: '127.0.0.1:1' }\nadmin: *x\nlog_level: !!str info\n")
 
     for name in sorted(os.listdir(os.path.join(ROOT, "pipelines"))):
+        if not name.endswith(".yaml"):
+            continue  # pipelines/scripts/: Lua, not pipeline files
         with open(os.path.join(ROOT, "pipelines", name), "rb") as f:
             put("fuzz_pipeline_config", name, f.read())
     put("fuzz_pipeline_config", "all_transforms.yaml", b"""name: everything
@@ -224,11 +226,41 @@ def transforms():
         put("fuzz_transforms", "record_%d" % i, head + text.encode())
 
 
+def segment_api():
+    # Option byte: call (low 3 bits: 0 batch, 1 identify, 2 track, 3 page, 4 screen, 5 group, 6 alias), depth,
+    # event map, anonymous system, lowered limits (0x80).
+    ctx = '"context":{"library":{"name":"@segment/analytics-node","version":"2.2.1"},"ip":"203.0.113.9"}'
+    bodies = [
+        ("batch", 0x20, '{"batch":[{"type":"identify","userId":"u-1","anonymousId":"a-1","traits":{"email":"A@B.de",'
+                        '"name":"Anna","address":{"city":"Köln"}},"messageId":"m-1","timestamp":"2026-12-01T10:00:00Z"},'
+                        '{"type":"track","event":"Order Completed","userId":"u-1","properties":{"revenue":49.9,'
+                        '"currency":"EUR"},"messageId":"m-2"},{"type":"page","anonymousId":"a-1","name":"Home",'
+                        '"properties":{"url":"https://x.example/"}}],' + ctx + ',"sentAt":"2026-12-01T10:00:01Z",'
+                        '"writeKey":"wk"}'),
+        ("identify", 0x01, '{"userId":"u-9","traits":{"phone":"+49 170 1234567","external_ids":{"x":1}},' + ctx + '}'),
+        ("track", 0x22, '{"event":"Signed Up","anonymousId":"a-2","properties":{"plan":"pro"},'
+                        '"integrations":{"All":true},"originalTimestamp":"2026-12-01T09:59:59.123+01:00"}'),
+        ("page", 0x03, '{"userId":"u-1","name":"Pricing","category":"Docs","properties":{}}'),
+        ("screen", 0x04, '{"anonymousId":"a-3","name":"Home"}'),
+        ("group", 0x05, '{"userId":"u-1","groupId":"g-1","traits":{"name":"Bank"}}'),
+        ("alias", 0x06, '{"userId":"u-1","previousId":"a-1"}'),
+        ("small_limits", 0x80, '{"batch":[{"type":"track","event":"e","userId":"u"},{"type":"track","event":"f",'
+                               '"userId":"u"},{"type":"track","event":"g","userId":"u"},{"type":"track",'
+                               '"event":"h","userId":"u"}]}'),
+        ("bad_type", 0x00, '{"batch":[{"type":"explode","userId":"u"}]}'),
+        ("no_ids", 0x02, '{"event":"x","properties":{"a":[1,2,{"b":null}]}}'),
+        ("wrong_types", 0x01, '{"userId":42,"traits":"not an object","writeKey":7}'),
+    ]
+    for name, opt, body in bodies:
+        put("fuzz_segment_api", name, bytes([opt]) + body.encode())
+
+
 def main():
     if os.path.isdir(CORPUS):
         shutil.rmtree(CORPUS)
     journal()
     webhook()
+    segment_api()
     csv()
     configs()
     transforms()
