@@ -8,7 +8,10 @@
 //   * apply:  time until the store has applied everything the journal holds,
 //   * cost:   hub peak RSS and CPU seconds, the bench client's own CPU.
 // Finally it stops the hub and checks that the store holds exactly N records.
-// See bench/README.md.
+// With --segment the source is the web collect API instead (protocol:
+// segment): analytics-node-style batches of identify/track/page messages to
+// POST /v1/batch with the write key as Basic auth, no transforms, 200 after
+// durable. See bench/README.md.
 
 #include <curl/curl.h>
 #include <signal.h>
@@ -69,6 +72,8 @@ struct Options {
   bool keep = false;
   bool ndjson = false;
   bool isolated = false;  ///< the webhook source with isolation: process
+  bool segment = false;   ///< the Segment collect API instead of the generic webhook
+  bool batch_given = false;
   std::string hub = TOUCHPOINT_HUB_BINARY;
   std::string plugin_dir = TOUCHPOINT_PLUGIN_DIR;
   std::string base_dir;
@@ -85,6 +90,8 @@ struct Options {
                "                      latency then counts from each request's scheduled time\n"
                "  --server-threads N  webhook server threads (default 2)\n"
                "  --ndjson            send NDJSON bodies instead of JSON arrays\n"
+               "  --segment           the web collect API: analytics-node-style /v1/batch bodies of identify,\n"
+               "                      track and page messages (default batch 15, analytics-node's flushAt)\n"
                "  --isolated          run the webhook source in its own process (isolation: process)\n"
                "  --no-fsync          hub config journal.fsync: false (the SQLite store still syncs)\n"
                "  --json              print the results as one JSON line\n"
@@ -122,7 +129,7 @@ Options parse_options(int argc, char** argv) {
     if (a == "--records")
       o.records = parse_count(a, value(), 1, 100'000'000);
     else if (a == "--batch")
-      o.batch = parse_count(a, value(), 1, 100'000);
+      o.batch = parse_count(a, value(), 1, 100'000), o.batch_given = true;
     else if (a == "--connections")
       o.connections = parse_count(a, value(), 1, 256);
     else if (a == "--rate")
@@ -137,6 +144,8 @@ Options parse_options(int argc, char** argv) {
       o.isolated = true;
     else if (a == "--ndjson")
       o.ndjson = true;
+    else if (a == "--segment")
+      o.segment = true;
     else if (a == "--no-fsync")
       o.fsync = false;
     else if (a == "--json")
@@ -156,6 +165,11 @@ Options parse_options(int argc, char** argv) {
       usage(2);
     }
   }
+  if (o.segment && o.ndjson) {
+    std::cerr << "bench_ingest: --segment sends Segment batches; --ndjson does not apply\n";
+    usage(2);
+  }
+  if (o.segment && !o.batch_given) o.batch = 15;
   if (o.hub.empty() || o.plugin_dir.empty()) {
     std::cerr << "bench_ingest: --hub and --plugin-dir are required (not built from the source tree)\n";
     usage(2);
@@ -175,9 +189,75 @@ struct Payload {
   uint64_t body_bytes = 0;
 };
 
+// One message as analytics-node 2.x sends it: every tenth an identify with
+// traits, six in ten a track with properties, the rest page views; a quarter
+// of the visitors are anonymous.
+void append_segment_message(std::string& body, size_t i, Rng& rng) {
+  const uint64_t r = rng.next();
+  const uint64_t user = r % 50'000;
+  const bool anonymous = (r >> 20) % 4 == 0;
+  const char* kind = i % 10 == 0 ? "identify" : i % 10 < 7 ? "track" : "page";
+  char ids[160];
+  if (anonymous && std::string_view(kind) != "identify")
+    std::snprintf(ids, sizeof ids, "\"anonymousId\":\"anon-%08llx\"", static_cast<unsigned long long>(r >> 32));
+  else
+    std::snprintf(ids, sizeof ids, "\"userId\":\"U-%06llu\",\"anonymousId\":\"anon-%08llx\"",
+                  static_cast<unsigned long long>(user), static_cast<unsigned long long>(r >> 32));
+  char head[400];
+  std::snprintf(
+      head, sizeof head,
+      "{\"type\":\"%s\",%s,\"messageId\":\"node-%zu-%016llx\",\"timestamp\":\"2026-12-03T10:%02zu:%02zu.%03zuZ\","
+      "\"context\":{\"library\":{\"name\":\"@segment/analytics-node\",\"version\":\"2.2.1\"}},"
+      "\"integrations\":{},\"_metadata\":{\"jsonSize\":420,\"bufferedMs\":12}",
+      kind, ids, i, static_cast<unsigned long long>(r), i / 60'000 % 60, i / 1000 % 60, i % 1000);
+  body += head;
+  if (std::string_view(kind) == "identify") {
+    char traits[300];
+    std::snprintf(
+        traits, sizeof traits,
+        ",\"traits\":{\"email\":\"user%llu@example.de\",\"first_name\":\"Anna\",\"last_name\":\"M\u00fcller\","
+        "\"plan\":\"%s\",\"newsletter\":%s}}",
+        static_cast<unsigned long long>(user), (r >> 8) % 2 ? "pro" : "free", (r >> 9) % 2 ? "true" : "false");
+    body += traits;
+  } else if (std::string_view(kind) == "track") {
+    static constexpr const char* kEvents[] = {"Product Viewed", "Product Added", "Order Completed", "Signed Up"};
+    char props[300];
+    std::snprintf(props, sizeof props,
+                  ",\"event\":\"%s\",\"properties\":{\"product_id\":\"SKU-%llu\",\"category\":\"savings\","
+                  "\"revenue\":%llu.%02llu,\"currency\":\"EUR\"}}",
+                  kEvents[(r >> 12) % 4], static_cast<unsigned long long>((r >> 14) % 500),
+                  static_cast<unsigned long long>((r >> 24) % 300), static_cast<unsigned long long>((r >> 40) % 100));
+    body += props;
+  } else {
+    char props[300];
+    std::snprintf(props, sizeof props,
+                  ",\"name\":\"Tagesgeld\",\"properties\":{\"url\":\"https://bank.example/tagesgeld?p=%llu\","
+                  "\"path\":\"/tagesgeld\",\"referrer\":\"https://www.google.com/\",\"title\":\"Tagesgeld\"}}",
+                  static_cast<unsigned long long>((r >> 16) % 1000));
+    body += props;
+  }
+}
+
 Payload generate(const Options& o) {
   Payload p;
   Rng rng{0x70c4'9017};
+  if (o.segment) {
+    for (size_t first = 0; first < o.records; first += o.batch) {
+      const size_t n = std::min(o.batch, o.records - first);
+      std::string body = "{\"batch\":[";
+      for (size_t i = first; i < first + n; ++i) {
+        if (i != first) body += ',';
+        const size_t before = body.size();
+        append_segment_message(body, i, rng);
+        p.record_bytes += body.size() - before;
+      }
+      body += "],\"sentAt\":\"2026-12-03T10:00:00.000Z\"}";
+      p.body_bytes += body.size();
+      p.bodies.push_back(std::move(body));
+      p.counts.push_back(n);
+    }
+    return p;
+  }
   for (size_t first = 0; first < o.records; first += o.batch) {
     const size_t n = std::min(o.batch, o.records - first);
     std::string body;
@@ -386,8 +466,9 @@ struct SenderResult {
 /// One keep-alive connection: takes the next body from a shared counter until none are left.
 /// With a rate, request i is due at start + i * interval and its latency counts
 /// from then, so a stall shows up in the percentiles (no coordinated omission).
-void sender(const std::string& url, const Payload& p, std::atomic<size_t>& next, std::atomic<bool>& abort,
-            SenderResult& r, Clock::time_point start, std::chrono::nanoseconds interval) {
+void sender(const std::string& url, const std::string& auth,  // user:password for Basic auth, or empty
+            const Payload& p, std::atomic<size_t>& next, std::atomic<bool>& abort, SenderResult& r,
+            Clock::time_point start, std::chrono::nanoseconds interval) {
   CURL* h = curl_easy_init();
   if (h == nullptr) {
     r.error = "curl_easy_init failed";
@@ -399,6 +480,10 @@ void sender(const std::string& url, const Payload& p, std::atomic<size_t>& next,
   std::string response;
   curl_easy_setopt(h, CURLOPT_URL, url.c_str());
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+  if (!auth.empty()) {
+    curl_easy_setopt(h, CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));
+    curl_easy_setopt(h, CURLOPT_USERPWD, auth.c_str());
+  }
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
   curl_easy_setopt(h, CURLOPT_TIMEOUT, 120L);
@@ -418,12 +503,16 @@ void sender(const std::string& url, const Payload& p, std::atomic<size_t>& next,
       const double ms = seconds_since(t0) * 1e3;
       long code = 0;
       curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-      if (rc == CURLE_OK && code == 202) {
+      if (rc == CURLE_OK && (code == 202 || (code == 200 && !auth.empty()))) {
         r.latencies_ms.push_back(ms);
         try {
-          r.accepted += Json::parse(response).at("accepted").get<uint64_t>();
+          const Json answer = Json::parse(response);
+          if (code == 202)
+            r.accepted += answer.at("accepted").get<uint64_t>();
+          else if (answer.at("success").get<bool>())  // Segment's answer does not count; the request is all or nothing
+            r.accepted += p.counts[i];
         } catch (const std::exception& e) {
-          r.error = "unexpected 202 body '" + response + "': " + e.what();
+          r.error = "unexpected " + std::to_string(code) + " body '" + response + "': " + e.what();
           abort = true;
         }
         break;
@@ -554,18 +643,26 @@ int run(const Options& o) {
       "    listen: 127.0.0.1:0\n";
   pipeline_yaml += "    port_file: " + quoted(port_file.string()) + "\n";
   pipeline_yaml += "    threads: " + std::to_string(o.server_threads) + "\n";
-  pipeline_yaml +=
-      "    path: /ingest\n"
-      "    type: profile\n"
-      "    key_field: customer_id\n"
-      "    max_body_bytes: 67108864\n"
-      "transforms:\n"
-      "  - rename: { mail: email, tel: phone }\n"
-      "  - normalize_email: { field: email }\n"
-      "  - normalize_phone: { field: phone, default_region: DE, on_invalid: remove }\n"
-      "  - default: { channel: web, country: DE }\n"
-      "  - require: { fields: { email: { type: string }, customer_id: { type: string } } }\n"
-      "store: true\n";
+  const std::string write_key = "bench-write-key-0123456789";
+  if (o.segment) {
+    write_file(dir / "write.key", write_key + "\n");
+    pipeline_yaml += "    protocol: segment\n    write_keys: [" +
+                     quoted("${file:" + (dir / "write.key").string() + "}") +
+                     "]\n    event_types: { Order Completed: purchase }\nstore: true\n";
+  } else {
+    pipeline_yaml +=
+        "    path: /ingest\n"
+        "    type: profile\n"
+        "    key_field: customer_id\n"
+        "    max_body_bytes: 67108864\n"
+        "transforms:\n"
+        "  - rename: { mail: email, tel: phone }\n"
+        "  - normalize_email: { field: email }\n"
+        "  - normalize_phone: { field: phone, default_region: DE, on_invalid: remove }\n"
+        "  - default: { channel: web, country: DE }\n"
+        "  - require: { fields: { email: { type: string }, customer_id: { type: string } } }\n"
+        "store: true\n";
+  }
   write_file(pipelines / "bench-signups.yaml", pipeline_yaml);
 
   // ---- hub
@@ -592,7 +689,9 @@ int run(const Options& o) {
   const double startup_s = seconds_since(t_spawn);
   const std::string token = trim(read_file(data / "admin.token").value_or(""));
   const std::string admin = "http://" + admin_addr;
-  const std::string url = "http://127.0.0.1:" + port + "/ingest";
+  const std::string url = "http://127.0.0.1:" + port + (o.segment ? "/v1/batch" : "/ingest");
+  // analytics-node: Basic auth with the write key as the user name and no password (curl encodes it).
+  const std::string auth = o.segment ? write_key + ":" : std::string();
   StoreReader store(data / "touchpoint.db");
 
   // ---- ingest
@@ -607,7 +706,7 @@ int run(const Options& o) {
       o.rate ? std::chrono::nanoseconds(static_cast<int64_t>(1e9 * double(o.batch) / double(o.rate)))
              : std::chrono::nanoseconds(0);
   for (size_t c = 0; c < o.connections; ++c)
-    threads.emplace_back(sender, std::cref(url), std::cref(payload), std::ref(next), std::ref(abort),
+    threads.emplace_back(sender, std::cref(url), std::cref(auth), std::cref(payload), std::ref(next), std::ref(abort),
                          std::ref(results[c]), t0, interval);
   for (std::thread& t : threads) t.join();
   const double ack_s = seconds_since(t0);
@@ -656,7 +755,9 @@ int run(const Options& o) {
   {
     StoreReader verify(data / "touchpoint.db");
     stored = verify.scalar("SELECT COUNT(*) FROM records");
-    distinct = verify.scalar("SELECT COUNT(DISTINCT key) FROM records");
+    // Profiles have one key each; Segment messages one id each (many per user).
+    distinct =
+        verify.scalar(o.segment ? "SELECT COUNT(DISTINCT id) FROM records" : "SELECT COUNT(DISTINCT key) FROM records");
     dead = verify.scalar("SELECT COUNT(*) FROM dead_letters");
     profiles = verify.scalar("SELECT COUNT(*) FROM profiles");
   }
@@ -671,7 +772,9 @@ int run(const Options& o) {
       {"connections", o.connections},
       {"rate", o.rate},
       {"server_threads", o.server_threads},
-      {"format", o.ndjson ? "ndjson" : "array"},
+      {"format", o.segment  ? "segment"
+                 : o.ndjson ? "ndjson"
+                            : "array"},
       {"source_isolation", o.isolated ? "process" : "in_process"},
       {"fsync", o.fsync},
       {"fs", fs_type(data)},
@@ -715,7 +818,10 @@ int run(const Options& o) {
     std::printf(
         "  setup       %zu records (avg %.0f B JSON, %.1f MB bodies), %zu/request as %s, %zu connections,\n"
         "              webhook threads %d%s, journal fsync %s, data on %s (%s)\n",
-        o.records, static_cast<double>(payload.record_bytes) / n, mb, o.batch, o.ndjson ? "NDJSON" : "array",
+        o.records, static_cast<double>(payload.record_bytes) / n, mb, o.batch,
+        o.segment  ? "Segment /v1/batch"
+        : o.ndjson ? "NDJSON"
+                   : "array",
         o.connections, o.server_threads, o.isolated ? " in its own process" : "", o.fsync ? "on" : "off",
         fs_type(data).c_str(), dir.c_str());
     std::printf("              generated in %.2f s; hub started in %.2f s\n", gen_s, startup_s);

@@ -12,6 +12,7 @@ namespace touchpoint::core::contact {
 namespace {
 
 constexpr size_t kMaxText = 256;
+constexpr size_t kMaxUrlBytes = 2048;  // what the e-mail plugin's click tokens carry at most
 constexpr size_t kMaxVarsBytes = 64 * 1024;
 constexpr int64_t kDayMs = 86'400'000;
 
@@ -388,7 +389,12 @@ void ContactLoop::apply_response(customer::LoopTxn& t, const Record& r, const st
   if (!t.first_time(r, pipeline, c->profile_id)) return;  // read twice: applied once
 
   const int64_t now = t.now();
-  c->state = state_after(kind);
+  // A link scanner's click or a proxy's prefetch is on the record, flagged,
+  // but does not move the contact: the state says what the person did.
+  const auto machine_it = detail.find("machine");
+  const bool machine = (kind == "opened" || kind == "clicked") && machine_it != detail.end() &&
+                       machine_it->is_boolean() && machine_it->get<bool>();
+  if (!machine) c->state = state_after(kind);
   c->updated_ms = now;
   t.txn().put_contact(*c);
   Json history{
@@ -433,13 +439,17 @@ void ContactLoop::apply_response(customer::LoopTxn& t, const Record& r, const st
                   {"at", at},
                   {"evidence", Json{{"response", r.id}, {"kind", kind}, {"contact_id", c->id}}}});
     } else if (e == "timeline") {
+      // A machine's hit has its own event type, so that counting email_opened
+      // and email_clicked counts people.
       const std::string type = kind == "call_outcome" ? "call_" + sub
-                               : kind == "opened"     ? "email_opened"
-                               : kind == "clicked"    ? "email_clicked"
+                               : kind == "opened"     ? (machine ? "email_opened_by_machine" : "email_opened")
+                               : kind == "clicked"    ? (machine ? "email_clicked_by_machine" : "email_clicked")
                                                       : "response_" + kind;
       Json ev{{"event_type", type}, {"channel", channel}, {"at", at}};
       if (!c->campaign.empty()) ev["campaign"] = c->campaign;
       if (!c->offer.empty()) ev["offer"] = c->offer;
+      if (auto url = detail.find("url"); kind == "clicked" && url != detail.end() && url->is_string())
+        ev["url"] = url->get<std::string>().substr(0, kMaxUrlBytes);
       effect("event", "timeline", ev);
     } else if (e == "purchase") {
       Json ev{{"event_type", "purchase"}, {"channel", channel}, {"at", at}};

@@ -4,6 +4,8 @@
 
 #include "envelope.hpp"
 #include "mime_message.hpp"
+#include "tracking_links.hpp"
+#include "tracking_token.hpp"
 #include "unsubscribe_token.hpp"
 
 namespace tp_email {
@@ -38,6 +40,47 @@ std::string display_name(const json& data) {
   }
   if (name.size() > 200) name.resize(200);
   return name;
+}
+
+// Whether this contact's links and opens are tracked: the tracking block is
+// there, the campaign did not switch it off (vars.tracking: false) and, with
+// a consent attribute, the customer has it set to true.
+bool tracked(const TrackingConfig& t, const json& data) {
+  if (!t.enabled) return false;
+  if (const auto vars = data.find("vars"); vars != data.end() && vars->is_object()) {
+    const auto off = vars->find("tracking");
+    if (off != vars->end() && off->is_boolean() && !off->get<bool>()) return false;
+  }
+  if (t.consent_attribute.empty()) return true;
+  const auto c = data.find("customer");
+  if (c == data.end() || !c->is_object()) return false;
+  const auto consent = c->find(t.consent_attribute);
+  return consent != c->end() && consent->is_boolean() && consent->get<bool>();
+}
+
+// Click links and the open pixel in the HTML part. The hub's own links (the
+// unsubscribe URL) and links the template marks data-tp-notrack stay direct.
+std::string add_tracking(std::string html, const EmailConfig& config, const std::string& contact_id,
+                         int64_t now_unix_s) {
+  const TrackingConfig& t = config.tracking;
+  const std::string& secret = config.unsubscribe.secret;
+  if (t.clicks) {
+    std::size_t rewritten = 0;
+    html = rewrite_links(
+        html,
+        [&](const std::string& url) -> std::optional<std::string> {
+          if (!trackable_url(url) || url.rfind(config.unsubscribe.url_base, 0) == 0 || url.rfind(t.url_base, 0) == 0)
+            return std::nullopt;
+          return t.url_base + "/c/" + sign_click_token(secret, contact_id, now_unix_s, url);
+        },
+        rewritten);
+  }
+  if (t.opens)
+    html = insert_before_body_end(std::move(html), "<img src=\"" + t.url_base + "/o/" +
+                                                       sign_open_token(secret, contact_id, now_unix_s) +
+                                                       ".gif\" width=\"1\" height=\"1\" alt=\"\" "
+                                                       "style=\"border:0;width:1px;height:1px\">");
+  return html;
 }
 
 }  // namespace
@@ -88,7 +131,9 @@ Composed Composer::compose(std::string_view record_id, std::string_view data_tex
   parts.to = Mailbox{display_name(data), to};
   parts.subject = std::move(rendered.subject);
   parts.text = std::move(rendered.text);
-  parts.html = std::move(rendered.html);
+  parts.html = rendered.has_html && tracked(config_.tracking, data)
+                   ? add_tracking(std::move(rendered.html), config_, out.contact_id, now_unix_s)
+                   : std::move(rendered.html);
   parts.has_html = rendered.has_html;
   parts.contact_id = out.contact_id;
   parts.date_unix_s = now_unix_s;

@@ -3,6 +3,7 @@
 #include <gmime/gmime.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cmath>
 #include <initializer_list>
 #include <nlohmann/json.hpp>
@@ -153,17 +154,25 @@ SmtpConfig parse_smtp(const json& s) {
   return c;
 }
 
+// An http(s) URL the hub puts into messages as it is (List-Unsubscribe, hrefs):
+// no byte that would need escaping there; trailing slashes dropped.
+std::string get_url_base(const json& obj, const std::string& path) {
+  std::string url = get_string(obj, "url_base", path, true);
+  if (url.rfind("https://", 0) != 0 && url.rfind("http://", 0) != 0) fail(path, "must be an http:// or https:// URL");
+  for (const char ch : url)
+    if (static_cast<unsigned char>(ch) <= 0x20 || ch == '<' || ch == '>' || ch == '"' || ch == '\'' || ch == '&' ||
+        ch == 0x7f)
+      fail(path, "must not contain spaces, controls, quotes, '&' or angle brackets");
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  if (url.size() > 512) fail(path, "must be at most 512 bytes");
+  return url;
+}
+
 UnsubscribeConfig parse_unsubscribe(const json& u) {
   if (!u.is_object()) fail("unsubscribe", "must be an object");
   only_keys(u, "unsubscribe.", {"url_base", "mailto", "secret", "listen"});
   UnsubscribeConfig c;
-  c.url_base = get_string(u, "url_base", "unsubscribe.url_base", true);
-  if (c.url_base.rfind("https://", 0) != 0 && c.url_base.rfind("http://", 0) != 0)
-    fail("unsubscribe.url_base", "must be an http:// or https:// URL");
-  for (const char ch : c.url_base)
-    if (static_cast<unsigned char>(ch) <= 0x20 || ch == '<' || ch == '>' || ch == '"' || ch == 0x7f)
-      fail("unsubscribe.url_base", "must not contain spaces, controls, quotes or angle brackets");
-  while (!c.url_base.empty() && c.url_base.back() == '/') c.url_base.pop_back();
+  c.url_base = get_url_base(u, "unsubscribe.url_base");
   c.mailto = get_string(u, "mailto", "unsubscribe.mailto", false);
   if (!c.mailto.empty()) require_mailbox(c.mailto, "unsubscribe.mailto");
   c.secret = get_string(u, "secret", "unsubscribe.secret", true);
@@ -183,7 +192,46 @@ UnsubscribeConfig parse_unsubscribe(const json& u) {
   return c;
 }
 
+TrackingConfig parse_tracking(const json& t) {
+  if (!t.is_object()) fail("tracking", "must be an object");
+  only_keys(t, "tracking.",
+            {"url_base", "clicks", "opens", "consent_attribute", "machine_user_agents", "machine_within_seconds"});
+  TrackingConfig c;
+  c.enabled = true;
+  c.url_base = get_url_base(t, "tracking.url_base");
+  c.clicks = get_bool(t, "clicks", "tracking.clicks", true);
+  c.opens = get_bool(t, "opens", "tracking.opens", true);
+  c.consent_attribute = get_string(t, "consent_attribute", "tracking.consent_attribute", false);
+  if (c.consent_attribute.size() > 128 || !no_controls(c.consent_attribute))
+    fail("tracking.consent_attribute", "must be an attribute name of at most 128 bytes");
+  if (const json* agents = find(t, "machine_user_agents")) {
+    if (!agents->is_array() || agents->size() > 200)
+      fail("tracking.machine_user_agents", "must be a list of at most 200 strings");
+    c.machine_user_agents.clear();
+    for (const json& a : *agents) {
+      if (!a.is_string() || a.get_ref<const std::string&>().empty() || a.get_ref<const std::string&>().size() > 128 ||
+          !no_controls(a.get_ref<const std::string&>()))
+        fail("tracking.machine_user_agents", "must hold strings of 1 to 128 printable bytes");
+      std::string lower = a.get<std::string>();
+      for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      c.machine_user_agents.push_back(std::move(lower));
+    }
+  }
+  c.machine_within_seconds =
+      get_int(t, "machine_within_seconds", "tracking.machine_within_seconds", c.machine_within_seconds, 0, 86400);
+  return c;
+}
+
 }  // namespace
+
+std::vector<std::string> TrackingConfig::default_machine_user_agents() {
+  // Link scanners of mail gateways, HTTP libraries and crawlers fetch links
+  // and images without a person; Gmail's and Yahoo's image proxies fetch on a
+  // real open and are not listed.
+  return {"bot",        "crawler",   "spider",     "preview",        "scanner",  "barracuda",      "mimecast",
+          "proofpoint", "safelinks", "python-",    "curl/",          "wget/",    "go-http-client", "java/",
+          "okhttp",     "libwww",    "httpclient", "headlesschrome", "phantomjs"};
+}
 
 EmailConfig parse_email_config(std::string_view text) {
   json root;
@@ -195,13 +243,18 @@ EmailConfig parse_email_config(std::string_view text) {
   if (!root.is_object()) throw ConfigError("email config: must be a JSON object");
   only_keys(root, "",
             {"smtp", "from", "return_path", "message_id_domain", "templates", "default_template", "unsubscribe",
-             "rate_per_second", "max_message_bytes", "intake"});
+             "rate_per_second", "max_message_bytes", "intake", "tracking"});
   EmailConfig c;
   if (const json* in = find(root, "intake")) {
     if (!in->is_object()) fail("intake", "must be an object");
     c.intake_json = in->dump();
   }
   if (const json* u = find(root, "unsubscribe")) c.unsubscribe = parse_unsubscribe(*u);
+  if (const json* t = find(root, "tracking")) {
+    c.tracking = parse_tracking(*t);
+    if (find(root, "unsubscribe") == nullptr)
+      fail("tracking", "needs 'unsubscribe': its secret signs the click and open links");
+  }
   if (c.unsubscribe.listen && !c.intake_json)
     fail("unsubscribe.listen", "needs 'intake': the endpoint belongs to the instance that reads responses");
   const json* smtp = find(root, "smtp");

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace tp_email {
 
@@ -42,6 +43,24 @@ struct UnsubscribeConfig {
   bool listen = false;
 };
 
+/// Click and open tracking (README: "Click and open tracking"). The links are
+/// signed with unsubscribe.secret and served by the unsubscribe.listen endpoint.
+struct TrackingConfig {
+  bool enabled = false;  ///< the "tracking" block is there
+  std::string
+      url_base;  ///< "https://t.bank.example": links become url_base/c/{token}, the pixel url_base/o/{token}.gif
+  bool clicks = true;
+  bool opens = true;
+  /// Non-empty: only customers whose attribute of this name is true are tracked (consent, TTDSG section 25).
+  std::string consent_attribute;
+  /// Source side: lower-case substrings of User-Agents that are machines (link scanners, prefetchers).
+  std::vector<std::string> machine_user_agents = default_machine_user_agents();
+  /// Source side: a click or open this soon after the message was composed is a machine's.
+  int64_t machine_within_seconds = 5;
+
+  static std::vector<std::string> default_machine_user_agents();
+};
+
 struct EmailConfig {
   SmtpConfig smtp;
   Mailbox from;
@@ -50,6 +69,7 @@ struct EmailConfig {
   std::string templates;          ///< directory of {template}.subject/.txt/.html
   std::string default_template;   ///< for messages without "template"; empty: such a message fails
   UnsubscribeConfig unsubscribe;
+  TrackingConfig tracking;
   double rate_per_second = 0;              ///< 0: unlimited
   uint64_t max_message_bytes = 10485760;   ///< a rendered message above this fails permanently
   std::optional<std::string> intake_json;  ///< the "intake" object as JSON text, for the source side

@@ -62,22 +62,27 @@ EmailConnector::EmailConnector(touchpoint::Host host, std::string_view config_js
     }
   }
   if (config_.unsubscribe.listen) {
-    intake::UnsubscribeConfig uc;
-    uc.address = config_.unsubscribe.listen_address;
-    uc.port = config_.unsubscribe.listen_port;
-    // The endpoint answers 200 only once the unsubscribe is durable in the hub.
-    unsubscribe_ = std::make_unique<intake::UnsubscribeServer>(
-        uc, config_.unsubscribe.secret, [h = this->host()](const touchpoint::Record& r) {
+    intake::LinkServerConfig lc;
+    lc.address = config_.unsubscribe.listen_address;
+    lc.port = config_.unsubscribe.listen_port;
+    lc.machine.user_agents = config_.tracking.machine_user_agents;
+    lc.machine.within_seconds = config_.tracking.machine_within_seconds;
+    // The endpoint answers an unsubscribe with 200 only once it is durable in the hub.
+    links_ = std::make_unique<intake::LinkServer>(
+        lc, config_.unsubscribe.secret, [h = this->host()](const touchpoint::Record& r) {
           auto done = std::make_shared<std::promise<tp_status>>();
           std::future<tp_status> result = done->get_future();
           touchpoint::EmitUnit unit;
           unit.records.push_back(r);
-          if (h.emit(unit, [done](tp_status s, std::string_view) { done->set_value(s); }) != TP_OK) return false;
-          return result.wait_for(std::chrono::seconds(30)) == std::future_status::ready && result.get() == TP_OK;
+          const bool taken = h.emit(unit, [done](tp_status s, std::string_view) { done->set_value(s); }) == TP_OK &&
+                             result.wait_for(std::chrono::seconds(30)) == std::future_status::ready &&
+                             result.get() == TP_OK;
+          if (!taken) h.counter_add("email_link_responses_refused", "", 1);
+          return taken;
         });
-    this->host().info("email: one-click unsubscribe endpoint on " + uc.address + ":" +
-                      std::to_string(unsubscribe_->port()));
-    this->host().gauge_set("email_unsubscribe_port", "", unsubscribe_->port());
+    this->host().info("email: link endpoint (unsubscribe, click, open) on " + lc.address + ":" +
+                      std::to_string(links_->port()));
+    this->host().gauge_set("email_unsubscribe_port", "", links_->port());
   }
 #endif
 }
@@ -243,13 +248,14 @@ void EmailConnector::commit(std::string_view cursor) {
 
 void EmailConnector::close() {
 #ifdef TP_EMAIL_WITH_INTAKE
-  if (unsubscribe_) unsubscribe_->stop();
+  if (links_) links_->stop();
 #endif
   for (auto& smtp : smtp_) smtp->close();
 }
 
 }  // namespace tp_email
 
-TOUCHPOINT_PLUGIN(tp_email::EmailConnector, "email", "0.1.0",
-                  "E-mail channel: SMTP submission with DSN, VERP and List-Unsubscribe; bounce intake",
-                  TP_CAP_SOURCE | TP_CAP_SINK)
+TOUCHPOINT_PLUGIN(
+    tp_email::EmailConnector, "email", "0.1.0",
+    "E-mail channel: SMTP submission with DSN, VERP and List-Unsubscribe; click/open tracking; bounce intake",
+    TP_CAP_SOURCE | TP_CAP_SINK)

@@ -18,7 +18,7 @@
 
 #ifdef TP_EMAIL_WITH_INTAKE
 #include "intake/intake.hpp"
-#include "intake/unsubscribe_server.hpp"
+#include "intake/link_server.hpp"
 #endif
 
 namespace tp_email {
@@ -51,7 +51,7 @@ class EmailConnector : public touchpoint::Connector {
   std::optional<TokenBucket> bucket_;
 #ifdef TP_EMAIL_WITH_INTAKE
   std::unique_ptr<intake::Intake> intake_;
-  std::unique_ptr<intake::UnsubscribeServer> unsubscribe_;  // the one-click endpoint (unsubscribe.listen)
+  std::unique_ptr<intake::LinkServer> links_;    // unsubscribe, click and open endpoint (unsubscribe.listen)
   std::optional<touchpoint::EmitUnit> pending_;  // refused with backpressure: emitted again on the next read()
 #endif
 };

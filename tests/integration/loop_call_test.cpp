@@ -80,21 +80,7 @@ class LoopCallTest : public LoopTest {
     ASSERT_NO_FATAL_FAILURE(start_hub());
   }
 
-  /// The port the plugin's webhook bound, from its gauge on /metrics.
-  int disposition_port() {
-    int port = 0;
-    poll_until(
-        [&] {
-          HttpResponse m = admin_get("/metrics");
-          std::istringstream lines(m.body);
-          for (std::string line; std::getline(lines, line);)
-            if (line.find("callcenter_webhook_port") != std::string::npos && line[0] != '#')
-              port = std::atoi(line.substr(line.rfind(' ') + 1).c_str());
-          return port > 0;
-        },
-        10s);
-    return port;
-  }
+  int disposition_port() { return gauge_port("callcenter_webhook_port"); }
 
   HttpResponse post_dispositions(const json& body, const std::string& id, const std::string& secret = kSecret) {
     const std::string text = body.dump();

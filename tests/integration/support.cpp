@@ -382,6 +382,21 @@ int HubTest::webhook_port(const std::string& name, std::chrono::milliseconds tim
   return port;
 }
 
+int HubTest::gauge_port(const std::string& gauge, std::chrono::milliseconds timeout) {
+  int port = 0;
+  poll_until(
+      [&] {
+        HttpResponse m = admin_get("/metrics");
+        std::istringstream lines(m.body);
+        for (std::string line; std::getline(lines, line);)
+          if (line[0] != '#' && line.find(gauge) != std::string::npos)
+            port = std::atoi(line.substr(line.rfind(' ') + 1).c_str());
+        return port > 0;
+      },
+      timeout);
+  return port;
+}
+
 std::string HubTest::webhook_url(const std::string& name) {
   return "http://127.0.0.1:" + std::to_string(webhook_port(name)) + "/ingest";
 }

@@ -108,6 +108,8 @@ class HubTest : public ::testing::Test {
   /// Port the webhook of pipeline `name` bound (waits for its port file).
   int webhook_port(const std::string& name, std::chrono::milliseconds timeout = std::chrono::seconds(10));
   std::string webhook_url(const std::string& name);
+  /// The port a plugin published as the gauge `gauge` on /metrics (0 when it does not within `timeout`).
+  int gauge_port(const std::string& gauge, std::chrono::milliseconds timeout = std::chrono::seconds(10));
   /// POSTs `body` to the webhook of pipeline `name`.
   HttpResponse post(const std::string& name, const std::string& body,
                     const std::vector<std::string>& headers = {"Content-Type: application/json"});

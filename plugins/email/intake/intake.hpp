@@ -39,16 +39,20 @@ IntakeConfig parse_intake_config(std::string_view intake_json);
 
 /// One provider event read from a report.
 struct Response {
-  std::string id;             ///< stable: hash of (report Message-ID or report bytes, recipient)
-  std::string contact_id;     ///< c- + 24 hex, empty when not found
-  std::string provider_id;    ///< the original Message-ID (no angle brackets), empty when unknown
-  std::string kind;           ///< bounce_hard, bounce_soft, policy_block, delivered, complaint
-  std::string at;             ///< RFC 3339 UTC, empty when the report gives no usable date
-  std::string status;         ///< RFC 3463 code (DSN), may be empty
+  std::string id;           ///< stable: hash of (report Message-ID or report bytes, recipient)
+  std::string contact_id;   ///< c- + 24 hex, empty when not found
+  std::string provider_id;  ///< the original Message-ID (no angle brackets), empty when unknown
+  std::string kind;    ///< bounce_hard, bounce_soft, policy_block, delivered, complaint, unsubscribe, clicked, opened
+  std::string at;      ///< RFC 3339 UTC, empty when the report gives no usable date
+  std::string status;  ///< RFC 3463 code (DSN), may be empty
   std::string diagnostic;     ///< Diagnostic-Code text (DSN), may be empty
   std::string feedback_type;  ///< ARF Feedback-Type (complaint)
   std::string method;         ///< unsubscribe: one-click, mailto, page
   std::string recipient;      ///< Final-/Original-Recipient or Original-Rcpt-To, lower case; not emitted
+  std::string url;            ///< clicked: the link's target
+  bool machine = false;       ///< clicked, opened: a machine's hit (machine_detect.hpp)
+  std::string machine_reason;
+  std::string user_agent;  ///< clicked, opened: at most 256 bytes
 };
 
 struct ParseResult {

@@ -17,6 +17,12 @@ touchpoint::Record to_record(const Response& r) {
   if (!r.diagnostic.empty()) detail["diagnostic"] = r.diagnostic;
   if (!r.feedback_type.empty()) detail["feedback_type"] = r.feedback_type;
   if (!r.method.empty()) detail["method"] = r.method;
+  if (!r.url.empty()) detail["url"] = r.url;
+  if (r.kind == "clicked" || r.kind == "opened") {
+    detail["machine"] = r.machine;
+    if (!r.machine_reason.empty()) detail["machine_reason"] = r.machine_reason;
+    if (!r.user_agent.empty()) detail["user_agent"] = r.user_agent;
+  }
   data["detail"] = std::move(detail);
   touchpoint::Record rec;
   rec.id = r.id;

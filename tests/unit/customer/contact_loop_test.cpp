@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "contact/contact_view.hpp"
 #include "customer_test_util.hpp"
@@ -319,6 +320,30 @@ TEST_P(ContactLoopTest, AnUnsubscribeRevokesMarketingConsentOnTheChannel) {
   EXPECT_EQ(codes(d).size(), 1u);
   EXPECT_NE(codes(d)[0].find("consent"), std::string::npos) << codes(d)[0];
   EXPECT_TRUE(decide("post").send);
+}
+
+TEST_P(ContactLoopTest, APersonsClickMovesTheContactAMachinesIsRecordedButDoesNot) {
+  anna();
+  apply1(request("r1", "email"));
+  const std::string id = contact_of("r1");
+  apply1(response("o1", id, "email", "opened", {{"machine", true}, {"machine_reason", "generic_user_agent"}}));
+  apply1(response("k1", id, "email", "clicked",
+                  {{"url", "https://bank.example/offer?a=1"}, {"machine", true}, {"machine_reason", "too_soon"}}));
+  EXPECT_EQ(store().reads().contact(id)->state, "queued") << "a scanner is not the customer";
+  apply1(response("o2", id, "email", "opened", {{"machine", false}}));
+  EXPECT_EQ(store().reads().contact(id)->state, "opened");
+  apply1(response("k2", id, "email", "clicked", {{"url", "https://bank.example/offer?a=1"}, {"machine", false}}));
+  EXPECT_EQ(store().reads().contact(id)->state, "clicked");
+  std::multiset<std::string> types;
+  for (const EventRow& e : view_of("anna@example.de").timeline)
+    if (e.event_type.rfind("email_", 0) == 0) types.insert(e.event_type);
+  EXPECT_EQ(types, (std::multiset<std::string>{"email_clicked", "email_clicked_by_machine", "email_opened",
+                                               "email_opened_by_machine"}));
+  const std::optional<Json> life = contact::contact_life(store().reads(), id);
+  ASSERT_TRUE(life);
+  size_t responses = 0;
+  for (const Json& step : (*life)["history"]) responses += step["what"].get<std::string>().rfind("response:", 0) == 0;
+  EXPECT_EQ(responses, 4u) << "every hit is on the contact's history";
 }
 
 TEST_P(ContactLoopTest, AReturnedLetterInvalidatesTheAddressAndAMoveReplacesIt) {

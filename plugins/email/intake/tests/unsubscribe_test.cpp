@@ -2,22 +2,19 @@
 #include <curl/curl.h>
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <mutex>
-#include <vector>
-
 #include "hash.hpp"
+#include "link_server_fixture.hpp"
 #include "test_support.hpp"
-#include "unsubscribe_server.hpp"
 #include "unsubscribe_token.hpp"
 
 namespace tp_email::intake {
 namespace {
 
 using test::data_of;
+using test::Reply;
 
-constexpr const char* kSecret = "unsubscribe-secret";
-constexpr const char* kContact = "c-3f9a0c1d2e4b5a6978877665";
+constexpr const char* kSecret = test::kLinkSecret;
+constexpr const char* kContact = test::kLinkContact;
 
 // What the sender's sign() produces (same format, written independently here).
 std::string sign(const std::string& contact, const std::string& secret = kSecret) {
@@ -42,49 +39,7 @@ TEST(UnsubscribeToken, Verify) {
     EXPECT_EQ(check_unsubscribe_token(kSecret, bad).check, TokenCheck::malformed) << bad;
 }
 
-struct Reply {
-  long status = 0;
-  std::string body;
-};
-
-class Unsubscribe : public ::testing::Test {
- protected:
-  void SetUp() override {
-    server_ = std::make_unique<UnsubscribeServer>(UnsubscribeConfig{}, kSecret, [this](const touchpoint::Record& r) {
-      std::lock_guard<std::mutex> lock(mutex_);
-      emitted_.push_back(r);
-      return accept_.load();
-    });
-  }
-  Reply request(const std::string& path, const char* post_body = nullptr, const char* method = nullptr) {
-    CURL* h = curl_easy_init();
-    Reply r;
-    const std::string url = "http://127.0.0.1:" + std::to_string(server_->port()) + path;
-    curl_easy_setopt(h, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 10000L);
-    if (post_body != nullptr) curl_easy_setopt(h, CURLOPT_POSTFIELDS, post_body);
-    if (method != nullptr) curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(
-        h, CURLOPT_WRITEFUNCTION, +[](char* p, size_t s, size_t n, void* u) {
-          static_cast<std::string*>(u)->append(p, s * n);
-          return s * n;
-        });
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &r.body);
-    EXPECT_EQ(curl_easy_perform(h), CURLE_OK) << path;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r.status);
-    curl_easy_cleanup(h);
-    return r;
-  }
-  std::vector<touchpoint::Record> emitted() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return emitted_;
-  }
-
-  std::mutex mutex_;
-  std::vector<touchpoint::Record> emitted_;
-  std::atomic<bool> accept_{true};
-  std::unique_ptr<UnsubscribeServer> server_;
-};
+class Unsubscribe : public test::LinkServerTest {};
 
 TEST_F(Unsubscribe, GetShowsAConfirmPageAndChangesNothing) {
   const Reply r = request("/u/" + sign(kContact));
