@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "fuzz_util.hpp"
-#include "plugin/record_validation.hpp"
+#include "parsed_record_check.hpp"
 #include "segment_parser.hpp"
 
 using namespace touchpoint::webhook;
@@ -120,30 +120,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     size_t unit_bytes = 0;
     for (size_t i = 0; i < batch.records.size(); ++i) {
       const ParsedRecord& r = batch.records[i];
-      for (Slice s : {r.id, r.type, r.key, r.data, r.meta})
-        FUZZ_CHECK(s.offset <= batch.arena.size() && s.length <= batch.arena.size() - s.offset,
-                   "slice outside the arena");
       const std::string_view type = batch.view(r.type);
       FUZZ_CHECK(type == "profile" || type == "event" || type == "group", "record %zu type '%.*s'", i,
                  static_cast<int>(type.size()), type.data());
       FUZZ_CHECK(r.id.length > 0, "record %zu has an empty id", i);
       FUZZ_CHECK(r.data.length + r.meta.length <= options.max_record_bytes, "record %zu: %zu bytes", i,
                  r.data.length + r.meta.length);
-      unit_bytes +=
-          r.id.length + r.type.length + r.key.length + r.data.length + r.meta.length + TP_UNIT_RECORD_OVERHEAD;
-      tp_record rec{};
-      rec.size = sizeof(tp_record);
-      auto str = [&](Slice s) { return tp_str{batch.arena.data() + s.offset, s.length}; };
-      rec.id = str(r.id);
-      rec.type = str(r.type);
-      rec.key = str(r.key);
-      rec.ts_ms = r.ts_ms;
-      rec.data = str(r.data);
-      rec.meta = str(r.meta);
-      rec.encoding = TP_ENCODING_JSON_UTF8;
-      std::string problem;
-      FUZZ_CHECK(touchpoint::core::validate_record(rec, problem), "the host refuses record %zu: %s", i,
-                 problem.c_str());
+      unit_bytes += check_parsed_record(batch, r, i);
       simdjson::dom::element e;
       FUZZ_CHECK(parse_check(batch.view(r.data), e) && e.is_object(), "record %zu data is not one JSON object", i);
       FUZZ_CHECK(parse_check(batch.view(r.meta), e) && e.is_object() && e["segment"].is_object(),
