@@ -58,6 +58,12 @@ bool tracked(const TrackingConfig& t, const json& data) {
   return consent != c->end() && consent->is_boolean() && consent->get<bool>();
 }
 
+// True for `base` itself and the URLs below it ("https://x/u" is not under "https://x/u2").
+bool under(std::string_view url, std::string_view base) {
+  return url.substr(0, base.size()) == base &&
+         (url.size() == base.size() || url[base.size()] == '/' || url[base.size()] == '?');
+}
+
 // Click links and the open pixel in the HTML part. The hub's own links (the
 // unsubscribe URL) and links the template marks data-tp-notrack stay direct.
 std::string add_tracking(std::string html, const EmailConfig& config, const std::string& contact_id,
@@ -69,7 +75,7 @@ std::string add_tracking(std::string html, const EmailConfig& config, const std:
     html = rewrite_links(
         html,
         [&](const std::string& url) -> std::optional<std::string> {
-          if (!trackable_url(url) || url.rfind(config.unsubscribe.url_base, 0) == 0 || url.rfind(t.url_base, 0) == 0)
+          if (!trackable_url(url) || under(url, config.unsubscribe.url_base) || under(url, t.url_base))
             return std::nullopt;
           return t.url_base + "/c/" + sign_click_token(secret, contact_id, now_unix_s, url);
         },

@@ -178,6 +178,7 @@ class TrackedComposerTest : public ::testing::Test {
                          "<html><body><p>Hallo {{customer.first_name}}</p>"
                          "<a href=\"https://bank.example/a?x=1&amp;y={{vars.code}}\">Angebot</a>"
                          "<a href=\"mailto:hilfe@bank.example\">Hilfe</a>"
+                         "<a href=\"https://bank.example/user-guide\">Hilfe</a>"
                          "<a href=\"{{unsubscribe_url}}\">Abmelden</a></body></html>");
     config(json{{"url_base", "https://t.bank.example/"}});
   }
@@ -214,7 +215,7 @@ class TrackedComposerTest : public ::testing::Test {
 TEST_F(TrackedComposerTest, LinksGoThroughTheHubAndThePixelIsAdded) {
   const std::string h = html(contact());
   const std::vector<std::string> links = hrefs(h);
-  ASSERT_EQ(links.size(), 3u) << h;
+  ASSERT_EQ(links.size(), 4u) << h;
   const std::string prefix = "https://t.bank.example/c/";
   ASSERT_EQ(links[0].rfind(prefix, 0), 0u) << links[0];
   const TrackingToken t = check_click_token(kSecret, links[0].substr(prefix.size()));
@@ -223,7 +224,8 @@ TEST_F(TrackedComposerTest, LinksGoThroughTheHubAndThePixelIsAdded) {
   EXPECT_EQ(t.contact_id, kContact);
   EXPECT_EQ(t.sent_unix_s, kSent);
   EXPECT_EQ(links[1], "mailto:hilfe@bank.example");
-  EXPECT_EQ(links[2], "https://bank.example/u/" + sign_unsubscribe_token(kSecret, kContact)) << "the hub's own link";
+  EXPECT_EQ(links[2].rfind(prefix, 0), 0u) << "not under the unsubscribe URL: " << links[2];
+  EXPECT_EQ(links[3], "https://bank.example/u/" + sign_unsubscribe_token(kSecret, kContact)) << "the hub's own link";
   const std::string pixel = "<img src=\"https://t.bank.example/o/" + sign_open_token(kSecret, kContact, kSent) +
                             ".gif\" width=\"1\" height=\"1\" alt=\"\" style=\"border:0;width:1px;height:1px\"></body>";
   EXPECT_NE(h.find(pixel), std::string::npos) << h;
