@@ -16,6 +16,8 @@ packages=(
   libhowardhinnant-date-dev tzdata faketime
   # the channel plugins: MIME and templates, and the real servers their tests start
   libgmime-3.0-dev libkainjow-mustache-dev postfix dovecot-imapd openssh-server
+  # the tryton CRM connector's tests run a real Tryton server (tests/fixtures/tryton)
+  tryton-server tryton-modules-party tryton-modules-sale-opportunity
 )
 
 # The Segment client the web collect API is tested with runs on Node.js
@@ -35,4 +37,9 @@ if ((${#missing[@]})); then
   echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  # Debian starts the freshly installed Tryton as a service on port 8000; the
+  # tests start their own servers, so one installed here for them stays off.
+  if [[ " ${missing[*]} " == *" tryton-server "* ]] && [[ -d /run/systemd/system ]]; then
+    $SUDO systemctl disable --now tryton-server.service >/dev/null 2>&1 || true
+  fi
 fi

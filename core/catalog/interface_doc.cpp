@@ -110,7 +110,8 @@ void overview(std::ostringstream& out, const Installation& in) {
       << "| pipeline | source | steps | into the store | sinks |\n|---|---|---|---|---|\n";
   for (const PipelinePtr& p : in.pipelines) {
     std::vector<std::string> sinks;
-    for (const SinkUse& s : p->sinks) sinks.push_back(s.name + (s.channel.empty() ? "" : " (" + s.channel + ")"));
+    for (const SinkUse& s : p->sinks)
+      sinks.push_back(s.name + (!s.channel.empty() ? " (" + s.channel + ")" : s.feedback ? " (feedback)" : ""));
     out << "| " << text(p->name) << " | " << code(p->source.plugin) << " | " << p->steps.size() << " | "
         << (p->to_store ? "yes" : "no") << " | " << joined_codes(sinks) << " |\n";
   }

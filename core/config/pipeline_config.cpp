@@ -86,8 +86,8 @@ PipelinePtr load_pipeline(const fs::path& file, const HubConfig& hub) {
     std::set<std::string> names;
     for (const YAML::Node& s : sinks) {
       require_keys_known(s,
-                         {"name", "plugin", "config", "retry", "batch_size", "call_timeout_ms", "channel", "in_doubt",
-                          "isolation", "memory_limit_mb"},
+                         {"name", "plugin", "config", "retry", "batch_size", "call_timeout_ms", "channel", "feedback",
+                          "in_doubt", "isolation", "memory_limit_mb"},
                          src, "sink");
       SinkUse sink;
       if (!s["name"]) src.fail(s, "missing key 'name'");
@@ -103,6 +103,11 @@ PipelinePtr load_pipeline(const fs::path& file, const HubConfig& hub) {
         if (sink.channel != "email" && sink.channel != "phone" && sink.channel != "sms" && sink.channel != "post")
           src.fail(s["channel"], "channel must be email, phone, sms or post, not '" + sink.channel + "'");
       }
+      if (s["feedback"]) {
+        sink.feedback = get_bool(s["feedback"], src, "feedback");
+        if (sink.feedback && !sink.channel.empty())
+          src.fail(s["feedback"], "a sink is either a channel sink or a feedback sink, not both");
+      }
       if (s["in_doubt"]) {
         const std::string v = get_string(s["in_doubt"], src, "in_doubt");
         if (v == "resend")
@@ -111,7 +116,7 @@ PipelinePtr load_pipeline(const fs::path& file, const HubConfig& hub) {
           src.fail(s["in_doubt"], "in_doubt must be dead_letter or resend, not '" + v + "'");
         if (sink.channel.empty()) src.fail(s["in_doubt"], "in_doubt applies to channel sinks only (set channel)");
       }
-      p->has_record_sinks = p->has_record_sinks || sink.channel.empty();
+      p->has_record_sinks = p->has_record_sinks || (sink.channel.empty() && !sink.feedback);
       p->sinks.push_back(std::move(sink));
     }
   }

@@ -42,6 +42,10 @@ struct SinkUse {
   /// Set: a channel sink (docs/channels.md). It sends the contacts the
   /// rulebook allowed on this channel and receives no pipeline records.
   std::string channel;
+  /// Set: a feedback sink (docs/channels.md, "Feedback to the CRM"). It gets
+  /// one `feedback` record per response the loop applies (what the hub
+  /// learnt, with the customer's identities) and no pipeline records.
+  bool feedback = false;
   /// What happens to a contact found handed-over-but-unsettled after a
   /// crash: dead-lettered (at most once, the default) or sent again.
   enum class InDoubt { dead_letter, resend } in_doubt = InDoubt::dead_letter;
@@ -55,7 +59,7 @@ struct Pipeline {
   std::vector<Step> steps;
   bool to_store = true;
   std::vector<SinkUse> sinks;
-  bool has_record_sinks = false;  ///< a sink without `channel`: it gets the pipeline's records
+  bool has_record_sinks = false;  ///< a sink without `channel` or `feedback`: it gets the pipeline's records
   /// Time all steps together may spend on one record (apply.record_budget_ms).
   std::chrono::milliseconds record_budget{1000};
   /// Canonical text of the pipeline's definition: reload restarts a pipeline

@@ -168,6 +168,11 @@ void ContactLoop::set_channel_sinks(std::map<std::string, std::string> sinks) {
   sinks_ = std::move(sinks);
 }
 
+void ContactLoop::set_feedback_sinks(std::vector<std::string> sinks) {
+  std::lock_guard<std::mutex> lk(mu_);
+  feedback_sinks_ = std::move(sinks);
+}
+
 std::string ContactLoop::sink_for(const std::string& channel) const {
   std::lock_guard<std::mutex> lk(mu_);
   auto it = sinks_.find(channel);
@@ -415,13 +420,20 @@ void ContactLoop::apply_response(customer::LoopTxn& t, const Record& r, const st
     e.data = std::move(data);
     t.apply(e, pipeline);
   };
+  // What the hub concluded, for the feedback sinks (the CRM should see it).
+  Json applied = Json::array();
   auto invalidate = [&](const std::string& why) {
     const ValidityKeys k = validity_keys(channel);
     Json data{{k.valid, false}, {k.reason, why}};
+    Json told{{"effect", "invalidate_channel"}, {"channel", channel}, {"reason", why}};
     // The verdict names the address it is about, so that a new one is valid again.
     const Json attributes = t.attributes(c->profile_id);
-    if (auto v = attributes.find(k.value); v != attributes.end() && !v->is_null()) data[k.value + "_invalid_for"] = *v;
+    if (auto v = attributes.find(k.value); v != attributes.end() && !v->is_null()) {
+      data[k.value + "_invalid_for"] = *v;
+      told["value"] = *v;
+    }
     effect("profile", "invalidate", std::move(data));
+    applied.push_back(std::move(told));
   };
   std::vector<std::string> effects = effects_for(kind, sub);
   if (kind == "letter_returned" && sub == "moved" && !detail.contains("new_address"))
@@ -438,6 +450,7 @@ void ContactLoop::apply_response(customer::LoopTxn& t, const Record& r, const st
                   {"status", "revoked"},
                   {"at", at},
                   {"evidence", Json{{"response", r.id}, {"kind", kind}, {"contact_id", c->id}}}});
+      applied.push_back(Json{{"effect", "revoke_consent"}, {"channel", channel}, {"purpose", "marketing"}});
     } else if (e == "timeline") {
       // A machine's hit has its own event type, so that counting email_opened
       // and email_clicked counts people.
@@ -460,6 +473,10 @@ void ContactLoop::apply_response(customer::LoopTxn& t, const Record& r, const st
       if (!c->campaign.empty()) ev["campaign"] = c->campaign;
       if (!c->offer.empty()) ev["offer"] = c->offer;
       if (auto it = detail.find("revenue"); it != detail.end() && it->is_number()) ev["revenue"] = *it;
+      Json told = ev;
+      told.erase("event_type");
+      told["effect"] = "purchase";
+      applied.push_back(std::move(told));
       effect("event", "purchase", ev);
     } else if (e == "callback") {
       Record req;
@@ -475,10 +492,13 @@ void ContactLoop::apply_response(customer::LoopTxn& t, const Record& r, const st
       if (!c->offer_category.empty()) req.data["offer_category"] = c->offer_category;
       if (auto it = detail.find("callback_at"); it != detail.end()) req.data["not_before"] = *it;
       apply_request(t, req, pipeline);
+      applied.push_back(Json{{"effect", "callback"}, {"not_before", req.data.value("not_before", Json())}});
     } else if (e == "update_address") {
       effect("profile", "address", Json{{"address", detail["new_address"]}, {"address_valid", true}});
+      applied.push_back(Json{{"effect", "update_address"}, {"address", detail["new_address"]}});
     } else if (e.rfind("suppress:", 0) == 0) {
       effect("suppression", "suppress", Json{{"list", e.substr(9)}, {"reason", why}, {"action", "add"}});
+      applied.push_back(Json{{"effect", "suppress"}, {"list", e.substr(9)}, {"reason", why}});
     }
   }
   // Soft bounces are counted, not fatal: enough of them within the window
@@ -491,6 +511,47 @@ void ContactLoop::apply_response(customer::LoopTxn& t, const Record& r, const st
     if (n >= config_.soft_bounce_max)
       invalidate("bounce_soft " + std::to_string(n) + " times in " + std::to_string(config_.soft_bounce_window_days) +
                  " days");
+  }
+  queue_feedback(t, r, pipeline, *c, at, detail, std::move(applied));
+}
+
+void ContactLoop::queue_feedback(customer::LoopTxn& t, const Record& response, const std::string& pipeline,
+                                 const ContactRow& c, int64_t at, const Json& detail, Json effects) {
+  std::vector<std::string> sinks;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    sinks = feedback_sinks_;
+  }
+  if (sinks.empty()) return;
+  // The identities let a CRM find its own record (ext:tryton, ext:crm, e-mail)
+  // without asking the hub; the live profile, so a merge since the send counts.
+  const int64_t profile = t.find(std::to_string(c.profile_id)).value_or(c.profile_id);
+  Json identities = Json::object();
+  for (const IdentityRow& row : t.txn().identities_of(profile)) identities[row.kind].push_back(row.value);
+  Json about{{"id", response.id},    {"source", response.source},   {"kind", response.data.value("kind", "")},
+             {"channel", c.channel}, {"at", format_rfc3339_ms(at)}, {"detail", detail}};
+  Json contact{{"id", c.id}, {"channel", c.channel}, {"campaign", c.campaign}, {"purpose", c.purpose}};
+  if (!c.offer.empty()) contact["offer"] = c.offer;
+  if (!c.offer_category.empty()) contact["offer_category"] = c.offer_category;
+  Record fb;
+  fb.id = response.id + "#feedback";
+  fb.type = "feedback";
+  fb.key = std::to_string(profile);
+  fb.source = response.source;
+  fb.ts_ms = t.now();
+  fb.data = Json{{"customer", Json{{"profile_id", profile}, {"identities", std::move(identities)}}},
+                 {"response", std::move(about)},
+                 {"contact", std::move(contact)},
+                 {"effects", std::move(effects)}};
+  const std::string envelope = to_json(fb).dump(-1, ' ', false, Json::error_handler_t::replace);
+  for (const std::string& sink : sinks) {
+    OutboxItem o;
+    o.sink = sink;
+    o.pipeline = pipeline;
+    o.record_id = fb.id;
+    o.envelope = envelope;
+    o.next_ms = o.first_ms = t.now();
+    t.queue(o);
   }
 }
 

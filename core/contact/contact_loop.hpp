@@ -45,6 +45,9 @@ class ContactLoop final : public customer::LoopHandler {
 
   /// channel -> sink instance ("<pipeline>.<sink>") that sends it.
   void set_channel_sinks(std::map<std::string, std::string> sinks);
+  /// Sink instances that get a `feedback` record for every applied response
+  /// (a CRM that should see bounces, revoked consents, call outcomes, sales).
+  void set_feedback_sinks(std::vector<std::string> sinks);
 
   bool handles(const std::string& type) const override;
   void apply(customer::LoopTxn& t, const Record& r, const std::string& pipeline) override;
@@ -57,11 +60,14 @@ class ContactLoop final : public customer::LoopHandler {
   void apply_request(customer::LoopTxn& t, const Record& r, const std::string& pipeline);
   void apply_response(customer::LoopTxn& t, const Record& r, const std::string& pipeline);
   std::string sink_for(const std::string& channel) const;
+  void queue_feedback(customer::LoopTxn& t, const Record& response, const std::string& pipeline, const ContactRow& c,
+                      int64_t at, const Json& detail, Json effects);
 
   const Decider& decider_;
   ContactConfig config_;
   mutable std::mutex mu_;
   std::map<std::string, std::string> sinks_;
+  std::vector<std::string> feedback_sinks_;
 };
 
 }  // namespace touchpoint::core::contact

@@ -61,7 +61,7 @@ void route(const PipelinePtr& pp, Record rec, const std::function<std::string()>
     if (p.has_record_sinks) {
       std::string envelope = to_json(r).dump();
       for (const SinkUse& s : p.sinks) {
-        if (!s.channel.empty()) continue;  // channel sinks get contacts only
+        if (!s.channel.empty() || s.feedback) continue;  // they get contacts or feedback only
         OutboxItem item;
         item.sink = s.plugin.instance;
         item.pipeline = p.name;

@@ -147,15 +147,20 @@ bool Runtime::stop_pipeline(Running& r) {
 void Runtime::update_routes() {
   std::map<std::string, PipelinePtr> routes;
   std::map<std::string, std::string> channel_sinks;
+  std::vector<std::string> feedback_sinks;
   {
     std::lock_guard<std::mutex> lk(running_mu_);
     for (auto& [name, r] : running_) {
       routes[r.def->source.instance] = r.def;
       for (const SinkUse& s : r.def->sinks)
-        if (!s.channel.empty()) channel_sinks[s.channel] = s.plugin.instance;
+        if (!s.channel.empty())
+          channel_sinks[s.channel] = s.plugin.instance;
+        else if (s.feedback)
+          feedback_sinks.push_back(s.plugin.instance);
     }
   }
   contact_loop_->set_channel_sinks(std::move(channel_sinks));
+  contact_loop_->set_feedback_sinks(std::move(feedback_sinks));
   applier_->set_pipelines(std::move(routes));
   applier_->set_outbox_listener([this] {
     std::lock_guard<std::mutex> lk(running_mu_);

@@ -4,9 +4,6 @@
 // (Standard Webhooks over real HTTP on loopback); "do not call" revokes the
 // phone consent, so the next decision suppresses, and a sale becomes a
 // purchase on the customer's timeline with the campaign that caused it.
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include "loop_support.hpp"
 
 namespace tp_it {
@@ -14,52 +11,12 @@ namespace {
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
-const std::string kSecret = "a-call-center-secret-of-32-bytes";
-
-std::string base64(const unsigned char* data, size_t n) {
-  std::string out(4 * ((n + 2) / 3), '\0');
-  const int len =
-      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(n));  // no line breaks
-  out.resize(static_cast<size_t>(len));
-  return out;
-}
-
-/// The Standard Webhooks signature `v1,<base64 HMAC-SHA256("{id}.{ts}.{body}")>`.
-std::string sign(const std::string& secret, const std::string& id, const std::string& ts, const std::string& body) {
-  const std::string signed_text = id + "." + ts + "." + body;
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int mac_len = 0;
-  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-       reinterpret_cast<const unsigned char*>(signed_text.data()), signed_text.size(), mac, &mac_len);
-  return "v1," + base64(mac, mac_len);
-}
-
 class LoopCallTest : public LoopTest {
  protected:
   void SetUp() override {
     HubTest::SetUp();
-    // The shipped rulebook, with its calling hours moved to a UTC window
-    // around now (wrapping midnight where it must): the test must not
-    // depend on the hour it runs at. The window travels to the call list.
-    std::string rulebook = read_file(fs::path(TP_SOURCE_DIR) / "config/rulebook.yaml");
-    const std::string hours = "timezone: Europe/Berlin\n    from: \"08:00\"\n    to: \"20:00\"";
-    ASSERT_NE(rulebook.find(hours), std::string::npos) << "config/rulebook.yaml changed its calling hours";
-    const auto hour =
-        std::chrono::duration_cast<std::chrono::hours>(std::chrono::system_clock::now().time_since_epoch()).count() %
-        24;
-    char window[64];
-    std::snprintf(window, sizeof(window), "timezone: UTC\n    from: \"%02d:00\"\n    to: \"%02d:00\"",
-                  static_cast<int>((hour + 22) % 24), static_cast<int>((hour + 3) % 24));
-    rulebook.replace(rulebook.find(hours), hours.size(), window);
-    write_file(root_ / "rulebook.yaml", rulebook);
-    ASSERT_NO_FATAL_FAILURE(write_shipped_customer_setup());
-    std::string config = read_file(root_ / "touchpoint.yaml");
-    const std::string shipped = std::string(TP_SOURCE_DIR) + "/config/rulebook.yaml";
-    ASSERT_NE(config.find(shipped), std::string::npos);
-    config.replace(config.find(shipped), shipped.size(), (root_ / "rulebook.yaml").string());
-    write_file(root_ / "touchpoint.yaml", config);
-
-    write_file(root_ / "callcenter.secret", kSecret);
+    ASSERT_NO_FATAL_FAILURE(use_rulebook_with_calling_hours_now());
+    write_file(root_ / "callcenter.secret", kCallSecret);
     calls_ = root_ / "calls";
     write_pipeline_file("calls.yaml",
                         "name: calls\n"
@@ -82,13 +39,8 @@ class LoopCallTest : public LoopTest {
 
   int disposition_port() { return gauge_port("callcenter_webhook_port"); }
 
-  HttpResponse post_dispositions(const json& body, const std::string& id, const std::string& secret = kSecret) {
-    const std::string text = body.dump();
-    const std::string ts = std::to_string(
-        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
-    return http_request("POST", "http://127.0.0.1:" + std::to_string(disposition_port()) + "/dispositions", text,
-                        {"Content-Type: application/json", "webhook-id: " + id, "webhook-timestamp: " + ts,
-                         "webhook-signature: " + sign(secret, id, ts, text)});
+  HttpResponse post_dispositions(const json& body, const std::string& id, const std::string& secret = kCallSecret) {
+    return post_signed_dispositions(disposition_port(), body, id, secret);
   }
 
   static json person(const std::string& id, const std::string& email, const std::string& phone) {

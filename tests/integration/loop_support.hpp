@@ -4,6 +4,11 @@
 #ifndef TOUCHPOINT_TESTS_INTEGRATION_LOOP_SUPPORT_HPP
 #define TOUCHPOINT_TESTS_INTEGRATION_LOOP_SUPPORT_HPP
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <chrono>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -11,9 +16,61 @@
 
 namespace tp_it {
 
+/// The call-center webhook's shared secret in the loop tests.
+inline const std::string kCallSecret = "a-call-center-secret-of-32-bytes";
+
 class LoopTest : public HubTest {
  protected:
   using json = nlohmann::json;
+
+  /// The shipped customer setup with the shipped rulebook, its calling hours
+  /// moved to a UTC window around now (wrapping midnight where it must): a
+  /// test must not depend on the hour it runs at.
+  void use_rulebook_with_calling_hours_now() {
+    namespace fs = std::filesystem;
+    std::string rulebook = read_file(fs::path(TP_SOURCE_DIR) / "config/rulebook.yaml");
+    const std::string hours = "timezone: Europe/Berlin\n    from: \"08:00\"\n    to: \"20:00\"";
+    ASSERT_NE(rulebook.find(hours), std::string::npos) << "config/rulebook.yaml changed its calling hours";
+    const auto hour =
+        std::chrono::duration_cast<std::chrono::hours>(std::chrono::system_clock::now().time_since_epoch()).count() %
+        24;
+    char window[64];
+    std::snprintf(window, sizeof(window), "timezone: UTC\n    from: \"%02d:00\"\n    to: \"%02d:00\"",
+                  static_cast<int>((hour + 22) % 24), static_cast<int>((hour + 3) % 24));
+    rulebook.replace(rulebook.find(hours), hours.size(), window);
+    write_file(root_ / "rulebook.yaml", rulebook);
+    ASSERT_NO_FATAL_FAILURE(write_shipped_customer_setup());
+    std::string config = read_file(root_ / "touchpoint.yaml");
+    const std::string shipped = std::string(TP_SOURCE_DIR) + "/config/rulebook.yaml";
+    ASSERT_NE(config.find(shipped), std::string::npos);
+    config.replace(config.find(shipped), shipped.size(), (root_ / "rulebook.yaml").string());
+    write_file(root_ / "touchpoint.yaml", config);
+  }
+
+  /// The Standard Webhooks signature `v1,<base64 HMAC-SHA256("{id}.{ts}.{body}")>`.
+  static std::string sign(const std::string& secret, const std::string& id, const std::string& ts,
+                          const std::string& body) {
+    const std::string signed_text = id + "." + ts + "." + body;
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int mac_len = 0;
+    HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+         reinterpret_cast<const unsigned char*>(signed_text.data()), signed_text.size(), mac, &mac_len);
+    std::string out(4 * ((mac_len + 2) / 3), '\0');
+    const int len = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), mac, static_cast<int>(mac_len));
+    out.resize(static_cast<size_t>(len));
+    return "v1," + out;
+  }
+
+  /// Dispositions to the callcenter plugin's signed webhook on `port`.
+  static HttpResponse post_signed_dispositions(int port, const json& body, const std::string& id,
+                                               const std::string& secret = kCallSecret) {
+    const std::string text = body.dump();
+    const std::string ts = std::to_string(
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+    return http_request("POST", "http://127.0.0.1:" + std::to_string(port) + "/dispositions", text,
+                        {"Content-Type: application/json", "webhook-id: " + id, "webhook-timestamp: " + ts,
+                         "webhook-signature: " + sign(secret, id, ts, text)});
+  }
 
   /// Posts envelopes to the records pipeline (write_shipped_customer_setup) and expects 202.
   void send(const json& envelopes) {

@@ -578,5 +578,18 @@ TEST_F(ConfigTest, PluginPinsDeadlinesAndBudgets) {
   EXPECT_EQ(pl->sinks.at(0).plugin.call_timeout_ms, 5000);
 }
 
+TEST_F(ConfigTest, AFeedbackSinkGetsNoPipelineRecordsAndIsNoChannelSink) {
+  PipelinePtr pl = load_pipeline(
+      file("crm.yaml", "source: { plugin: csv }\nsinks:\n  - { name: back, plugin: csv, feedback: true }\n"), hub());
+  ASSERT_EQ(pl->sinks.size(), 1u);
+  EXPECT_TRUE(pl->sinks[0].feedback);
+  EXPECT_FALSE(pl->has_record_sinks) << "the pipeline's own records do not go to a feedback sink";
+  EXPECT_EQ(
+      pipeline_error("source: { plugin: csv }\nsinks:\n  - { name: a, plugin: x, channel: email, feedback: true }\n"),
+      at("p.yaml", 3, 53) + "a sink is either a channel sink or a feedback sink, not both");
+  EXPECT_EQ(pipeline_error("source: { plugin: csv }\nsinks:\n  - { name: a, plugin: x, feedback: sure }\n"),
+            at("p.yaml", 3, 37) + "feedback must be true or false");
+}
+
 }  // namespace
 }  // namespace touchpoint::core

@@ -429,6 +429,66 @@ TEST_P(ContactLoopTest, ErasingThePersonRemovesTheirContacts) {
   EXPECT_FALSE(store().reads().contact(contact_of("r1")));
 }
 
+TEST_P(ContactLoopTest, AFeedbackSinkGetsWhatTheHubLearntOncePerResponseWithTheCustomersIdentities) {
+  anna();
+  apply1(request("r1", "email", {{"offer", "savings-plus"}}));
+  const std::string id = contact_of("r1");
+  apply1(response("b0", id, "email", "delivered"));
+  EXPECT_TRUE(outbox("crm.writeback").empty()) << "no feedback sink configured: nothing queued";
+
+  loop_->set_feedback_sinks({"crm.writeback"});
+  const Record bounce = response("b1", id, "email", "bounce_hard", {{"status", "5.1.1"}});
+  apply1(bounce);
+  apply1(bounce);  // read twice by the channel: fed back once
+  apply1(response("u1", id, "email", "unsubscribe", {{"method", "one-click"}}));
+  const std::vector<OutboxItem> items = outbox("crm.writeback");
+  ASSERT_EQ(items.size(), 2u);
+  EXPECT_EQ(items[0].record_id, "b1#feedback");
+  EXPECT_TRUE(items[0].contact_id.empty()) << "a feedback item is an ordinary record delivery, not a contact";
+  const Json first = Json::parse(items[0].envelope);
+  EXPECT_EQ(first["type"], "feedback");
+  const Json& d = first["data"];
+  EXPECT_EQ(d["response"]["kind"], "bounce_hard");
+  EXPECT_EQ(d["response"]["id"], "b1");
+  EXPECT_EQ(d["response"]["at"], "2026-12-01T10:00:00.000Z");
+  EXPECT_EQ(d["response"]["detail"]["status"], "5.1.1");
+  EXPECT_EQ(d["contact"]["id"], id);
+  EXPECT_EQ(d["contact"]["campaign"], "spring");
+  EXPECT_EQ(d["contact"]["offer"], "savings-plus");
+  EXPECT_EQ(d["customer"]["identities"]["email"], Json::array({"anna@example.de"}));
+  ASSERT_EQ(d["effects"].size(), 1u);
+  EXPECT_EQ(d["effects"][0]["effect"], "invalidate_channel");
+  EXPECT_EQ(d["effects"][0]["value"], "anna@example.de") << "the CRM is told which address is bad";
+  EXPECT_EQ(d["effects"][0]["reason"], "bounce_hard 5.1.1");
+  const Json second = Json::parse(items[1].envelope)["data"];
+  EXPECT_EQ(second["response"]["kind"], "unsubscribe");
+  bool revoked = false;
+  for (const Json& e : second["effects"])
+    revoked = revoked || (e["effect"] == "revoke_consent" && e["channel"] == "email" && e["purpose"] == "marketing");
+  EXPECT_TRUE(revoked) << second.dump();
+}
+
+TEST_P(ContactLoopTest, ASaleOnTheCallIsFedBackAsAPurchaseWithProductAndRevenue) {
+  loop_->set_feedback_sinks({"crm.writeback"});
+  apply({rec("p1", "crm", "K-1", {{"email", "anna@example.de"}, {"phone", "+4930123456"}}),
+         rec("c1", "crm", "", consent("phone"), "consent")});
+  loop_->set_channel_sinks({{"phone", "calls.dialer"}});
+  apply1(request("r1", "phone", {{"offer", "property-insurance"}, {"offer_category", "insurance"}}));
+  const std::string id = contact_of("r1");
+  ASSERT_EQ(store().reads().contact(id)->state, "queued");
+  apply1(response("s1", id, "phone", "call_outcome",
+                  {{"outcome", "sale"}, {"product", "savings-plus"}, {"category", "savings"}, {"revenue", 120.5}}));
+  const std::vector<OutboxItem> items = outbox("crm.writeback");
+  ASSERT_EQ(items.size(), 1u);
+  const Json d = Json::parse(items[0].envelope)["data"];
+  EXPECT_EQ(d["response"]["detail"]["outcome"], "sale");
+  ASSERT_EQ(d["effects"].size(), 1u) << d.dump();
+  EXPECT_EQ(d["effects"][0]["effect"], "purchase");
+  EXPECT_EQ(d["effects"][0]["product"], "savings-plus") << "what was sold, not what was offered";
+  EXPECT_EQ(d["effects"][0]["offer"], "property-insurance");
+  EXPECT_EQ(d["effects"][0]["revenue"], 120.5);
+}
+
 TP_INSTANTIATE_FOR_BACKENDS(ContactLoopTest);
 
 }  // namespace
