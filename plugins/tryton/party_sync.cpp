@@ -128,6 +128,7 @@ SyncPage PartySync::next_page(const SyncCursor& from) {
   if (!parties.is_array()) throw TrytonUnavailable("tryton: party.party.search_read did not answer a list");
   SyncPage page;
   page.next = from;
+  // The server's clock as it answered the sweep's first query, before any later call.
   if (from.last_id == 0) page.next.sweep_started_s = rpc_.server_time_s();
   Json mechanisms = Json::array(), addresses = Json::array();
   if (const std::vector<int64_t> ids = ids_in(parties, "contact_mechanisms"); !ids.empty())

@@ -453,7 +453,13 @@ tp_common::SignatureHeaders signature_headers(const Request& req) {
   return tp_common::SignatureHeaders{sv(req["webhook-id"]), sv(req["webhook-timestamp"]), sv(req["webhook-signature"])};
 }
 
-enum ExtraHeaders : unsigned { kNoExtra = 0, kRetryAfter = 1, kAllowPost = 2 };
+enum ExtraHeaders : unsigned { kNoExtra = 0, kRetryAfter = 1, kAllowPost = 2, kPreflight = 4 };
+
+bool cors_allows(const Config& config, std::string_view origin) {
+  for (const std::string& o : config.cors_origins)
+    if (o == "*" || o == origin) return true;
+  return false;
+}
 
 bool speaks_segment(const Route& route) { return route.config.protocol == Protocol::segment; }
 
@@ -561,6 +567,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void read_header() {
     version_ = 11;
     keep_alive_ = false;
+    cors_origin_.clear();
     route_.reset();
     parser_.emplace();
     parser_->header_limit(kHeaderLimit);
@@ -594,6 +601,16 @@ class Session : public std::enable_shared_from_this<Session> {
     if (auto length = parser_->content_length(); length && *length > config.max_body_bytes)
       return respond(http::status::payload_too_large, body_too_large(), true);
     parser_->body_limit(config.max_body_bytes);  // for a chunked body
+    // CORS: a web page on an allowed origin may post (analytics.js in a browser).
+    const std::string_view origin = sv(req[http::field::origin]);
+    if (!origin.empty() && cors_allows(config, origin)) cors_origin_ = origin;
+    if (req.method() == http::verb::options) {
+      if (!cors_origin_.empty()) return respond(http::status::no_content, "", body_pending, kPreflight);
+      if (!origin.empty() && !config.cors_origins.empty())
+        return respond(http::status::forbidden, error_body("this origin may not post here (cors_origins)"),
+                       body_pending);
+      return respond(http::status::no_content, "", body_pending, kAllowPost);
+    }
     if (req.method() != http::verb::post)
       return respond(http::status::method_not_allowed, error_body("only POST is allowed"), body_pending, kAllowPost);
     if (route_->verifier) {
@@ -853,7 +870,16 @@ class Session : public std::enable_shared_from_this<Session> {
     response_.set(http::field::server, kServerName);
     response_.set(http::field::content_type, "application/json");
     if (extra & kRetryAfter) response_.set(http::field::retry_after, "1");
-    if (extra & kAllowPost) response_.set(http::field::allow, "POST");
+    if (extra & kAllowPost) response_.set(http::field::allow, "POST, OPTIONS");
+    if (!cors_origin_.empty()) {
+      response_.set(http::field::access_control_allow_origin, cors_origin_);
+      response_.set(http::field::vary, "Origin");
+    }
+    if (extra & kPreflight) {
+      response_.set(http::field::access_control_allow_methods, "POST, OPTIONS");
+      response_.set(http::field::access_control_allow_headers, "Authorization, Content-Type");
+      response_.set(http::field::access_control_max_age, "86400");
+    }
     response_.keep_alive(!close_after);
     response_.body() = std::move(body);
     response_.prepare_payload();
@@ -922,6 +948,7 @@ class Session : public std::enable_shared_from_this<Session> {
   InflightToken inflight_;
   unsigned version_ = 11;
   bool keep_alive_ = false;
+  std::string cors_origin_;  // the request's Origin when the path allows it: echoed in the response
   std::array<char, 4096> drain_{};
   std::size_t drained_ = 0;
 };

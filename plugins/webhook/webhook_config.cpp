@@ -104,6 +104,25 @@ std::vector<std::string> Config::paths() const {
   return out;
 }
 
+bool is_cors_origin(std::string_view s) {
+  if (s == "*") return true;
+  size_t host = 0;
+  if (s.rfind("https://", 0) == 0)
+    host = 8;
+  else if (s.rfind("http://", 0) == 0)
+    host = 7;
+  else
+    return false;
+  if (s.size() <= host || s.size() > 256) return false;
+  for (size_t i = host; i < s.size(); ++i) {
+    const char ch = s[i];
+    const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' || ch == ':' ||
+                    ch == '[' || ch == ']';
+    if (!ok) return false;  // upper case, a path, a query, spaces: browsers send none of them
+  }
+  return true;
+}
+
 Config parse_config(std::string_view json) {
   Config c;
   size_t first = json.find_first_not_of(" \t\r\n");
@@ -162,6 +181,17 @@ Config parse_config(std::string_view json) {
         fail(key, "must be 1-64 bytes of a-z, 0-9, '_', '.', '-' (it names the identity kind ext:<system>)");
     } else if (key == "max_message_bytes") {
       c.max_message_bytes = get_uint(key, v, 64, TP_MAX_RECORD_BYTES);
+    } else if (key == "cors_origins") {
+      simdjson::dom::array origins;
+      if (v.get_array().get(origins) != simdjson::SUCCESS) fail(key, "must be a list of origins");
+      for (simdjson::dom::element o : origins) {
+        std::string s = get_string(key, o);
+        if (!is_cors_origin(s))
+          fail(key, "holds '" + s.substr(0, 64) +
+                        "', which is not \"*\" or an origin (http:// or https://, a host, an optional port, no path)");
+        c.cors_origins.push_back(std::move(s));
+      }
+      if (c.cors_origins.size() > 1000) fail(key, "lists more than 1000 origins");
     } else if (key == "listen") {
       c.listen = get_string(key, v);
       parse_listen(c);

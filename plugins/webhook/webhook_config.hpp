@@ -38,6 +38,9 @@ struct Config {
   uint64_t max_connections = 1024;                     ///< open connections; more get 503
   uint64_t max_inflight_bytes = 256u * 1024u * 1024u;  ///< bodies being received or parsed, all connections
   uint64_t replay_cache_size = 100000;                 ///< webhook-ids remembered; 0 disables replay protection
+  /// Browser origins allowed to post from a web page ("https://shop.example",
+  /// or "*"): CORS preflights are answered and responses name the origin.
+  std::vector<std::string> cors_origins;
 
   // protocol: segment
   std::vector<std::string> write_keys;  ///< accepted write keys (Basic auth user name or the body's writeKey)
@@ -49,6 +52,9 @@ struct Config {
   /// endpoint under it ("/v1/identify", ..., "/v1/batch", "/v1/t").
   std::vector<std::string> paths() const;
 };
+
+/// "*" or a browser's Origin: http(s)://host[:port] in lower case, no path.
+bool is_cors_origin(std::string_view s);
 
 /// Parses and validates `json` (an object; empty input means all defaults).
 /// Throws touchpoint::ConfigError. Has no side effects.

@@ -242,7 +242,7 @@ TEST_F(WebhookHttp, WrongPathAndMethod) {
   EXPECT_EQ(res.headers["content-type"], "application/json");
   res = client_.request("GET", url(), "");
   EXPECT_EQ(res.status, 405);
-  EXPECT_EQ(res.headers["allow"], "POST");
+  EXPECT_EQ(res.headers["allow"], "POST, OPTIONS");
   EXPECT_EQ(client_.request("PUT", url(), "{}").status, 405);
   EXPECT_EQ(client_.post(url("/ingest?source=crm"), "{}").status, 202) << "the query string is ignored";
   EXPECT_EQ(harness_.records().size(), 1u);

@@ -79,6 +79,52 @@ TEST_F(SegmentHttp, WriteKeysAreCheckedBeforeAnythingIsEmitted) {
   EXPECT_EQ(harness_.records().size(), 2u);
 }
 
+TEST_F(SegmentHttp, AWebPageOnAnAllowedOriginMayPostAndOthersMayNot) {
+  open(std::string(kSegment) + R"(,"cors_origins":["https://shop.example","http://localhost:3000"])");
+  const std::string shop = "Origin: https://shop.example";
+  // The browser's preflight for a POST with Authorization and a JSON body.
+  HttpResponse pre = client_.request(
+      "OPTIONS", url("/v1/track"), "",
+      {shop, "Access-Control-Request-Method: POST", "Access-Control-Request-Headers: authorization, content-type"});
+  EXPECT_EQ(pre.status, 204) << pre.body;
+  EXPECT_EQ(pre.headers["access-control-allow-origin"], "https://shop.example");
+  EXPECT_EQ(pre.headers["access-control-allow-methods"], "POST, OPTIONS");
+  EXPECT_EQ(pre.headers["access-control-allow-headers"], "Authorization, Content-Type");
+  EXPECT_EQ(pre.headers["vary"], "Origin");
+  HttpResponse res = client_.post(url("/v1/track"), R"({"userId":"u","event":"e"})",
+                                  {shop, basic("k1"), "Content-Type: application/json"});
+  EXPECT_EQ(res.status, 200);
+  EXPECT_EQ(res.headers["access-control-allow-origin"], "https://shop.example") << "the page may read the answer";
+  HttpResponse refused = client_.post(url("/v1/track"), R"({"userId":"u","event":"e"})", {shop, basic("nope")});
+  EXPECT_EQ(refused.status, 401);
+  EXPECT_EQ(refused.headers["access-control-allow-origin"], "https://shop.example") << "errors are readable too";
+
+  // Another origin, or one that merely starts like an allowed one, gets no CORS headers.
+  for (const char* other : {"Origin: https://evil.example", "Origin: https://shop.example.evil.example",
+                            "Origin: https://SHOP.example", "Origin: null"}) {
+    HttpResponse p = client_.request("OPTIONS", url("/v1/track"), "", {other, "Access-Control-Request-Method: POST"});
+    EXPECT_EQ(p.status, 403) << other;
+    EXPECT_EQ(p.headers.count("access-control-allow-origin"), 0u) << other;
+    HttpResponse r = client_.post(url("/v1/track"), R"({"userId":"u","event":"e"})", {other, basic("k1")});
+    EXPECT_EQ(r.headers.count("access-control-allow-origin"), 0u) << other;
+  }
+  EXPECT_EQ(harness_.records().size(), 5u) << "CORS is the browser's rule: a server-side client still posts";
+}
+
+TEST_F(SegmentHttp, CorsOriginsMustBeOrigins) {
+  for (const char* bad : {R"(["https://shop.example/path"])", R"(["shop.example"])", R"(["https://Shop.example"])",
+                          R"([""])", R"("*")", R"([1])"}) {
+    std::string error = "(opened)";
+    try {
+      open(std::string(kSegment) + R"(,"cors_origins":)" + bad);
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    EXPECT_NE(error.find("cors_origins"), std::string::npos) << bad << ": " << error;
+  }
+  EXPECT_NO_THROW(open(std::string(kSegment) + R"(,"cors_origins":["*","http://[::1]:8080"])"));
+}
+
 TEST_F(SegmentHttp, ConfigSaysWhichKeysBelongToWhichProtocol) {
   auto error_of = [&](const std::string& extra) {
     try {
