@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <array>
 
+#include "tp_common/base64.hpp"
+
 namespace touchpoint::tryton {
 namespace {
 
@@ -27,26 +29,6 @@ size_t on_header(char* ptr, size_t size, size_t n, void* user) {
     if (t > 0) *static_cast<int64_t*>(user) = static_cast<int64_t>(t);
   }
   return size * n;
-}
-
-std::string base64(const std::string& in) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    const uint32_t v = (uint32_t(uint8_t(in[i])) << 16) | (uint32_t(uint8_t(in[i + 1])) << 8) | uint8_t(in[i + 2]);
-    for (int k = 18; k >= 0; k -= 6) out.push_back(kAlphabet[(v >> k) & 63]);
-  }
-  if (i < in.size()) {
-    uint32_t v = uint32_t(uint8_t(in[i])) << 16;
-    if (i + 1 < in.size()) v |= uint32_t(uint8_t(in[i + 1])) << 8;
-    out.push_back(kAlphabet[(v >> 18) & 63]);
-    out.push_back(kAlphabet[(v >> 12) & 63]);
-    out.push_back(i + 1 < in.size() ? kAlphabet[(v >> 6) & 63] : '=');
-    out.push_back('=');
-  }
-  return out;
 }
 
 std::string bounded(std::string s) {
@@ -139,8 +121,9 @@ void JsonRpcClient::login() {
   const Json& r = res.value("result", Json());
   if (!r.is_array() || r.size() < 2 || !r[0].is_number_integer() || !r[1].is_string())
     throw TrytonLoginRefused("tryton: login of user '" + endpoint_.user + "' refused");
-  session_header_ = "Authorization: Session " +
-                    base64(endpoint_.user + ":" + std::to_string(r[0].get<int64_t>()) + ":" + r[1].get<std::string>());
+  session_header_ =
+      "Authorization: Session " + tp_common::base64_encode(endpoint_.user + ":" + std::to_string(r[0].get<int64_t>()) +
+                                                           ":" + r[1].get<std::string>());
 }
 
 Json JsonRpcClient::call(const std::string& method, const Json& params) {

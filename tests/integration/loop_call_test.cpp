@@ -16,24 +16,8 @@ class LoopCallTest : public LoopTest {
   void SetUp() override {
     HubTest::SetUp();
     ASSERT_NO_FATAL_FAILURE(use_rulebook_with_calling_hours_now());
-    write_file(root_ / "callcenter.secret", kCallSecret);
     calls_ = root_ / "calls";
-    write_pipeline_file("calls.yaml",
-                        "name: calls\n"
-                        "source:\n"
-                        "  plugin: callcenter\n"
-                        "  config:\n"
-                        "    webhook: { listen: \"127.0.0.1:0\", secret: \"${file:" +
-                            (root_ / "callcenter.secret").string() +
-                            "}\" }\n"
-                            "store: true\n"
-                            "sinks:\n"
-                            "  - name: call-lists\n"
-                            "    plugin: callcenter\n"
-                            "    channel: phone\n"
-                            "    config:\n"
-                            "      target: { dir: " +
-                            calls_.string() + ", format: jsonl }\n");
+    write_calls_pipeline(calls_);
     ASSERT_NO_FATAL_FAILURE(start_hub());
   }
 

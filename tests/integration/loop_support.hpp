@@ -61,6 +61,29 @@ class LoopTest : public HubTest {
     return "v1," + out;
   }
 
+  /// pipelines/calls.yaml's shape for the tests: the callcenter plugin's signed
+  /// webhook on an ephemeral port (secret kCallSecret) and call lists as JSON
+  /// lines in `calls_dir`.
+  void write_calls_pipeline(const std::filesystem::path& calls_dir) {
+    write_file(root_ / "callcenter.secret", kCallSecret);
+    write_pipeline_file("calls.yaml",
+                        "name: calls\n"
+                        "source:\n"
+                        "  plugin: callcenter\n"
+                        "  config:\n"
+                        "    webhook: { listen: \"127.0.0.1:0\", secret: \"${file:" +
+                            (root_ / "callcenter.secret").string() +
+                            "}\" }\n"
+                            "store: true\n"
+                            "sinks:\n"
+                            "  - name: call-lists\n"
+                            "    plugin: callcenter\n"
+                            "    channel: phone\n"
+                            "    config:\n"
+                            "      target: { dir: " +
+                            calls_dir.string() + ", format: jsonl }\n");
+  }
+
   /// Dispositions to the callcenter plugin's signed webhook on `port`.
   static HttpResponse post_signed_dispositions(int port, const json& body, const std::string& id,
                                                const std::string& secret = kCallSecret) {

@@ -79,24 +79,8 @@ class LoopTrytonTest : public LoopTest {
     HubTest::SetUp();
     ASSERT_NO_FATAL_FAILURE(use_rulebook_with_calling_hours_now());
     tryton_ = std::make_unique<Trytond>(root_ / "tryton");
-    write_file(root_ / "callcenter.secret", kCallSecret);
+    write_calls_pipeline(root_ / "calls");
     write_file(root_ / "tryton.password", "admin\n");
-    write_pipeline_file("calls.yaml",
-                        "name: calls\n"
-                        "source:\n"
-                        "  plugin: callcenter\n"
-                        "  config:\n"
-                        "    webhook: { listen: \"127.0.0.1:0\", secret: \"${file:" +
-                            (root_ / "callcenter.secret").string() +
-                            "}\" }\n"
-                            "store: true\n"
-                            "sinks:\n"
-                            "  - name: call-lists\n"
-                            "    plugin: callcenter\n"
-                            "    channel: phone\n"
-                            "    config:\n"
-                            "      target: { dir: " +
-                            (root_ / "calls").string() + ", format: jsonl }\n");
     const std::string crm = "{ url: \"" + tryton_->url() + "\", database: tp, user: admin, password: \"${file:" +
                             (root_ / "tryton.password").string() + "}\" }";
     write_pipeline_file("crm.yaml",
@@ -116,6 +100,12 @@ class LoopTrytonTest : public LoopTest {
                             "    feedback: true\n"
                             "    config: " +
                             crm + "\n");
+  }
+
+  // Before the hub's directory (which holds the server's) is removed.
+  void TearDown() override {
+    tryton_.reset();
+    LoopTest::TearDown();
   }
 
   int64_t party(const std::string& name, const std::string& email, const std::string& phone) {
