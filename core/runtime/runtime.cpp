@@ -144,23 +144,30 @@ bool Runtime::stop_pipeline(Running& r) {
   return clean;
 }
 
-void Runtime::update_routes() {
-  std::map<std::string, PipelinePtr> routes;
+void Runtime::set_loop_sinks(const std::vector<PipelinePtr>& pipelines) {
   std::map<std::string, std::string> channel_sinks;
   std::vector<std::string> feedback_sinks;
+  for (const PipelinePtr& p : pipelines)
+    for (const SinkUse& s : p->sinks)
+      if (!s.channel.empty())
+        channel_sinks[s.channel] = s.plugin.instance;
+      else if (s.feedback)
+        feedback_sinks.push_back(s.plugin.instance);
+  contact_loop_->set_channel_sinks(std::move(channel_sinks));
+  contact_loop_->set_feedback_sinks(std::move(feedback_sinks));
+}
+
+void Runtime::update_routes() {
+  std::map<std::string, PipelinePtr> routes;
+  std::vector<PipelinePtr> running;
   {
     std::lock_guard<std::mutex> lk(running_mu_);
     for (auto& [name, r] : running_) {
       routes[r.def->source.instance] = r.def;
-      for (const SinkUse& s : r.def->sinks)
-        if (!s.channel.empty())
-          channel_sinks[s.channel] = s.plugin.instance;
-        else if (s.feedback)
-          feedback_sinks.push_back(s.plugin.instance);
+      running.push_back(r.def);
     }
   }
-  contact_loop_->set_channel_sinks(std::move(channel_sinks));
-  contact_loop_->set_feedback_sinks(std::move(feedback_sinks));
+  set_loop_sinks(running);
   applier_->set_pipelines(std::move(routes));
   applier_->set_outbox_listener([this] {
     std::lock_guard<std::mutex> lk(running_mu_);
@@ -347,6 +354,9 @@ int Runtime::run() {
     for (const PipelinePtr& p : v.pipelines) routes[p->source.instance] = p;
     applier_->set_pipelines(routes);
   }
+  // Before the replay: a contact request or response replayed from the journal
+  // must find its channel and feedback sinks.
+  set_loop_sinks(v.pipelines);
   applier_->start();  // replays what the store has not applied yet, then follows the journal
 
   try {

@@ -77,6 +77,8 @@ class Runtime {
   bool stop_pipeline(Running& r);
   /// The source's newest durable cursor: the instance's if it ran, else recovery's, else the store's.
   std::string resume_cursor(const std::string& instance);
+  /// The contact loop's channel and feedback sinks, from these pipelines' definitions.
+  void set_loop_sinks(const std::vector<PipelinePtr>& pipelines);
   void update_routes();
   void reload();
   void supervise();

@@ -42,6 +42,14 @@ bool transient_error_type(const std::string& type) {
          type == "RateLimitException";
 }
 
+// For an exception that is not one of its own (a locked database, a
+// serialization failure, a bug), trytond answers [str(e), traceback]: not the
+// request's fault, so it may pass.
+bool crashed(const Json& error) {
+  return error.is_array() && error.size() >= 2 && error[0].is_string() && error[1].is_string() &&
+         error[1].get_ref<const std::string&>().find("Traceback") != std::string::npos;
+}
+
 }  // namespace
 
 std::string tryton_error_text(const Json& error) {
@@ -115,6 +123,8 @@ void JsonRpcClient::login() {
                              endpoint_.database + "' there?)");
   const Json res = Json::parse(body, nullptr, false);
   if (res.is_discarded() || !res.is_object()) throw TrytonUnavailable("tryton: login answer is not JSON");
+  if (auto e = res.find("error"); e != res.end() && !e->is_null() && crashed(*e))
+    throw TrytonUnavailable("tryton: login failed on the server (a busy or locked database?)");
   if (auto e = res.find("error"); e != res.end() && !e->is_null())
     throw TrytonLoginRefused("tryton: login of user '" + endpoint_.user + "' to database '" + endpoint_.database +
                              "' refused: " + tryton_error_text(*e));
@@ -145,6 +155,9 @@ Json JsonRpcClient::call(const std::string& method, const Json& params) {
       throw TrytonUnavailable("tryton: " + method + ": the answer is not a JSON object");
     if (auto e = res.find("error"); e != res.end() && !e->is_null()) {
       const std::string type = e->is_array() && !e->empty() && (*e)[0].is_string() ? (*e)[0].get<std::string>() : "";
+      if (crashed(*e))
+        throw TrytonUnavailable("tryton: " + method +
+                                ": the server failed: " + bounded(type.substr(0, type.find('\n'))));
       const std::string text = "tryton: " + method + ": " + type + ": " + tryton_error_text(*e);
       if (transient_error_type(type)) throw TrytonUnavailable(text);
       throw TrytonError(type, text);

@@ -1,6 +1,7 @@
 #include "party_sync.hpp"
 
 #include <algorithm>
+#include <ctime>
 
 #include "tryton_time.hpp"
 
@@ -28,7 +29,7 @@ int64_t integer(const Json& v) { return v.is_number_integer() ? v.get<int64_t>()
 bool before(const Json* a, const Json* b) {
   const int64_t sa = integer(a->value("sequence", Json())), sb = integer(b->value("sequence", Json()));
   const bool na = !a->value("sequence", Json()).is_number(), nb = !b->value("sequence", Json()).is_number();
-  if (na != nb) return nb;  // a set sequence sorts before none
+  if (na != nb) return na;  // Tryton's sequence_ordered: NULLS FIRST
   if (sa != sb) return sa < sb;
   return integer(a->value("id", Json())) < integer(b->value("id", Json()));
 }
@@ -108,7 +109,7 @@ PartyView map_party(const Json& party, const std::vector<const Json*>& mechanism
   }
   // null clears what this source said before: a removed e-mail is gone.
   v.data = Json{{"external_ids", Json{{system, std::to_string(v.id)}}},
-                {"name", party.value("name", Json())},
+                {"name", party.contains("name") && party["name"].is_string() ? party["name"] : Json()},
                 {"email", email},
                 {"phone", phone},
                 {"address", address},
@@ -129,7 +130,9 @@ SyncPage PartySync::next_page(const SyncCursor& from) {
   SyncPage page;
   page.next = from;
   // The server's clock as it answered the sweep's first query, before any later call.
-  if (from.last_id == 0) page.next.sweep_started_s = rpc_.server_time_s();
+  if (from.last_id == 0)
+    page.next.sweep_started_s =
+        rpc_.server_time_s() > 0 ? rpc_.server_time_s() : static_cast<int64_t>(std::time(nullptr));
   Json mechanisms = Json::array(), addresses = Json::array();
   if (const std::vector<int64_t> ids = ids_in(parties, "contact_mechanisms"); !ids.empty())
     mechanisms = rpc_.model(
@@ -145,13 +148,18 @@ SyncPage PartySync::next_page(const SyncCursor& from) {
   for (const Json& m : mechanisms) mech_of[integer(m.value("party", Json()))].push_back(&m);
   for (const Json& a : addresses) addr_of[integer(a.value("party", Json()))].push_back(&a);
 
+  size_t unit_bytes = 0;
+  bool cut = false;
   for (const Json& p : parties) {
+    if (!p.is_object()) continue;
     PartyView v =
         map_party(p, mech_of[integer(p.value("id", Json()))], addr_of[integer(p.value("id", Json()))], config_.system);
     if (v.id <= 0) continue;
-    page.next.last_id = std::max(page.next.last_id, v.id);
-    page.next.high_us = std::max(page.next.high_us, v.stamp_us);
-    if (auto it = emitted_.find(v.id); it != emitted_.end() && it->second == v.stamp_us) continue;  // overlap re-read
+    if (auto it = emitted_.find(v.id); it != emitted_.end() && it->second == v.stamp_us) {
+      page.next.last_id = std::max(page.next.last_id, v.id);
+      page.next.high_us = std::max(page.next.high_us, v.stamp_us);
+      continue;  // an overlap re-read
+    }
     Record r;
     r.id = "party:" + std::to_string(v.id) + "@" + std::to_string(v.stamp_us);
     r.type = "profile";
@@ -164,11 +172,21 @@ SyncPage PartySync::next_page(const SyncCursor& from) {
                                         std::to_string(TP_MAX_RECORD_BYTES),
                                     "party.party," + std::to_string(v.id)});
     } else {
+      // A unit has a size limit of its own: a page of very large parties ends
+      // early, and the next page starts after the last party kept.
+      const size_t bytes = r.id.size() + r.data.size() + TP_UNIT_RECORD_OVERHEAD;
+      if (!page.records.empty() && unit_bytes + bytes > TP_MAX_UNIT_BYTES / 2) {
+        cut = true;
+        break;
+      }
+      unit_bytes += bytes;
       page.records.push_back(std::move(r));
     }
+    page.next.last_id = std::max(page.next.last_id, v.id);
+    page.next.high_us = std::max(page.next.high_us, v.stamp_us);
     page.versions.emplace_back(v.id, v.stamp_us);
   }
-  if (parties.size() < static_cast<size_t>(config_.page_size)) {
+  if (!cut && parties.size() < static_cast<size_t>(config_.page_size)) {
     // The sweep is complete: start the next one at the newest change seen,
     // but not after the moment this sweep began.
     SyncCursor next;

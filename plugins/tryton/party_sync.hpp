@@ -65,6 +65,8 @@ class PartySync {
   SyncPage next_page(const SyncCursor& from);
   /// The host took `page`: its versions are not emitted again by this process.
   void accepted(const SyncPage& page);
+  /// Forgets what was emitted (the host lost a page: everything may come again).
+  void forget() { emitted_.clear(); }
 
  private:
   JsonRpcClient& rpc_;

@@ -1,6 +1,7 @@
 #include "tryton_config.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <initializer_list>
 #include <nlohmann/json.hpp>
 #include <touchpoint/plugin.hpp>
@@ -104,7 +105,7 @@ Config parse_config(std::string_view json) {
   if (j.is_discarded() || !j.is_object()) throw ConfigError("the config must be a JSON object");
   only_keys(j, "",
             {"url", "database", "user", "password", "system", "page_size", "overlap_seconds", "timeout_ms",
-             "verify_tls", "max_backoff_ms", "write_back"});
+             "verify_tls", "max_backoff_ms", "default_region", "write_back"});
   Config c;
   c.url = text(j, "url", "", nullptr);
   if (c.url.rfind("http://", 0) != 0 && c.url.rfind("https://", 0) != 0)
@@ -119,6 +120,10 @@ Config parse_config(std::string_view json) {
   c.password = text(j, "password", "", nullptr);
   c.system = text(j, "system", "", &c.system);
   if (!valid_system(c.system)) fail("system", "must be 1-64 of a-z 0-9 _ - (the identity is ext:<system>)");
+  c.default_region = text(j, "default_region", "", &c.default_region);
+  if (c.default_region.size() != 2 || !std::isupper(static_cast<unsigned char>(c.default_region[0])) ||
+      !std::isupper(static_cast<unsigned char>(c.default_region[1])))
+    fail("default_region", "must be a two-letter region code in upper case (DE, AT, CH, ...)");
   c.page_size = integer(j, "page_size", "", c.page_size, 1, 10'000);
   c.overlap_seconds = integer(j, "overlap_seconds", "", c.overlap_seconds, 0, 86'400);
   c.timeout_ms = integer(j, "timeout_ms", "", c.timeout_ms, 100, 600'000);

@@ -31,6 +31,8 @@ struct Config {
   std::string password;
   /// Identity kind of a party on the profile: ext:<system> = party id.
   std::string system = "tryton";
+  /// Region of phone numbers without a country code ("030 123..." in DE), for matching.
+  std::string default_region = "DE";
   int64_t page_size = 500;  ///< parties per search_read, one emitted unit per page
   /// Changes up to this many seconds before the newest one seen are read
   /// again (Tryton stamps a change when its transaction starts, not when it

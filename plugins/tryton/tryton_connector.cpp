@@ -1,5 +1,6 @@
 // The tryton connector (README.md): parties from Tryton into the store as
 // profiles (source), and the hub's feedback into Tryton (sink).
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -32,7 +33,7 @@ class TrytonConnector : public Connector {
       std::optional<SyncCursor> c = decode_cursor(saved);
       // A cursor this plugin cannot read would silently re-read or skip; say so instead.
       if (!c) throw PermanentError("tryton: the saved checkpoint is not a tryton cursor: " + saved.substr(0, 128));
-      cursor_ = *c;
+      cursor_ = committed_ = *c;
     }
   }
 
@@ -57,6 +58,12 @@ class TrytonConnector : public Connector {
   // One page per call: the host calls again at once after an emit, and
   // after poll_interval_ms when a sweep found nothing new.
   void read() override {
+    if (rewind_->exchange(false)) {
+      // A page the host could not make durable: read again from what it did commit.
+      cursor_ = committed_;
+      sync_.forget();
+      host().warn("tryton: the hub could not store a page; reading again from the last durable cursor");
+    }
     if (Clock::now() < next_attempt_) return;  // backing off: Tryton failed a moment ago
     SyncPage page;
     try {
@@ -83,13 +90,22 @@ class TrytonConnector : public Connector {
     }
     std::string error;
     const size_t n = unit.records.size();
+    // done runs on a host thread, maybe after this object is gone: it only sets a shared flag.
     tp_status st = host().emit(
-        unit, [](tp_status, std::string_view) {}, &error);
+        unit,
+        [rewind = rewind_](tp_status s, std::string_view) {
+          if (s != TP_OK) rewind->store(true);
+        },
+        &error);
     if (st == TP_STATUS_BACKPRESSURE || st == TP_STATUS_SHUTTING_DOWN) return;  // the same page next time
     if (st != TP_OK) throw Error(st, error);
     cursor_ = page.next;
     sync_.accepted(page);
     host().counter_add("tryton_parties_read", "", static_cast<double>(n));
+  }
+
+  void commit(std::string_view cursor) override {
+    if (std::optional<SyncCursor> c = decode_cursor(cursor)) committed_ = *c;
   }
 
   void write(RecordSpan batch, Outcomes& outcomes) override {
@@ -111,7 +127,9 @@ class TrytonConnector : public Connector {
       } catch (const TrytonError& e) {
         outcomes.permanent(i, e.what());
       } catch (const TrytonLoginRefused& e) {
-        outcomes.retryable(i, e.what());  // a password being rotated: the record waits
+        // A password being rotated: the records wait, and no further login is tried for this batch.
+        for (size_t k = i; k < batch.size(); ++k) outcomes.retryable(k, e.what());
+        return;
       } catch (const std::exception& e) {
         outcomes.retryable(i, e.what());
         // The rest of the batch would fail the same way: leave it for the retry too.
@@ -141,6 +159,8 @@ class TrytonConnector : public Connector {
   PartySync sync_;
   WriteBack write_back_;
   SyncCursor cursor_;
+  SyncCursor committed_;  // the newest cursor the host made durable (commit())
+  std::shared_ptr<std::atomic<bool>> rewind_ = std::make_shared<std::atomic<bool>>(false);
   Clock::time_point next_attempt_{};
   int64_t backoff_ms_ = 0;
   bool failing_ = false;

@@ -32,7 +32,9 @@ Parts split(int64_t us) {
 }  // namespace
 
 std::optional<int64_t> datetime_us(const nlohmann::json& v) {
-  if (!v.is_object() || v.value("__class__", "") != "datetime") return std::nullopt;
+  if (!v.is_object()) return std::nullopt;
+  if (auto c = v.find("__class__"); c == v.end() || !c->is_string() || c->get_ref<const std::string&>() != "datetime")
+    return std::nullopt;
   const auto y = field(v, "year", 1, 9999), mo = field(v, "month", 1, 12), d = field(v, "day", 1, 31);
   const auto h = field(v, "hour", 0, 23), mi = field(v, "minute", 0, 59), s = field(v, "second", 0, 59),
              us = field(v, "microsecond", 0, 999'999);

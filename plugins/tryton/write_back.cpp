@@ -1,5 +1,7 @@
 #include "write_back.hpp"
 
+#include <phonenumbers/phonenumberutil.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -10,6 +12,9 @@
 
 namespace touchpoint::tryton {
 namespace {
+
+using i18n::phonenumbers::PhoneNumber;
+using i18n::phonenumbers::PhoneNumberUtil;
 
 constexpr size_t kMaxText = 256;  // of each value taken from the record into Tryton
 
@@ -29,14 +34,6 @@ std::string lower_trimmed(std::string s) {
   s.erase(0, i);
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return s;
-}
-
-std::string digits(std::string_view s) {
-  std::string out;
-  for (char c : s)
-    if (c >= '0' && c <= '9') out.push_back(c);
-  if (out.rfind("00", 0) == 0) out.erase(0, 2);  // 0049... is +49...
-  return out;
 }
 
 bool is_active(const Json& row) {
@@ -78,16 +75,19 @@ std::vector<int64_t> ints(const Json& v) {
 
 }  // namespace
 
-bool same_phone(std::string_view a, std::string_view b) {
-  const std::string x = digits(a), y = digits(b);
-  if (x.size() < 5 || y.size() < 5) return false;
-  if (x == y) return true;
-  // "030 1234567" (national, leading 0) against "+49 30 1234567".
-  auto national_of = [](const std::string& nat, const std::string& intl) {
-    return nat.size() >= 6 && nat[0] == '0' && nat[1] != '0' && intl.size() > nat.size() - 1 &&
-           intl.compare(intl.size() - (nat.size() - 1), nat.size() - 1, nat, 1) == 0;
+bool same_phone(std::string_view a, std::string_view b, const std::string& region) {
+  // Longer than any phone number: not one (and not worth parsing).
+  if (a.size() > 64 || b.size() > 64) return false;
+  const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
+  auto e164 = [&](std::string_view raw) {
+    PhoneNumber n;
+    std::string out;
+    if (util.Parse(std::string(raw), region, &n) == PhoneNumberUtil::NO_PARSING_ERROR)
+      util.Format(n, PhoneNumberUtil::E164, &out);
+    return out;
   };
-  return national_of(x, y) || national_of(y, x);
+  const std::string x = e164(a), y = e164(b);
+  return !x.empty() && x == y;
 }
 
 std::string note_text(const Json& feedback) {
@@ -170,13 +170,14 @@ int WriteBack::invalidate(int64_t party, const Json& e, const Json& f) {
                                  context);
     int writes = 0;
     for (const Json& a : rows) {
-      if (!is_active(a)) continue;
+      if (!a.is_object() || !a.value("id", Json()).is_number_integer() || !is_active(a)) continue;
       if (lower_trimmed(str(a, "street")) != lower_trimmed(str(value, "street")) ||
           lower_trimmed(str(a, "postal_code")) != lower_trimmed(str(value, "zip")) ||
           lower_trimmed(str(a, "city")) != lower_trimmed(str(value, "city")))
         continue;
       if (config_.write_back.invalid == WriteBackConfig::Invalid::comment) continue;  // addresses have no comment
-      rpc_.model("party.address", "write", Json::array({Json::array({a["id"]}), Json{{"active", false}}}), context);
+      rpc_.model("party.address", "write", Json::array({Json::array({a.value("id", Json())}), Json{{"active", false}}}),
+                 context);
       ++writes;
     }
     return writes;
@@ -189,10 +190,11 @@ int WriteBack::invalidate(int64_t party, const Json& e, const Json& f) {
                                context);
   int writes = 0;
   for (const Json& m : rows) {
+    if (!m.is_object() || !m.value("id", Json()).is_number_integer()) continue;
     const std::string type = str(m, "type");
-    const bool match = channel == "email"
-                           ? type == "email" && lower_trimmed(str(m, "value")) == lower_trimmed(wanted)
-                           : (type == "phone" || type == "mobile") && same_phone(str(m, "value"), wanted);
+    const bool match = channel == "email" ? type == "email" && lower_trimmed(str(m, "value")) == lower_trimmed(wanted)
+                                          : (type == "phone" || type == "mobile") &&
+                                                same_phone(str(m, "value"), wanted, config_.default_region);
     if (!match) continue;
     const std::string comment = m.value("comment", Json()).is_string() ? m["comment"].get<std::string>() : "";
     const bool commented = comment.find(marker) != std::string::npos;
@@ -201,7 +203,8 @@ int WriteBack::invalidate(int64_t party, const Json& e, const Json& f) {
     if (!commented && (is_active(m) || config_.write_back.invalid == WriteBackConfig::Invalid::comment))
       change["comment"] = comment.empty() ? marker : comment + "\n" + marker;
     if (change.empty()) continue;  // done before
-    rpc_.model("party.contact_mechanism", "write", Json::array({Json::array({m["id"]}), change}), context);
+    rpc_.model("party.contact_mechanism", "write", Json::array({Json::array({m.value("id", Json())}), change}),
+               context);
     ++writes;
   }
   return writes;

@@ -36,9 +36,9 @@ struct WriteBackResult {
 
 /// The note's text for a response (also how an existing note is recognised).
 std::string note_text(const Json& feedback);
-/// True when two phone numbers are the same line: equal digits, or the
-/// national form ("030 123") of the international one ("+49 30 123").
-bool same_phone(std::string_view a, std::string_view b);
+/// True when two phone numbers are the same line: the same E.164 number once
+/// parsed by libphonenumber, numbers without a country code read in `region`.
+bool same_phone(std::string_view a, std::string_view b, const std::string& region);
 
 class WriteBack {
  public:

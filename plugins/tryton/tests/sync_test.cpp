@@ -172,6 +172,39 @@ TEST(TrytonSync, ATrytonThatIsDownIsRetriedWithBackoffAndNothingIsLost) {
   EXPECT_EQ(Json::parse(after[0].data)["external_ids"]["tryton"], std::to_string(id));
 }
 
+TEST(TrytonSync, APageTheHubCouldNotMakeDurableIsReadAgain) {
+  Trytond t;
+  t.party("Anna");
+  t.party("Ben");
+  Harness h(plugin_path());
+  auto inst = h.open(t.config({{"page_size", 2}}));
+  h.lose_next_emits(1, TP_STATUS_RETRYABLE);  // the first page is accepted, then lost (a full disk)
+  ASSERT_EQ(inst->read(), TP_OK);
+  EXPECT_TRUE(h.records().empty());
+  std::set<std::string> names;
+  for (int i = 0; i < 50 && names.size() < 3; ++i)
+    for (const EmittedRecord& r : drain(h, *inst)) names.insert(Json::parse(r.data)["name"].get<std::string>());
+  EXPECT_EQ(names, (std::set<std::string>{"Anna", "Ben", "Touchpoint Test Bank AG"}))
+      << "nothing of the lost page is missing";
+  bool warned = false;
+  for (const auto& l : h.logs()) warned = warned || l.message.find("could not store a page") != std::string::npos;
+  EXPECT_TRUE(warned);
+}
+
+TEST(TrytonSync, PartiesTooLargeForOneUnitTogetherArriveInSeveral) {
+  Trytond t;
+  // Four parties of 12 MiB each: each fits a record, three do not fit half a unit (32 MiB).
+  Json big = Json::array();
+  for (int i = 0; i < 4; ++i) big.push_back(Json{{"name", std::string(12u << 20, static_cast<char>('A' + i))}});
+  t.rpc().model("party.party", "create", Json::array({big}));
+  Harness h(plugin_path());
+  auto inst = h.open(t.config());
+  const std::map<std::string, Json> got = by_party(drain(h, *inst));
+  EXPECT_EQ(got.size(), 5u) << "four big parties and the company";
+  EXPECT_TRUE(h.refusals().empty()) << h.refusals().at(0).message;
+  EXPECT_EQ(h.cursors().size(), 2u) << "the company and two big parties, then the other two: 24 MiB a unit";
+}
+
 TEST(TrytonSync, AWrongPasswordIsAPermanentErrorThatSaysWhy) {
   Trytond t;
   Harness h(plugin_path());

@@ -38,6 +38,8 @@ TEST(TrytonConfig, RequiredKeysTypesAndRangesAreNamed) {
             "write_back.invalid: must be deactivate or comment, not 'delete'");
   EXPECT_EQ(config_error("{" + base + R"(,"write_back":{"notes":[1]}})"),
             "write_back.notes: must be a list of response kinds (strings)");
+  EXPECT_EQ(config_error("{" + base + R"(,"default_region":"de"})"),
+            "default_region: must be a two-letter region code in upper case (DE, AT, CH, ...)");
   EXPECT_EQ(config_error("[]"), "the config must be a JSON object");
   EXPECT_EQ(config_error(std::string(100000, '{')), "the config must be a JSON object");
   const Config c =
@@ -120,14 +122,18 @@ TEST(TrytonMapping, FirstActiveMechanismsBySequenceAndNullsForWhatIsGone) {
   EXPECT_EQ(bare.data["external_ids"], (nlohmann::json{{"crm", "7"}}));
 }
 
-TEST(TrytonWriteBack, PhonesMatchInNationalAndInternationalForm) {
-  EXPECT_TRUE(same_phone("+49 30 1234567", "+49301234567"));
-  EXPECT_TRUE(same_phone("030 1234567", "+49301234567"));
-  EXPECT_TRUE(same_phone("0049 30 1234567", "+49 (30) 123-4567"));
-  EXPECT_FALSE(same_phone("030 1234567", "+49301234568"));
-  EXPECT_FALSE(same_phone("", ""));
-  EXPECT_FALSE(same_phone("112", "112")) << "too short to tell";
-  EXPECT_FALSE(same_phone(std::string(5'000'000, '9'), "+49301234567"));
+TEST(TrytonWriteBack, PhonesMatchInNationalAndInternationalFormAndNothingElse) {
+  EXPECT_TRUE(same_phone("+49 30 1234567", "+49301234567", "DE"));
+  EXPECT_TRUE(same_phone("030 1234567", "+49301234567", "DE"));
+  EXPECT_TRUE(same_phone("0049 30 1234567", "+49 (30) 123-4567", "DE"));
+  EXPECT_FALSE(same_phone("030 1234567", "+49301234568", "DE"));
+  EXPECT_FALSE(same_phone("030 1234567", "+43301234567", "DE")) << "Vienna is not Berlin";
+  EXPECT_FALSE(same_phone("030 1234567", "0530 1234567", "DE")) << "a longer area code is another line";
+  EXPECT_FALSE(same_phone("089 123456", "+1 989 123456", "DE"));
+  EXPECT_FALSE(same_phone("0123456", "+44 99 9123456", "DE"));
+  EXPECT_TRUE(same_phone("01 234 5678", "+43 1 2345678", "AT")) << "national numbers are read in the region";
+  EXPECT_FALSE(same_phone("", "", "DE"));
+  EXPECT_FALSE(same_phone(std::string(5'000'000, '9'), std::string(5'000'000, '9'), "DE"));
 }
 
 TEST(TrytonWriteBack, TheNoteSaysWhatHappenedAndIsBounded) {

@@ -489,6 +489,13 @@ class Harness {
     refuse_next_status_ = status;
     refuse_next_message_ = std::move(message);
   }
+  /// Accepts the next `count` emits but then reports them lost: done() gets `status` and
+  /// nothing of them is kept, as when the hub cannot make a unit durable (a full disk).
+  void lose_next_emits(size_t count, tp_status status) {
+    std::lock_guard<std::mutex> lk(mu_);
+    lose_next_ = count;
+    lose_next_status_ = status;
+  }
   /// Sets the checkpoint an instance sees on open.
   void set_checkpoint(const std::string& cursor) {
     std::lock_guard<std::mutex> lk(mu_);
@@ -706,6 +713,12 @@ class Harness {
     }
     {
       std::lock_guard<std::mutex> lk(h->mu_);
+      if (h->lose_next_ > 0) {
+        --h->lose_next_;
+        const tp_status lost = h->lose_next_status_;
+        std::thread([done, user, lost] { done(user, lost, tp_str{"harness lost the unit", 21}); }).detach();
+        return TP_OK;
+      }
       for (size_t i = 0; i < u->count; ++i) {
         const tp_record& r = u->records[i];
         h->records_.push_back({s(r.id), s(r.type), s(r.key), s(r.data), s(r.meta), r.ts_ms});
@@ -738,6 +751,8 @@ class Harness {
   std::atomic<Instance*> current_{nullptr};
   std::map<std::string, std::string> settings_;
   std::atomic<tp_status> refuse_{TP_OK};
+  size_t lose_next_ = 0;  // guarded by mu_, like the one below
+  tp_status lose_next_status_ = TP_STATUS_RETRYABLE;
   size_t refuse_next_ = 0;  // guarded by mu_, like the two below
   tp_status refuse_next_status_ = TP_OK;
   std::string refuse_next_message_;
