@@ -512,11 +512,12 @@ void ContactLoop::apply_response(customer::LoopTxn& t, const Record& r, const st
       invalidate("bounce_soft " + std::to_string(n) + " times in " + std::to_string(config_.soft_bounce_window_days) +
                  " days");
   }
-  queue_feedback(t, r, pipeline, *c, at, detail, std::move(applied));
+  queue_feedback(t, r, pipeline, *c, kind, at, detail, std::move(applied));
 }
 
 void ContactLoop::queue_feedback(customer::LoopTxn& t, const Record& response, const std::string& pipeline,
-                                 const ContactRow& c, int64_t at, const Json& detail, Json effects) {
+                                 const ContactRow& c, const std::string& kind, int64_t at, const Json& detail,
+                                 Json effects) {
   std::vector<std::string> sinks;
   {
     std::lock_guard<std::mutex> lk(mu_);
@@ -528,7 +529,7 @@ void ContactLoop::queue_feedback(customer::LoopTxn& t, const Record& response, c
   const int64_t profile = t.find(std::to_string(c.profile_id)).value_or(c.profile_id);
   Json identities = Json::object();
   for (const IdentityRow& row : t.txn().identities_of(profile)) identities[row.kind].push_back(row.value);
-  Json about{{"id", response.id},    {"source", response.source},   {"kind", response.data.value("kind", "")},
+  Json about{{"id", response.id},    {"source", response.source},   {"kind", kind},
              {"channel", c.channel}, {"at", format_rfc3339_ms(at)}, {"detail", detail}};
   Json contact{{"id", c.id}, {"channel", c.channel}, {"campaign", c.campaign}, {"purpose", c.purpose}};
   if (!c.offer.empty()) contact["offer"] = c.offer;

@@ -61,7 +61,7 @@ class ContactLoop final : public customer::LoopHandler {
   void apply_response(customer::LoopTxn& t, const Record& r, const std::string& pipeline);
   std::string sink_for(const std::string& channel) const;
   void queue_feedback(customer::LoopTxn& t, const Record& response, const std::string& pipeline, const ContactRow& c,
-                      int64_t at, const Json& detail, Json effects);
+                      const std::string& kind, int64_t at, const Json& detail, Json effects);
 
   const Decider& decider_;
   ContactConfig config_;

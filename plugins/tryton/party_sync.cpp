@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <ctime>
 
+#include "tryton_rows.hpp"
 #include "tryton_time.hpp"
 
 namespace touchpoint::tryton {
@@ -11,11 +12,6 @@ namespace {
 int64_t stamp_of(const Json& row) {
   return std::max(datetime_us(row.value("create_date", Json())).value_or(0),
                   datetime_us(row.value("write_date", Json())).value_or(0));
-}
-
-bool active(const Json& row) {
-  auto it = row.find("active");
-  return it == row.end() || (it->is_boolean() ? it->get<bool>() : it->is_number() && it->get<double>() != 0);
 }
 
 std::string text(const Json& row, const char* key) {
@@ -91,7 +87,7 @@ PartyView map_party(const Json& party, const std::vector<const Json*>& mechanism
   Json email, phone, address;
   for (const Json* m : mech) {
     v.stamp_us = std::max(v.stamp_us, stamp_of(*m));
-    if (!active(*m)) continue;
+    if (!is_active(*m)) continue;
     const std::string type = text(*m, "type"), value = text(*m, "value");
     if (value.empty()) continue;
     if (type == "email" && email.is_null()) email = value;
@@ -99,7 +95,7 @@ PartyView map_party(const Json& party, const std::vector<const Json*>& mechanism
   }
   for (const Json* a : addr) {
     v.stamp_us = std::max(v.stamp_us, stamp_of(*a));
-    if (!active(*a) || !address.is_null()) continue;
+    if (!is_active(*a) || !address.is_null()) continue;
     Json out = Json::object();
     for (auto [from, to] : {std::pair{"street", "street"}, std::pair{"postal_code", "zip"}, std::pair{"city", "city"}})
       if (std::string s = text(*a, from); !s.empty()) out[to] = s;
@@ -113,7 +109,7 @@ PartyView map_party(const Json& party, const std::vector<const Json*>& mechanism
                 {"email", email},
                 {"phone", phone},
                 {"address", address},
-                {"tryton_active", active(party)}};
+                {"tryton_active", is_active(party)}};
   if (std::string code = text(party, "code"); !code.empty()) v.data["tryton_code"] = code;
   return v;
 }

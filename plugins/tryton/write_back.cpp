@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "tryton_rows.hpp"
 #include "tryton_time.hpp"
 
 namespace touchpoint::tryton {
@@ -34,11 +35,6 @@ std::string lower_trimmed(std::string s) {
   s.erase(0, i);
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return s;
-}
-
-bool is_active(const Json& row) {
-  auto it = row.find("active");
-  return it == row.end() || (it->is_boolean() ? it->get<bool>() : it->is_number() && it->get<double>() != 0);
 }
 
 std::string channel_label(const std::string& channel) {

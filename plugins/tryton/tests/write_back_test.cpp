@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "support.hpp"
+#include "tryton_rows.hpp"
 
 namespace touchpoint::tryton::test {
 namespace {
@@ -38,9 +39,6 @@ EmittedRecord feedback(const std::string& response_id, const std::string& kind, 
   r.meta = "{}";
   return r;
 }
-
-/// Tryton on SQLite answers booleans as 0/1.
-bool active(const Json& row) { return row["active"] == true || row["active"] == 1; }
 
 Json of_party(int64_t id) { return {{"ext:tryton", {std::to_string(id)}}, {"email", {"anna@example.de"}}}; }
 
@@ -85,10 +83,10 @@ TEST_F(WriteBackTest, AHardBounceDeactivatesThatAddressAndNotesItOnceHoweverOfte
   }
   const Json m = mechanisms();
   ASSERT_EQ(m.size(), 3u);
-  EXPECT_FALSE(active(m[0])) << "the bounced address (matched case-insensitively)";
+  EXPECT_FALSE(is_active(m[0])) << "the bounced address (matched case-insensitively)";
   EXPECT_EQ(m[0]["comment"], "touchpoint: invalid since 2026-12-03 (bounce_hard 5.1.1)") << "once, not twice";
-  EXPECT_TRUE(active(m[1])) << "the other e-mail address is fine";
-  EXPECT_TRUE(active(m[2]));
+  EXPECT_TRUE(is_active(m[1])) << "the other e-mail address is fine";
+  EXPECT_TRUE(is_active(m[2]));
   const Json n = notes();
   ASSERT_EQ(n.size(), 1u) << n.dump();
   const std::string text = n[0]["message"];
@@ -106,8 +104,8 @@ TEST_F(WriteBackTest, AWrongNumberDeactivatesTheMobileGivenInNationalForm) {
                                                                  {"reason", "call_outcome wrong_number"}}}),
                                                    of_party(anna))});
   EXPECT_EQ(out.at(0).status, TP_OK) << out[0].message;
-  EXPECT_FALSE(active(mechanisms()[2]));
-  EXPECT_TRUE(active(mechanisms()[0]));
+  EXPECT_FALSE(is_active(mechanisms()[2]));
+  EXPECT_TRUE(is_active(mechanisms()[0]));
 }
 
 TEST_F(WriteBackTest, ARevokedConsentTagsThePartyOnceWithOneSharedCategory) {
