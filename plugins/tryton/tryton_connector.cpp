@@ -8,13 +8,12 @@
 
 #include "json_rpc.hpp"
 #include "party_sync.hpp"
+#include "tp_common/source_backoff.hpp"
 #include "tryton_config.hpp"
 #include "write_back.hpp"
 
 namespace touchpoint::tryton {
 namespace {
-
-using Clock = std::chrono::steady_clock;
 
 RpcEndpoint endpoint_of(const Config& c) {
   return RpcEndpoint{c.url, c.database, c.user, c.password, c.timeout_ms, c.verify_tls};
@@ -64,16 +63,16 @@ class TrytonConnector : public Connector {
       sync_.forget();
       host().warn("tryton: the hub could not store a page; reading again from the last durable cursor");
     }
-    if (Clock::now() < next_attempt_) return;  // backing off: Tryton failed a moment ago
+    if (!backoff_.ready()) return;  // backing off: Tryton failed a moment ago
     SyncPage page;
     try {
       page = sync_.next_page(cursor_);
-      recovered();
+      backoff_.recovered(host(), "tryton: " + config_.url);
     } catch (const TrytonLoginRefused& e) {
-      failed(e.what());
+      backoff_.failed(host(), e.what());
       throw PermanentError(e.what());
     } catch (const std::exception& e) {
-      failed(e.what());
+      backoff_.failed(host(), e.what());
       return;  // nothing lost: the cursor stays, the next read asks again
     }
     const bool changed_cursor = !(page.next == cursor_);
@@ -140,20 +139,6 @@ class TrytonConnector : public Connector {
   }
 
  private:
-  void failed(const std::string& why) {
-    backoff_ms_ = backoff_ms_ == 0 ? 1000 : std::min<int64_t>(backoff_ms_ * 2, config_.max_backoff_ms);
-    next_attempt_ = Clock::now() + std::chrono::milliseconds(backoff_ms_);
-    host().counter_add("tryton_errors", "", 1);
-    if (!failing_)
-      host().warn(why + " (retrying with backoff up to " + std::to_string(config_.max_backoff_ms) + " ms)");
-    failing_ = true;
-  }
-  void recovered() {
-    if (failing_) host().info("tryton: " + config_.url + " answers again");
-    failing_ = false;
-    backoff_ms_ = 0;
-  }
-
   Config config_;
   JsonRpcClient rpc_;
   PartySync sync_;
@@ -161,9 +146,7 @@ class TrytonConnector : public Connector {
   SyncCursor cursor_;
   SyncCursor committed_;  // the newest cursor the host made durable (commit())
   std::shared_ptr<std::atomic<bool>> rewind_ = std::make_shared<std::atomic<bool>>(false);
-  Clock::time_point next_attempt_{};
-  int64_t backoff_ms_ = 0;
-  bool failing_ = false;
+  tp_common::SourceBackoff backoff_{"tryton_errors", config_.max_backoff_ms};
 };
 
 }  // namespace
