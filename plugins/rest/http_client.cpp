@@ -93,6 +93,10 @@ std::string url_encode(const std::string& text) {
   return out;
 }
 
+void add_query(std::string& url, const std::string& name, const std::string& value) {
+  url += (url.find('?') == std::string::npos ? "?" : "&") + url_encode(name) + "=" + url_encode(value);
+}
+
 bool same_origin(const std::string& url, const std::string& base) {
   return !url.empty() && origin_of(url) == origin_of(base);
 }
@@ -130,8 +134,7 @@ void Auth::apply(HttpClient& http, HttpRequest& request) {
       if (!config_.header.empty()) {
         request.headers.push_back(config_.header + ": " + config_.key);
       } else {
-        request.url += (request.url.find('?') == std::string::npos ? "?" : "&") + url_encode(config_.param) + "=" +
-                       url_encode(config_.key);
+        add_query(request.url, config_.param, config_.key);
       }
       break;
     case AuthConfig::Type::oauth2:

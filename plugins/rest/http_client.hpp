@@ -94,6 +94,8 @@ class HttpClient {
 
 /// `text` percent-encoded for a URL path segment or query value.
 std::string url_encode(const std::string& text);
+/// Appends `name=value`, both percent-encoded, to the URL's query.
+void add_query(std::string& url, const std::string& name, const std::string& value);
 /// Whether `url` has the scheme, host and port of `base`.
 bool same_origin(const std::string& url, const std::string& base);
 /// The URL of rel="next" in a Link header, or "".

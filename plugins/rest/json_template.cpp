@@ -4,10 +4,12 @@
 
 namespace touchpoint::rest {
 
+std::string dump_compact(const Json& v) { return v.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
 std::string text_of(const Json& v) {
   if (v.is_string()) return v.get<std::string>();
   if (v.is_null()) return {};
-  return v.dump(-1, ' ', false, Json::error_handler_t::replace);
+  return dump_compact(v);
 }
 
 Json lookup(const std::string& name, const TemplateContext& ctx) {

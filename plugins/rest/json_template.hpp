@@ -75,6 +75,9 @@ class JsonTemplate {
 /// null as "", anything else as compact JSON.
 std::string text_of(const Json& v);
 
+/// Compact JSON text; invalid UTF-8 in strings is replaced, never thrown on.
+std::string dump_compact(const Json& v);
+
 /// Looks up `name` (a pointer starting with '/', or a variable) in `ctx`; null when missing.
 Json lookup(const std::string& name, const TemplateContext& ctx);
 

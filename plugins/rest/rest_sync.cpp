@@ -15,16 +15,10 @@ constexpr size_t kMaxPageUrl = 4096;
 constexpr size_t kMaxRemembered = 500'000;
 constexpr size_t kMaxRejectRaw = 4096;
 
-std::string dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
-
 std::string origin_path(const std::string& base, const std::string& path) {
   const size_t scheme = base.find("://");
   const size_t end = base.find('/', scheme + 3);
   return base.substr(0, end) + path;
-}
-
-void add_query(std::string& url, const std::string& name, const std::string& value) {
-  url += (url.find('?') == std::string::npos ? "?" : "&") + url_encode(name) + "=" + url_encode(value);
 }
 
 std::string id_text(const Json& v) {
@@ -42,6 +36,13 @@ void remember(std::vector<std::string>& ids, const std::string& id) {
 
 }  // namespace
 
+void append_query(std::string& url, const RequestTemplate& request, const TemplateContext& ctx) {
+  for (const auto& [name, t] : request.query) {
+    if (t.is_single_placeholder() && t.value(ctx).is_null()) continue;
+    add_query(url, name, t.render(ctx, {}, true));
+  }
+}
+
 std::string excerpt(const std::string& text, size_t max) {
   std::string out = text.substr(0, max);
   for (char& c : out)
@@ -55,20 +56,20 @@ int compare_stamps(const Json& a, const Json& b) {
     const double x = a.get<double>(), y = b.get<double>();
     return x < y ? -1 : x > y ? 1 : 0;
   }
-  const std::string x = a.is_string() ? a.get<std::string>() : dump(a);
-  const std::string y = b.is_string() ? b.get<std::string>() : dump(b);
+  const std::string x = a.is_string() ? a.get<std::string>() : dump_compact(a);
+  const std::string y = b.is_string() ? b.get<std::string>() : dump_compact(b);
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
 std::string encode_state(const SyncState& s) {
-  return dump(Json{{"v", 1},
-                   {"lower", s.lower},
-                   {"boundary", s.boundary},
-                   {"high", s.high},
-                   {"at_high", s.at_high},
-                   {"in_sweep", s.in_sweep},
-                   {"page", s.page},
-                   {"pages", s.pages}});
+  return dump_compact(Json{{"v", 1},
+                           {"lower", s.lower},
+                           {"boundary", s.boundary},
+                           {"high", s.high},
+                           {"at_high", s.at_high},
+                           {"in_sweep", s.in_sweep},
+                           {"page", s.page},
+                           {"pages", s.pages}});
 }
 
 std::optional<SyncState> decode_state(std::string_view text) {
@@ -121,10 +122,7 @@ HttpRequest RestSync::build_request(const SyncState& s) const {
                        "; not following it (the credentials would go with it)");
   } else {
     req.url = config_.base_url + read_.request.path.render(ctx, url_encode);
-    for (const auto& [name, t] : read_.request.query) {
-      if (t.is_single_placeholder() && t.value(ctx).is_null()) continue;  // e.g. no {{next}} on the first page
-      add_query(req.url, name, t.render(ctx, {}, true));
-    }
+    append_query(req.url, read_.request, ctx);
     if (p.type == Pagination::Type::cursor && !p.param.empty() && ctx.variables.count("next"))
       add_query(req.url, p.param, text_of(ctx.variables["next"]));
     if (p.type == Pagination::Type::offset || p.type == Pagination::Type::page) {
@@ -134,7 +132,7 @@ HttpRequest RestSync::build_request(const SyncState& s) const {
     }
   }
   if (!read_.request.body.empty()) {
-    req.body = dump(read_.request.body.render(ctx));
+    req.body = dump_compact(read_.request.body.render(ctx));
     req.headers.push_back("Content-Type: application/json");
   }
   return req;
@@ -187,7 +185,7 @@ SyncPage RestSync::next_page(const SyncState& state) {
     const std::string location = where + " " + read_.records + "/" + std::to_string(i);
     auto reject = [&](const std::string& reason) {
       // Each bad item is a dead letter once, not once per sweep.
-      const std::string raw = dump(item), key = "!" + tp_common::sha256_hex(raw).substr(0, 32);
+      const std::string raw = dump_compact(item), key = "!" + tp_common::sha256_hex(raw).substr(0, 32);
       if (emitted_.count(key)) return;
       page.versions.emplace_back(key, key);
       unit.rejects.push_back(Reject{raw.substr(0, kMaxRejectRaw), reason, location});
@@ -227,7 +225,7 @@ SyncPage RestSync::next_page(const SyncState& state) {
       rec.id = id + "@" + text_of(stamp);
     } else {
       // No change stamp: the same content gives the same id, and is stored once.
-      rec.id = id + "@" + tp_common::sha256_hex(dump(item)).substr(0, 16);
+      rec.id = id + "@" + tp_common::sha256_hex(dump_compact(item)).substr(0, 16);
       if (auto it = emitted_.find(id); it != emitted_.end() && it->second == rec.id) continue;  // unchanged
       page.versions.emplace_back(id, rec.id);
     }
@@ -240,7 +238,7 @@ SyncPage RestSync::next_page(const SyncState& state) {
       if (incremental) ctx.variables["cursor"] = stamp;
       data = read_.map.render(ctx);
     }
-    rec.data = dump(data);
+    rec.data = dump_compact(data);
     if (rec.data.size() > TP_MAX_RECORD_BYTES) {
       reject("item " + id.substr(0, 64) + " is " + std::to_string(rec.data.size()) +
              " bytes as a record, more than the record limit of " + std::to_string(TP_MAX_RECORD_BYTES));
@@ -268,11 +266,11 @@ SyncPage RestSync::next_page(const SyncState& state) {
       const Json::json_pointer at(p.next);
       const Json token = body.contains(at) ? body.at(at) : Json();
       if ((token.is_string() && !token.get_ref<const std::string&>().empty()) || token.is_number()) {
-        if (dump(token).size() > kMaxPageUrl)
+        if (dump_compact(token).size() > kMaxPageUrl)
           throw ApiRefused("rest: " + where + ": a next-page token longer than " + std::to_string(kMaxPageUrl));
         if (n.page.is_object() && n.page.value("next", Json()) == token)
-          throw ApiRefused("rest: " + where + " gave the same next-page token twice (" + excerpt(dump(token), 80) +
-                           ")");
+          throw ApiRefused("rest: " + where + " gave the same next-page token twice (" +
+                           excerpt(dump_compact(token), 80) + ")");
         next_page = {{"next", token}};
       }
       break;

@@ -79,6 +79,10 @@ class RestSync {
 /// -1, 0 or 1: numbers by value, strings (ISO dates of one format) by bytes.
 int compare_stamps(const Json& a, const Json& b);
 
+/// Appends the request template's query to `url`; a parameter that is one
+/// missing placeholder (no {{next}} on the first page) is left out.
+void append_query(std::string& url, const RequestTemplate& request, const TemplateContext& ctx);
+
 /// The request's text bounded for an error message.
 std::string excerpt(const std::string& text, size_t max = 300);
 

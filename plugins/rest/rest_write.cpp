@@ -9,8 +9,6 @@ namespace {
 
 bool retryable_status(long s) { return s == 0 || s == 408 || s == 425 || s == 429 || s >= 500; }
 
-std::string dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
-
 /// The outcome of a whole answer that is not a success (the same for every record it carried).
 WriteOutcome failure_of(const HttpResponse& r) {
   if (retryable_status(r.status))
@@ -60,11 +58,7 @@ std::vector<WriteOutcome> RestWrite::write(RecordSpan batch) {
     try {
       // Path and query values are percent-encoded: an id such as "../admin" stays one segment.
       req.url = config_.base_url + write_.request.path.render(ctx, url_encode);
-      for (const auto& [name, t] : write_.request.query) {
-        if (t.is_single_placeholder() && t.value(ctx).is_null()) continue;
-        req.url += (req.url.find('?') == std::string::npos ? "?" : "&") + url_encode(name) + "=" +
-                   url_encode(t.render(ctx, {}, true));
-      }
+      append_query(req.url, write_.request, ctx);
       for (const auto& [name, t] : write_.request.headers) {
         std::string v = t.render(ctx, {}, true);
         if (v.find_first_of("\r\n") != std::string::npos) throw TemplateError("header " + name + " would break a line");
@@ -79,7 +73,7 @@ std::vector<WriteOutcome> RestWrite::write(RecordSpan batch) {
       if (write_.batch) {
         items.push_back(std::move(item));
       } else {
-        req.body = dump(item);
+        req.body = dump_compact(item);
         req.headers.push_back("Content-Type: application/json");
       }
     }
@@ -120,7 +114,7 @@ void RestWrite::write_batches(const std::vector<HttpRequest>& singles, std::vect
     TemplateContext ctx;
     ctx.variables = {{"records", std::move(list)}, {"count", end - first}};
     HttpRequest req = singles[first];  // url and headers: the same for every record here
-    req.body = dump(b.body.render(ctx));
+    req.body = dump_compact(b.body.render(ctx));
     req.headers.push_back("Content-Type: application/json");
     requests.push_back(std::move(req));
     ranges.emplace_back(first, end);
@@ -158,8 +152,9 @@ void RestWrite::write_batches(const std::vector<HttpRequest>& singles, std::vect
       if (ok) {
         out[index[k]] = WriteOutcome{};
       } else {
-        const std::string why =
-            res.is_object() && !b.reason.empty() && res.contains(reason_at) ? text_of(res.at(reason_at)) : dump(res);
+        const std::string why = res.is_object() && !b.reason.empty() && res.contains(reason_at)
+                                    ? text_of(res.at(reason_at))
+                                    : dump_compact(res);
         out[index[k]] = {WriteOutcome::Kind::permanent, "rest: " + excerpt(why, 1000)};
       }
     }
