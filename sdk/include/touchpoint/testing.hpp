@@ -568,6 +568,12 @@ class Harness {
     std::unique_lock<std::mutex> lk(mu_);
     return cv_.wait_for(lk, timeout, [&] { return rejects_.size() >= n; });
   }
+  /// Blocks until the done() of at least n units lost by lose_next_emits has returned. The loss
+  /// arrives on another thread, as in the hub; a test that wants the plugin to have seen it
+  /// before its next call waits here (otherwise the plugin may read on, and read again later).
+  bool wait_for_losses(size_t n, std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+    return losses_->wait_for(n, timeout);
+  }
 
  private:
   static Harness* self(tp_host_ctx* c) { return reinterpret_cast<Harness*>(c); }
@@ -716,7 +722,10 @@ class Harness {
       if (h->lose_next_ > 0) {
         --h->lose_next_;
         const tp_status lost = h->lose_next_status_;
-        std::thread([done, user, lost] { done(user, lost, tp_str{"harness lost the unit", 21}); }).detach();
+        std::thread([done, user, lost, reported = h->losses_] {
+          done(user, lost, tp_str{"harness lost the unit", 21});
+          reported->add();
+        }).detach();
         return TP_OK;
       }
       for (size_t i = 0; i < u->count; ++i) {
@@ -751,6 +760,24 @@ class Harness {
   std::atomic<Instance*> current_{nullptr};
   std::map<std::string, std::string> settings_;
   std::atomic<tp_status> refuse_{TP_OK};
+  // Shared with the detached threads that report losses, which may outlive the harness.
+  struct LossCount {
+    void add() {
+      {
+        std::lock_guard<std::mutex> lk(mu);
+        ++n;
+      }
+      cv.notify_all();
+    }
+    bool wait_for(size_t want, std::chrono::milliseconds timeout) {
+      std::unique_lock<std::mutex> lk(mu);
+      return cv.wait_for(lk, timeout, [&] { return n >= want; });
+    }
+    std::mutex mu;
+    std::condition_variable cv;
+    size_t n = 0;
+  };
+  std::shared_ptr<LossCount> losses_ = std::make_shared<LossCount>();
   size_t lose_next_ = 0;  // guarded by mu_, like the one below
   tp_status lose_next_status_ = TP_STATUS_RETRYABLE;
   size_t refuse_next_ = 0;  // guarded by mu_, like the two below
