@@ -68,7 +68,7 @@ nlohmann::json date_json(int64_t ms) {
 
 std::string iso_us(int64_t us) {
   const Parts p = split(us);
-  char buf[40];
+  char buf[64];  // GCC -O3 bounds every field by its type, not by the calendar
   std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02lld:%02lld:%02lld.%06lldZ", static_cast<int>(p.ymd.year()),
                 static_cast<unsigned>(p.ymd.month()), static_cast<unsigned>(p.ymd.day()), static_cast<long long>(p.h),
                 static_cast<long long>(p.m), static_cast<long long>(p.s), static_cast<long long>(p.us));

@@ -23,12 +23,12 @@
 #include <utility>
 #include <vector>
 
-#include "body_parser.hpp"
 #include "content_type.hpp"
 #include "padded_body.hpp"
-#include "record_emitter.hpp"
 #include "responses.hpp"
 #include "segment_parser.hpp"
+#include "tp_common/body_parser.hpp"
+#include "tp_common/record_emitter.hpp"
 #include "tp_common/replay_cache.hpp"
 #include "tp_common/signature.hpp"
 #include "write_keys.hpp"

@@ -12,9 +12,12 @@
 #include <cstdint>
 #include <string>
 
-#include "body_parser.hpp"
+#include "tp_common/body_parser.hpp"
 
 namespace touchpoint::webhook {
+
+// The body parser and its parts are shared with the tcp source (plugins/common).
+using namespace tp_common;
 
 struct PaddedBody {
   using value_type = std::string;

@@ -7,9 +7,9 @@
 #include <new>
 #include <vector>
 
-#include "dom_parser_sizing.hpp"
-#include "json_diagnostics.hpp"
 #include "responses.hpp"
+#include "tp_common/dom_parser_sizing.hpp"
+#include "tp_common/json_diagnostics.hpp"
 #include "tp_common/rfc3339.hpp"
 #include "tp_common/sha256.hpp"
 

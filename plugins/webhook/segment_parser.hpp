@@ -23,9 +23,12 @@
 #include <string>
 #include <string_view>
 
-#include "body_parser.hpp"
+#include "tp_common/body_parser.hpp"
 
 namespace touchpoint::webhook {
+
+// The body parser and its parts are shared with the tcp source (plugins/common).
+using namespace tp_common;
 
 /// The endpoint a request was sent to: one message of a type, or a batch.
 enum class SegmentCall { identify, track, page, screen, group, alias, batch };

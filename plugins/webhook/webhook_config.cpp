@@ -1,6 +1,5 @@
 #include "webhook_config.hpp"
 
-#include <arpa/inet.h>
 #include <simdjson.h>
 #include <touchpoint/abi.h>
 
@@ -8,8 +7,9 @@
 #include <stdexcept>
 #include <touchpoint/plugin.hpp>
 
-#include "body_parser.hpp"
 #include "segment_parser.hpp"
+#include "tp_common/body_parser.hpp"
+#include "tp_common/listen_address.hpp"
 #include "tp_common/signature.hpp"
 
 namespace touchpoint::webhook {
@@ -51,23 +51,11 @@ uint64_t get_uint(std::string_view key, simdjson::dom::element value, uint64_t m
 }
 
 void parse_listen(Config& c) {
-  std::string_view l = c.listen;
-  size_t colon = l.rfind(':');
-  if (colon == std::string_view::npos || colon == 0) fail("listen", "must be \"host:port\", e.g. \"127.0.0.1:8080\"");
-  std::string_view host = l.substr(0, colon);
-  std::string_view port = l.substr(colon + 1);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  unsigned p = 0;
-  auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), p);
-  if (port.empty() || ec != std::errc() || ptr != port.data() + port.size() || p > 65535)
-    fail("listen", "has an invalid port (0-65535)");
-  if (host == "localhost") host = "127.0.0.1";
-  std::string h(host);
-  unsigned char buf[16];
-  if (inet_pton(AF_INET, h.c_str(), buf) != 1 && inet_pton(AF_INET6, h.c_str(), buf) != 1)
-    fail("listen", "must use an IPv4 or IPv6 address (or localhost)");
-  c.host = std::move(h);
-  c.port = static_cast<uint16_t>(p);
+  std::string error;
+  std::optional<tp_common::ListenAddress> a = tp_common::parse_listen_address(c.listen, error);
+  if (!a) fail("listen", error);
+  c.host = std::move(a->host);
+  c.port = a->port;
 }
 
 // The characters the store accepts in an event_type.

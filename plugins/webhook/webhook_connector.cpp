@@ -1,41 +1,15 @@
 #include "webhook_connector.hpp"
 
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
-#include <fstream>
-
 #include "responses.hpp"
+#include "tp_common/listen_address.hpp"
 
 namespace touchpoint::webhook {
-
-namespace {
-
-// Writes the port atomically (temporary file + rename) so a reader polling
-// for the file never sees it half-written.
-void write_port_file(const std::string& path, uint16_t port) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << port << '\n';
-    out.close();
-    if (!out) throw ConfigError("webhook config: 'port_file' cannot be written: " + tmp);
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    std::remove(tmp.c_str());
-    throw ConfigError("webhook config: 'port_file' cannot be written: " + path + ": " + std::strerror(err));
-  }
-}
-
-}  // namespace
 
 WebhookConnector::WebhookConnector(Host host, std::string_view config_json)
     : Connector(host), config_(parse_config(config_json)) {
   server_ = std::make_unique<HttpServer>(config_, host);
-  if (!config_.port_file.empty()) write_port_file(config_.port_file, server_->port());  // on failure ~HttpServer stops
+  if (!config_.port_file.empty())
+    tp_common::write_port_file(config_.port_file, server_->port(), "webhook config");  // on failure ~HttpServer stops
   this->host().gauge_set("webhook_listening_port", "", server_->port());
   this->host().info(
       "listening on " + server_->endpoint() +

@@ -1,4 +1,4 @@
-// JSON diagnostics (plugins/webhook/json_diagnostics.*): the strict checker
+// JSON diagnostics (plugins/common/tp_common/json_diagnostics.*): the strict checker
 // that locates what simdjson refused, and array_element_offset.
 //
 // Input: one byte picking max_depth, then the JSON text.
@@ -17,9 +17,9 @@
 #include <string>
 
 #include "fuzz_util.hpp"
-#include "json_diagnostics.hpp"
+#include "tp_common/json_diagnostics.hpp"
 
-using namespace touchpoint::webhook;
+using namespace tp_common;
 
 namespace {
 

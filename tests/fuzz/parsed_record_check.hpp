@@ -7,14 +7,13 @@
 
 #include <string>
 
-#include "body_parser.hpp"
 #include "fuzz_util.hpp"
 #include "plugin/record_validation.hpp"
+#include "tp_common/body_parser.hpp"
 
 /// Aborts on a broken record; returns the bytes the host counts for it in a unit.
-inline size_t check_parsed_record(const touchpoint::webhook::ParsedBatch& batch,
-                                  const touchpoint::webhook::ParsedRecord& r, size_t index) {
-  using touchpoint::webhook::Slice;
+inline size_t check_parsed_record(const tp_common::ParsedBatch& batch, const tp_common::ParsedRecord& r, size_t index) {
+  using tp_common::Slice;
   for (Slice s : {r.id, r.type, r.key, r.data, r.meta})
     FUZZ_CHECK(s.offset <= batch.arena.size() && s.length <= batch.arena.size() - s.offset,
                "record %zu: slice outside the arena", index);

@@ -28,6 +28,7 @@
 #include "segment_parser.hpp"
 
 using namespace touchpoint::webhook;
+using namespace tp_common;
 
 namespace {
 

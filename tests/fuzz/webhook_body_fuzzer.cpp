@@ -1,4 +1,4 @@
-// Webhook body parser (plugins/webhook/body_parser.*, with json_diagnostics.*
+// Webhook body parser (plugins/common/tp_common/body_parser.*, with json_diagnostics.*
 // on the error path and rfc3339.* for envelope timestamps).
 //
 // Input: two option bytes, then the request body.
@@ -24,12 +24,12 @@
 #include <string>
 #include <vector>
 
-#include "body_parser.hpp"
 #include "fuzz_util.hpp"
 #include "parsed_record_check.hpp"
+#include "tp_common/body_parser.hpp"
 #include "tp_common/rfc3339.hpp"
 
-using namespace touchpoint::webhook;
+using namespace tp_common;
 using tp_common::parse_rfc3339_ms;
 
 namespace {

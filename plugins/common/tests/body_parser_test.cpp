@@ -1,10 +1,11 @@
-#include "body_parser.hpp"
+#include "tp_common/body_parser.hpp"
 
 #include <gtest/gtest.h>
+#include <simdjson.h>
 
 #include "tp_common/sha256.hpp"
 
-namespace touchpoint::webhook {
+namespace tp_common {
 namespace {
 
 class BodyParserTest : public ::testing::Test {
@@ -465,5 +466,33 @@ TEST(RecordType, Charset) {
   EXPECT_TRUE(is_valid_record_type(std::string(64, 'a')));
 }
 
+TEST_F(BodyParserTest, AStreamSkipsBadLinesAndReportsThemByLine) {
+  const std::string lines =
+      "{\"id\":\"a\"}\n{\"id\":\n\n[1]\n{\"id\":\"" + std::string(300, 'x') + "\"}\n{\"id\":\"b\",\"v\":2}\n";
+  simdjson::padded_string padded(lines);
+  std::vector<std::pair<size_t, std::string>> bad;
+  parser_.parse_stream_padded(std::string_view(padded.data(), padded.size()), options_, batch_,
+                              [&](size_t line, std::string_view text, std::string_view reason) {
+                                bad.emplace_back(line, std::string(reason));
+                                EXPECT_FALSE(text.empty());
+                              });
+  ASSERT_EQ(batch_.records.size(), 2u);
+  EXPECT_EQ(id(0), "a");
+  EXPECT_EQ(id(1), "b");
+  EXPECT_EQ(data(1), R"({"id":"b","v":2})");
+  ASSERT_EQ(bad.size(), 3u);
+  EXPECT_EQ(bad[0].first, 2u);
+  EXPECT_NE(bad[0].second.find("malformed JSON"), std::string::npos) << bad[0].second;
+  EXPECT_EQ(bad[1].first, 4u) << "the blank line 3 is counted, not reported";
+  EXPECT_NE(bad[1].second.find("expected a JSON object"), std::string::npos);
+  EXPECT_EQ(bad[2].first, 5u);
+  EXPECT_NE(bad[2].second.find("TP_MAX_ID_BYTES"), std::string::npos) << bad[2].second;
+  size_t expected_unit = 0;
+  for (const ParsedRecord& r : batch_.records)
+    expected_unit +=
+        r.id.length + r.type.length + r.key.length + r.data.length + r.meta.length + TP_UNIT_RECORD_OVERHEAD;
+  EXPECT_EQ(batch_.unit_bytes, expected_unit) << "a skipped record does not count against the unit";
+}
+
 }  // namespace
-}  // namespace touchpoint::webhook
+}  // namespace tp_common

@@ -1,15 +1,15 @@
 // How the body parsers size their per-thread simdjson parser: one initial
 // allocation, grown by simdjson for larger bodies, and given back after a rare
 // huge body instead of being kept per thread forever.
-#ifndef TOUCHPOINT_WEBHOOK_DOM_PARSER_SIZING_HPP
-#define TOUCHPOINT_WEBHOOK_DOM_PARSER_SIZING_HPP
+#ifndef TP_COMMON_DOM_PARSER_SIZING_HPP
+#define TP_COMMON_DOM_PARSER_SIZING_HPP
 
 #include <simdjson.h>
 
 #include <cstddef>
 #include <new>
 
-namespace touchpoint::webhook {
+namespace tp_common {
 
 /// (Re)allocates `parser` when `max_depth` changed (tracked in `depth`) or it
 /// grew past what is worth keeping. Throws std::bad_alloc.
@@ -22,6 +22,6 @@ inline void size_dom_parser(simdjson::dom::parser& parser, size_t& depth, size_t
   depth = max_depth;
 }
 
-}  // namespace touchpoint::webhook
+}  // namespace tp_common
 
-#endif  // TOUCHPOINT_WEBHOOK_DOM_PARSER_SIZING_HPP
+#endif  // TP_COMMON_DOM_PARSER_SIZING_HPP

@@ -1,10 +1,10 @@
-#include "json_diagnostics.hpp"
+#include "tp_common/json_diagnostics.hpp"
 
 #include <charconv>
 #include <cstdint>
 #include <system_error>
 
-namespace touchpoint::webhook {
+namespace tp_common {
 
 namespace {
 
@@ -289,4 +289,4 @@ size_t array_element_offset(std::string_view s, size_t array_offset, size_t inde
   return std::string_view::npos;
 }
 
-}  // namespace touchpoint::webhook
+}  // namespace tp_common

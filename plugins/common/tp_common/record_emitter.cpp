@@ -1,9 +1,9 @@
-#include "record_emitter.hpp"
+#include "tp_common/record_emitter.hpp"
 
-namespace touchpoint::webhook {
+namespace tp_common {
 
-tp_status emit_batch(const Host& host, const ParsedBatch& batch, std::vector<tp_record>& scratch, tp_emit_done_fn done,
-                     void* user, std::string& error) {
+tp_status emit_batch(const touchpoint::Host& host, const ParsedBatch& batch, std::vector<tp_record>& scratch,
+                     tp_emit_done_fn done, void* user, std::string& error, std::span<const tp_reject> rejects) {
   auto slice = [&](Slice s) { return tp_str{s.length ? batch.arena.data() + s.offset : nullptr, s.length}; };
   scratch.clear();
   scratch.reserve(batch.records.size());
@@ -23,8 +23,8 @@ tp_status emit_batch(const Host& host, const ParsedBatch& batch, std::vector<tp_
   unit.size = sizeof(tp_emit);
   unit.records = scratch.data();
   unit.count = scratch.size();
-  unit.rejects = nullptr;
-  unit.reject_count = 0;
+  unit.rejects = rejects.data();
+  unit.reject_count = rejects.size();
   unit.cursor = tp_str{nullptr, 0};
 
   char buffer[512];
@@ -35,4 +35,4 @@ tp_status emit_batch(const Host& host, const ParsedBatch& batch, std::vector<tp_
   return status;
 }
 
-}  // namespace touchpoint::webhook
+}  // namespace tp_common

@@ -1,8 +1,8 @@
-#include "json_diagnostics.hpp"
+#include "tp_common/json_diagnostics.hpp"
 
 #include <gtest/gtest.h>
 
-namespace touchpoint::webhook {
+namespace tp_common {
 namespace {
 
 size_t where(std::string_view json, size_t depth = 64) {
@@ -88,4 +88,4 @@ TEST(JsonDiagnostics, ArrayElementOffsets) {
 }
 
 }  // namespace
-}  // namespace touchpoint::webhook
+}  // namespace tp_common

@@ -17,20 +17,21 @@
 // ParseOptions::idempotency_key), so a retried request yields the same ids.
 // Every record is checked against the host's limits (touchpoint/abi.h) while
 // the batch is built, so a batch that parses is one the host accepts.
-#ifndef TOUCHPOINT_WEBHOOK_BODY_PARSER_HPP
-#define TOUCHPOINT_WEBHOOK_BODY_PARSER_HPP
+#ifndef TP_COMMON_BODY_PARSER_HPP
+#define TP_COMMON_BODY_PARSER_HPP
 
 #include <touchpoint/abi.h>
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-namespace touchpoint::webhook {
+namespace tp_common {
 
 /// Readable bytes parse_padded() needs after the end of the body (SIMDJSON_PADDING).
 inline constexpr size_t kBodyPadding = 64;
@@ -100,6 +101,9 @@ struct ParseOptions {
 /// True when `type` is 1 to max_bytes bytes of [a-z0-9_.-] (what the host accepts).
 bool is_valid_record_type(std::string_view type, size_t max_bytes = TP_MAX_TYPE_BYTES) noexcept;
 
+/// Told about a stream's line that did not become a record.
+using BadLine = std::function<void(size_t line_no, std::string_view line, std::string_view reason)>;
+
 /// Holds simdjson's reusable parser state: use one per thread.
 class BodyParser {
  public:
@@ -113,6 +117,12 @@ class BodyParser {
   /// made. Returns the first error, in which case `out` is unspecified.
   std::optional<ParseError> parse_padded(std::string_view body, const ParseOptions& options, ParsedBatch& out);
 
+  /// A stream's lines (NDJSON): every line that is not a usable record goes
+  /// to `bad_line` (1-based line number within `lines`, the line, the reason)
+  /// and is skipped; the others become records in `out`. Padded like
+  /// parse_padded. Blank lines are ignored.
+  void parse_stream_padded(std::string_view lines, const ParseOptions& options, ParsedBatch& out,
+                           const BadLine& bad_line);
   /// Same for an arbitrary buffer: copies it into a padded one first.
   std::optional<ParseError> parse(std::string_view body, const ParseOptions& options, ParsedBatch& out);
 
@@ -121,6 +131,6 @@ class BodyParser {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace touchpoint::webhook
+}  // namespace tp_common
 
-#endif  // TOUCHPOINT_WEBHOOK_BODY_PARSER_HPP
+#endif  // TP_COMMON_BODY_PARSER_HPP

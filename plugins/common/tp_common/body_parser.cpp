@@ -1,4 +1,4 @@
-#include "body_parser.hpp"
+#include "tp_common/body_parser.hpp"
 
 #include <simdjson.h>
 
@@ -7,12 +7,12 @@
 #include <limits>
 #include <new>
 
-#include "dom_parser_sizing.hpp"
-#include "json_diagnostics.hpp"
+#include "tp_common/dom_parser_sizing.hpp"
+#include "tp_common/json_diagnostics.hpp"
 #include "tp_common/rfc3339.hpp"
 #include "tp_common/sha256.hpp"
 
-namespace touchpoint::webhook {
+namespace tp_common {
 
 static_assert(kBodyPadding >= simdjson::SIMDJSON_PADDING, "kBodyPadding must cover simdjson's padding");
 
@@ -313,7 +313,9 @@ struct BodyParser::Impl {
     return std::nullopt;
   }
 
-  std::optional<ParseError> parse_ndjson(std::string_view body) {
+  // With `bad_line`, a line that is not a usable record is reported and
+  // skipped (a stream); without, it ends the parse (a request).
+  std::optional<ParseError> parse_ndjson(std::string_view body, const BadLine* bad_line = nullptr) {
     out->format = BodyFormat::ndjson;
     size_t line_no = 0;
     size_t pos = 0;
@@ -324,19 +326,28 @@ struct BodyParser::Impl {
       std::string_view line = body.substr(pos, end - pos);
       pos = end + 1;
       if (skip_ws(line, 0) == line.size()) continue;
-      auto line_error = [&](const std::string& what, bool too_large = false) {
-        return ParseError{"line " + std::to_string(line_no) + ": " + what, line_no, true, too_large};
-      };
+      std::optional<ParseError> problem;
       element value;
       // The line is followed by the rest of the body and its padding, so it
       // is padded too: no copy.
       simdjson::error_code err = parser.parse(line.data(), line.size(), false).get(value);
       if (err != simdjson::SUCCESS) {
         ParseError e = document_error(err, line, 0);
-        return line_error(e.message + " at column " + std::to_string(e.position + 1));
+        problem = ParseError{e.message + " at column " + std::to_string(e.position + 1)};
+      } else if (!value.is_object()) {
+        problem = ParseError{"expected a JSON object"};
+      } else {
+        const size_t unit_bytes = out->unit_bytes;
+        if (auto e = add_record(value.get_object().value_unsafe())) {
+          problem = ParseError{std::move(e->message), 0, false, e->too_large};
+          out->unit_bytes = unit_bytes;  // a skipped record does not count
+        }
       }
-      if (!value.is_object()) return line_error("expected a JSON object");
-      if (auto e = add_record(value.get_object().value_unsafe())) return line_error(e->message, e->too_large);
+      if (!problem) continue;
+      if (bad_line == nullptr)
+        return ParseError{"line " + std::to_string(line_no) + ": " + problem->message, line_no, true,
+                          problem->too_large};
+      (*bad_line)(line_no, line, problem->message);
     }
     return std::nullopt;
   }
@@ -368,9 +379,16 @@ std::optional<ParseError> BodyParser::parse_padded(std::string_view body, const 
   return impl_->run(body);
 }
 
+void BodyParser::parse_stream_padded(std::string_view lines, const ParseOptions& options, ParsedBatch& out,
+                                     const BadLine& bad_line) {
+  impl_->prepare(options, out);
+  impl_->whole_body = lines;
+  (void)impl_->parse_ndjson(lines, &bad_line);
+}
+
 std::optional<ParseError> BodyParser::parse(std::string_view body, const ParseOptions& options, ParsedBatch& out) {
   simdjson::padded_string padded(body);
   return parse_padded(std::string_view(padded.data(), padded.size()), options, out);
 }
 
-}  // namespace touchpoint::webhook
+}  // namespace tp_common

@@ -1,15 +1,15 @@
 // Error positions for JSON that simdjson rejected. simdjson says *what* is
 // wrong but not *where*; this strict single-pass checker runs only on the
 // error path and finds the byte offset of the first problem.
-#ifndef TOUCHPOINT_WEBHOOK_JSON_DIAGNOSTICS_HPP
-#define TOUCHPOINT_WEBHOOK_JSON_DIAGNOSTICS_HPP
+#ifndef TP_COMMON_JSON_DIAGNOSTICS_HPP
+#define TP_COMMON_JSON_DIAGNOSTICS_HPP
 
 #include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
 
-namespace touchpoint::webhook {
+namespace tp_common {
 
 struct JsonProblem {
   size_t offset = 0;   ///< byte offset of the first offending byte (input size when truncated)
@@ -25,6 +25,6 @@ std::optional<JsonProblem> find_json_problem(std::string_view text, size_t max_d
 /// `array_offset` in `text`, or npos.
 size_t array_element_offset(std::string_view text, size_t array_offset, size_t index) noexcept;
 
-}  // namespace touchpoint::webhook
+}  // namespace tp_common
 
-#endif  // TOUCHPOINT_WEBHOOK_JSON_DIAGNOSTICS_HPP
+#endif  // TP_COMMON_JSON_DIAGNOSTICS_HPP
