@@ -21,6 +21,7 @@
 #include "customer_data.hpp"
 #include "pipeline/step_runner.hpp"
 #include "pipeline/tap.hpp"
+#include "record/json_text.hpp"
 #include "record/record.hpp"
 #include "transform/transform.hpp"
 
@@ -264,6 +265,15 @@ int main(int argc, char** argv) {
           }
         }));
     if (bytes == 0) return 1;
+    // The same through core/record/json_text, which the store uses.
+    results.push_back(measure(
+        "json_text(data) x2 + meta (store, per record)", stage.size(), o.min_seconds, [] {},
+        [&] {
+          for (const Record& r : stage) {
+            bytes += touchpoint::core::json_text(r.data).size() + touchpoint::core::json_text(r.data).size();
+            bytes += r.meta.empty() ? 2 : touchpoint::core::json_text(r.meta).size();
+          }
+        }));
   }
   // 6. Copying a Record (the applier moves, but this bounds nlohmann allocation cost).
   {

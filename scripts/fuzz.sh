@@ -21,7 +21,7 @@ cd "$(dirname "$0")/.."
 
 all_targets=(fuzz_journal_frame fuzz_unit_codec fuzz_segment_scanner fuzz_webhook_body fuzz_segment_api
              fuzz_json_diagnostics fuzz_csv_reader fuzz_csv_encoding fuzz_hub_config fuzz_pipeline_config
-             fuzz_transforms)
+             fuzz_transforms fuzz_json_text)
 
 usage() {
   cat <<EOF
@@ -75,13 +75,13 @@ done
 declare -A max_len=(
   [fuzz_journal_frame]=4096 [fuzz_unit_codec]=4096 [fuzz_segment_scanner]=4096
   [fuzz_webhook_body]=16384 [fuzz_segment_api]=16384 [fuzz_json_diagnostics]=8192 [fuzz_csv_reader]=8192 [fuzz_csv_encoding]=4096
-  [fuzz_hub_config]=4096 [fuzz_pipeline_config]=8192 [fuzz_transforms]=8192)
+  [fuzz_hub_config]=4096 [fuzz_pipeline_config]=8192 [fuzz_transforms]=8192 [fuzz_json_text]=8192)
 declare -A timeout=(
   [fuzz_journal_frame]=5 [fuzz_unit_codec]=5 [fuzz_segment_scanner]=20
   [fuzz_webhook_body]=10 [fuzz_segment_api]=10 [fuzz_json_diagnostics]=10 [fuzz_csv_reader]=10 [fuzz_csv_encoding]=10
-  [fuzz_hub_config]=10 [fuzz_pipeline_config]=10 [fuzz_transforms]=10)
+  [fuzz_hub_config]=10 [fuzz_pipeline_config]=10 [fuzz_transforms]=10 [fuzz_json_text]=10)
 declare -A dict=(
-  [fuzz_webhook_body]=json [fuzz_segment_api]=segment [fuzz_json_diagnostics]=json [fuzz_transforms]=json [fuzz_csv_reader]=csv
+  [fuzz_webhook_body]=json [fuzz_segment_api]=segment [fuzz_json_diagnostics]=json [fuzz_transforms]=json [fuzz_json_text]=json [fuzz_csv_reader]=csv
   [fuzz_csv_encoding]=csv [fuzz_hub_config]=yaml [fuzz_pipeline_config]=pipeline)
 
 if ((build)); then

@@ -10,6 +10,8 @@ packages=(
   libphonenumber-dev libsystemd-dev libcurl4-openssl-dev libssl-dev
   libgtest-dev libgmock-dev nlohmann-json3-dev zlib1g-dev binutils curl ccache abigail-tools clang-format
   libre2-dev clang libclang-rt-14-dev util-linux
+  # the executables' heap allocator (cmake/TouchpointAllocator.cmake)
+  libmimalloc-dev
   # Lua transforms (core/transform/lua_*), the plugin loader's export check (libelf),
   # `touchpoint docs` (cmark-gfm renders its HTML, Graphviz draws the data flow)
   liblua5.4-dev libelf-dev libcmark-gfm-dev libcmark-gfm-extensions-dev graphviz

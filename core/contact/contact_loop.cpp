@@ -6,6 +6,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "record/json_text.hpp"
 #include "util/time_text.hpp"
 
 namespace touchpoint::core::contact {
@@ -334,7 +335,7 @@ void ContactLoop::apply_request(customer::LoopTxn& t, const Record& r, const std
   o.pipeline = pipeline;
   o.record_id = id;
   o.contact_id = id;
-  o.envelope = to_json(message).dump(-1, ' ', false, Json::error_handler_t::replace);
+  o.envelope = json_text(to_json(message));
   o.next_ms = p.at;
   o.first_ms = now;
   t.queue(o);
@@ -544,7 +545,7 @@ void ContactLoop::queue_feedback(customer::LoopTxn& t, const Record& response, c
                  {"response", std::move(about)},
                  {"contact", std::move(contact)},
                  {"effects", std::move(effects)}};
-  const std::string envelope = to_json(fb).dump(-1, ' ', false, Json::error_handler_t::replace);
+  const std::string envelope = json_text(to_json(fb));
   for (const std::string& sink : sinks) {
     OutboxItem o;
     o.sink = sink;

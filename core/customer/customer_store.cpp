@@ -4,13 +4,18 @@
 #include <algorithm>
 
 #include "customer/record_fields.hpp"
+#include "record/json_text.hpp"
 #include "util/clock.hpp"
 #include "util/metrics.hpp"
 
 namespace touchpoint::core::customer {
 namespace {
 
-constexpr size_t kIdentityCacheMax = 2'000'000;
+// Identity -> profile lookups the store thread has answered, about 60 bytes
+// each. A new customer misses anyway, so the cache pays only for identities
+// seen again soon; 2,000,000 entries were 120 MB of the hub's RSS with
+// 1,000,000 new customers in flight and hit almost never (bench/README.md).
+constexpr size_t kIdentityCacheMax = 250'000;
 
 std::string cache_key(const IdentityKey& k) {
   std::string s;
@@ -27,7 +32,7 @@ DeadLetter invalid_record(const Record& r, const std::string& pipeline, const st
   d.step = "store";
   d.error_class = "invalid";
   d.reason = reason;
-  d.payload = to_json(r).dump(-1, ' ', false, Json::error_handler_t::replace);
+  d.payload = json_text(to_json(r));
   d.first_ms = d.last_ms = now_ms();
   return d;
 }
@@ -93,7 +98,7 @@ const std::vector<IdentityKey>& CustomerStore::identities(StoreTxn& txn, Cached&
 }
 
 void CustomerStore::write(StoreTxn& txn, Cached& c) {
-  c.row.attributes = c.state.attributes().dump(-1, ' ', false, Json::error_handler_t::replace);
+  c.row.attributes = json_text(c.state.attributes());
   c.row.state = c.state.serialize();
   txn.put_profile(c.row);
   // The cache keeps the parsed state; the text was only needed for the write.
@@ -305,8 +310,8 @@ void CustomerStore::apply_record(Batch& b, const Record& r, const std::string& p
   row.origin_profile = target != 0 ? record_origin(txn, target, ids) : survivor;
   row.ts_ms = r.ts_ms;
   row.applied_ms = b.now;
-  row.data = r.data.dump(-1, ' ', false, Json::error_handler_t::replace);
-  row.meta = r.meta.empty() ? std::string("{}") : r.meta.dump(-1, ' ', false, Json::error_handler_t::replace);
+  row.data = json_text(r.data);
+  row.meta = r.meta.empty() ? std::string("{}") : json_text(r.meta);
   if (!txn.insert_record(row)) {
     ++b.stats.duplicates;  // already applied before a crash or a replay (or a client's retry)
     b.withheld.emplace(pipeline, r.id);

@@ -1,6 +1,7 @@
 // The contact loop's view of the apply transaction (LoopTxn): what a
 // handler above the customer model may read and change, nothing more.
 #include "customer/customer_store.hpp"
+#include "record/json_text.hpp"
 
 namespace touchpoint::core::customer {
 
@@ -60,8 +61,8 @@ bool LoopTxn::first_time(const Record& r, const std::string& pipeline, int64_t p
   row.profile_id = row.origin_profile = profile;
   row.ts_ms = r.ts_ms;
   row.applied_ms = b->now;
-  row.data = r.data.dump(-1, ' ', false, Json::error_handler_t::replace);
-  row.meta = r.meta.empty() ? std::string("{}") : r.meta.dump(-1, ' ', false, Json::error_handler_t::replace);
+  row.data = json_text(r.data);
+  row.meta = r.meta.empty() ? std::string("{}") : json_text(r.meta);
   if (!b->txn.insert_record(row)) {
     ++b->stats.duplicates;
     return false;
@@ -80,7 +81,7 @@ void LoopTxn::dead_letter(const Record& r, const std::string& pipeline, const st
   d.step = "contact";
   d.error_class = error_class;
   d.reason = reason;
-  d.payload = to_json(r).dump(-1, ' ', false, Json::error_handler_t::replace);
+  d.payload = json_text(to_json(r));
   d.first_ms = d.last_ms = b->now;
   b->dead_letters.push_back(std::move(d));
 }

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <tuple>
 
+#include "record/json_text.hpp"
+
 namespace touchpoint::core::customer {
 namespace {
 
@@ -225,11 +227,10 @@ namespace {
 /// cost more than the text itself.
 class StateWriter {
  public:
-  explicit StateWriter(std::string& out)
-      : out_(out), json_(nlohmann::detail::output_adapter<char>(out), ' ', Json::error_handler_t::replace) {}
+  explicit StateWriter(std::string& out) : out_(out) {}
   void raw(std::string_view s) { out_.append(s); }
-  void put(const Json& v) { json_.dump(v, false, false, 0); }
-  void put(const std::string& s) { put(Json(s)); }  // escaped exactly as dump() escapes
+  void put(const Json& v) { append_json(out_, v); }
+  void put(const std::string& s) { append_json_string(out_, s); }  // escaped exactly as dump() escapes
   void put(int64_t n) { out_.append(std::to_string(n)); }
   /// [a,b,...]
   template <typename... T>
@@ -256,7 +257,6 @@ class StateWriter {
 
  private:
   std::string& out_;
-  nlohmann::detail::serializer<Json> json_;
 };
 
 }  // namespace

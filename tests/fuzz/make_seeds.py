@@ -255,6 +255,21 @@ def segment_api():
         put("fuzz_segment_api", name, bytes([opt]) + body.encode())
 
 
+def json_text():
+    seeds = [
+        ("profile", '{"email":"anna@example.de","name":"J\u00fcrgen \"J\"","n":-12,"f":1.5e300,"ok":true,'
+                    '"tags":["a",null,[]],"addr":{"zip":"10115","city":"K\u00f6ln"}}'),
+        ("escapes", '"\\b\\f\\n\\r\\t \\u0001 \\u001f \\u007f \\ud83d\\ude00"'),
+        ("numbers", '[0,-0,1e-320,18446744073709551615,-9223372036854775808,0.1,100000000000000000000]'),
+    ]
+    for name, text in seeds:
+        put("fuzz_json_text", name, text)
+    # Raw bytes: invalid UTF-8 (a lone continuation, a truncated sequence, an
+    # overlong, a surrogate), a NUL splitting key and value, control bytes.
+    put("fuzz_json_text", "invalid_utf8", b"ok \x80 \xc3 \xc0\xaf \xed\xa0\x80 \xf4\x90\x80\x80 end")
+    put("fuzz_json_text", "key_nul_value", b"k\"ey\x00v\x01al\xe2\x82\xac")
+
+
 def main():
     if os.path.isdir(CORPUS):
         shutil.rmtree(CORPUS)
@@ -264,6 +279,7 @@ def main():
     csv()
     configs()
     transforms()
+    json_text()
 
 
 if __name__ == "__main__":

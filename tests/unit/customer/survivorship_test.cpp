@@ -264,7 +264,7 @@ TEST(SurvivorshipConfig, BadRulesAreConfigErrorsWithTheirPosition) {
   EXPECT_NE(error("cache_profiles: lots").find("test.yaml:1:17"), std::string::npos);
   EXPECT_NE(error("cache_profiles: 99999999999999999999").find("customer.cache_profiles"), std::string::npos);
   EXPECT_EQ(customer_config("cache_profiles: 5").cache_profiles, 5u);
-  EXPECT_EQ(customer_config("rulebook: r.yaml").cache_profiles, 20'000u);
+  EXPECT_EQ(customer_config("rulebook: r.yaml").cache_profiles, 5'000u);
 }
 
 // The stored state is written by hand (no Json tree) for speed; it must be
