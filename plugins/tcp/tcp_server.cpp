@@ -4,7 +4,6 @@
 #include <atomic>
 #include <boost/asio.hpp>
 #include <chrono>
-#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <random>
@@ -13,6 +12,7 @@
 
 #include "line_splitter.hpp"
 #include "tp_common/body_parser.hpp"
+#include "tp_common/inflight_tracker.hpp"
 #include "tp_common/record_emitter.hpp"
 
 namespace touchpoint::tcp {
@@ -27,33 +27,10 @@ constexpr auto kStopDrainTimeout = std::chrono::seconds(10);
 constexpr auto kFirstRetry = std::chrono::milliseconds(20);
 constexpr auto kMaxRetry = std::chrono::milliseconds(1000);
 constexpr size_t kMaxRawBytes = 64 * 1024;  // of a bad line, in its dead letter
-
-// Emits whose done() has not returned yet; shared with the callbacks, so the
-// io_context is kept until they have posted.
-class Outstanding {
- public:
-  void acquire() {
-    std::lock_guard<std::mutex> lock(mu_);
-    ++count_;
-  }
-  void release() {
-    bool idle = false;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      idle = --count_ == 0;
-    }
-    if (idle) cv_.notify_all();
-  }
-  bool wait_idle(std::chrono::steady_clock::duration timeout) {
-    std::unique_lock<std::mutex> lock(mu_);
-    return cv_.wait_for(lock, timeout, [&] { return count_ == 0; });
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  size_t count_ = 0;
-};
+// Dead letters kept one by one per read; the rest of a flood of bad lines
+// becomes one summary dead letter, so a read of "x\n" lines cannot grow a
+// unit to tens of MiB of strings (or past TP_MAX_UNIT_BYTES).
+constexpr size_t kMaxDeadLettersPerUnit = 10'000;
 
 std::string_view view(tp_str s) { return s.len ? std::string_view(s.data, s.len) : std::string_view(); }
 
@@ -71,7 +48,7 @@ struct Shared {
   const Config config;
   const Host host;
   tp_common::ParseOptions options;
-  const std::shared_ptr<Outstanding> outstanding = std::make_shared<Outstanding>();
+  const std::shared_ptr<tp_common::InflightTracker> outstanding = std::make_shared<tp_common::InflightTracker>();
   std::atomic<bool> stopping{false};
   std::atomic<size_t> connections{0};
   std::atomic<bool> warned_lost{false};
@@ -90,20 +67,48 @@ struct Unit {
   std::vector<tp_record> scratch;
   net::steady_timer retry;
   unsigned attempts = 0;
+  bool waiting = false;   ///< refused for now (backpressure, a lost write): emitted again by its timer
+  size_t summarised = 0;  ///< bad lines over kMaxDeadLettersPerUnit, in one summary dead letter
+  std::string summary_reason, summary_first, summary_last;
 
   void add_reject(std::string_view raw, std::string reason, std::string location) {
+    if (reject_text.size() / 3 >= kMaxDeadLettersPerUnit) {
+      if (summarised++ == 0) {
+        summary_reason = std::move(reason);
+        summary_first = std::move(location);
+      } else {
+        summary_last = std::move(location);
+      }
+      return;
+    }
     reject_text.emplace_back(raw.substr(0, kMaxRawBytes));
     reject_text.push_back(std::move(reason));
     reject_text.push_back(std::move(location));
   }
-  size_t reject_count() const noexcept { return reject_text.size() / 3; }
+  /// Bad lines of this unit, summarised ones included.
+  size_t reject_count() const noexcept { return reject_text.size() / 3 + summarised; }
   void build_rejects() {
     rejects.clear();
     for (size_t i = 0; i + 2 < reject_text.size(); i += 3) {
       auto s = [&](size_t k) { return tp_str{reject_text[k].data(), reject_text[k].size()}; };
       rejects.push_back(tp_reject{sizeof(tp_reject), s(i), s(i + 1), s(i + 2)});
     }
+    if (summarised > 0) {
+      summary_text = std::to_string(summarised) + " more bad lines in this read are not kept one by one (at most " +
+                     std::to_string(kMaxDeadLettersPerUnit) + " per read); the first of them: " + summary_reason;
+      summary_location = summary_first + (summary_last.empty() ? "" : " to " + summary_last);
+      rejects.push_back(tp_reject{sizeof(tp_reject), tp_str{"", 0}, tp_str{summary_text.data(), summary_text.size()},
+                                  tp_str{summary_location.data(), summary_location.size()}});
+    }
   }
+  /// What emit needed only for the call: the host copied it.
+  void release_scratch() {
+    std::vector<tp_record>().swap(scratch);
+    std::vector<tp_reject>().swap(rejects);
+  }
+
+ private:
+  std::string summary_text, summary_location;
 };
 
 class Session : public std::enable_shared_from_this<Session> {
@@ -138,11 +143,13 @@ class Session : public std::enable_shared_from_this<Session> {
   struct DoneContext {
     std::shared_ptr<Session> session;
     uint64_t unit = 0;
-    std::shared_ptr<Outstanding> outstanding;
+    std::shared_ptr<tp_common::InflightTracker> outstanding;
   };
 
   void read() {
-    if (reading_ || eof_ || closed_ || pending_.size() >= shared_->config.max_units_in_flight) return;
+    // Not while a unit waits to be emitted again: the next read's records
+    // would reach the store before it, and a later value would lose to an earlier one.
+    if (reading_ || eof_ || closed_ || waiting_ > 0 || pending_.size() >= shared_->config.max_units_in_flight) return;
     reading_ = true;
     socket_.async_read_some(net::buffer(buffer_),
                             [self = shared_from_this()](error_code ec, size_t n) { self->on_read(ec, n); });
@@ -201,24 +208,38 @@ class Session : public std::enable_shared_from_this<Session> {
     auto it = pending_.find(id);
     if (it == pending_.end()) return;
     Unit& u = *it->second;
+    if (u.waiting) {
+      u.waiting = false;
+      --waiting_;
+    }
+    if (!shared_->outstanding->try_acquire()) return abandon();  // stopping
     u.build_rejects();
     auto* ctx = new DoneContext{shared_from_this(), id, shared_->outstanding};
-    ctx->outstanding->acquire();
     std::string error;
     const tp_status st =
         tp_common::emit_batch(shared_->host, u.batch, u.scratch, &Session::emit_done, ctx, error, u.rejects);
-    if (st == TP_OK) return;  // emit_done follows
+    if (st == TP_OK) {  // emit_done follows
+      u.release_scratch();
+      return;
+    }
     ctx->outstanding->release();
     delete ctx;
-    if (st == TP_STATUS_BACKPRESSURE) {
-      if (!shared_->warned_full.exchange(true))
-        shared_->host.warn("tcp: the hub is full (backpressure); connections are not read until it has room");
-      retry_later(id);
-    } else if (st == TP_STATUS_SHUTTING_DOWN || shared_->stopping) {
+    u.release_scratch();
+    if (st == TP_STATUS_SHUTTING_DOWN || shared_->stopping) {
       // Not durable, so no acknowledgement: the client sees the connection close and sends again.
       abandon();
-    } else {
+    } else if (st == TP_STATUS_PERMANENT) {
       refused(id, error);
+    } else {
+      // Backpressure, or the hub cannot write now (a failed journal, an
+      // internal error): kept and emitted again, never turned into dead letters.
+      if (st == TP_STATUS_BACKPRESSURE) {
+        if (!shared_->warned_full.exchange(true))
+          shared_->host.warn("tcp: the hub is full (backpressure); connections are not read until it has room");
+      } else if (!shared_->warned_lost.exchange(true)) {
+        shared_->host.warn("tcp: the hub could not take a unit (" + error + "); it is emitted again");
+      }
+      retry_later(id);
     }
   }
 
@@ -237,12 +258,24 @@ class Session : public std::enable_shared_from_this<Session> {
     for (const tp_common::ParsedRecord& r : u.batch.records)
       dead->add_reject(u.batch.view(r.data), "the hub refused the unit: " + error, "tcp " + peer_);
     dead->reject_text.insert(dead->reject_text.end(), u.reject_text.begin(), u.reject_text.end());
+    if (u.summarised > 0) {
+      if (dead->summarised == 0) {
+        dead->summary_reason = u.summary_reason;
+        dead->summary_first = u.summary_first;
+      }
+      dead->summary_last = u.summary_last.empty() ? u.summary_first : u.summary_last;
+      dead->summarised += u.summarised;
+    }
     pending_[id] = std::move(dead);
     emit(id);
   }
 
   void retry_later(uint64_t id) {
     Unit& u = *pending_.at(id);
+    if (!u.waiting) {
+      u.waiting = true;
+      ++waiting_;
+    }
     const auto wait = std::min<std::chrono::milliseconds>(kFirstRetry * (1u << std::min(u.attempts, 6u)), kMaxRetry);
     ++u.attempts;
     u.retry.expires_after(wait);
@@ -250,11 +283,14 @@ class Session : public std::enable_shared_from_this<Session> {
       if (ec) return;
       if (self->shared_->stopping) return self->abandon();
       self->emit(id);
+      self->read();  // reading paused while the unit waited
+      self->maybe_finish();
     });
   }
 
   void abandon() {
     pending_.clear();
+    waiting_ = 0;
     closed_ = true;
     abandoned_ = true;
     error_code ignored;
@@ -324,6 +360,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string peer_, nonce_, ack_;
   std::map<uint64_t, std::unique_ptr<Unit>> pending_;
   uint64_t next_unit_ = 0;
+  size_t waiting_ = 0;  // units of pending_ with waiting set
   uint64_t accepted_ = 0, rejected_ = 0;
   bool reading_ = false, eof_ = false, closed_ = false, finished_ = false, abandoned_ = false;
 };
@@ -334,7 +371,7 @@ struct TcpServer::Impl {
   Impl(const Config& config, Host host)
       : shared(std::make_shared<Shared>(config, host)),
         ioc(std::make_unique<net::io_context>(static_cast<int>(config.threads))),
-        acceptor(*ioc) {}
+        acceptor(net::make_strand(*ioc)) {}
 
   void accept() {
     acceptor.async_accept(net::make_strand(*ioc), [this](error_code ec, tcp::socket socket) {
@@ -401,7 +438,9 @@ bool TcpServer::running() const noexcept { return !impl_->stopped && impl_->acce
 void TcpServer::stop() noexcept {
   if (impl_->stopped.exchange(true)) return;
   impl_->shared->stopping = true;
-  net::post(*impl_->ioc, [this] {
+  impl_->shared->outstanding->stop();
+  // On the acceptor's strand: with several threads, its accept handler may be running.
+  net::post(impl_->acceptor.get_executor(), [this] {
     error_code ignored;
     impl_->acceptor.close(ignored);
   });

@@ -28,6 +28,7 @@
 #include "responses.hpp"
 #include "segment_parser.hpp"
 #include "tp_common/body_parser.hpp"
+#include "tp_common/inflight_tracker.hpp"
 #include "tp_common/record_emitter.hpp"
 #include "tp_common/replay_cache.hpp"
 #include "tp_common/signature.hpp"
@@ -74,32 +75,8 @@ int64_t unix_now_ms() {
 
 std::string_view sv(beast::string_view v) { return std::string_view(v.data(), v.size()); }
 
-// Counts outstanding work (see Route and Listener). Shared with the done
-// callbacks, so it outlives the server.
-class InflightTracker {
- public:
-  void acquire() {
-    std::lock_guard<std::mutex> lock(mu_);
-    ++count_;
-  }
-  void release() {
-    bool idle = false;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      idle = --count_ == 0;
-    }
-    if (idle) cv_.notify_all();
-  }
-  bool wait_idle(std::chrono::steady_clock::duration timeout) {
-    std::unique_lock<std::mutex> lock(mu_);
-    return cv_.wait_for(lock, timeout, [&] { return count_ == 0; });
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  size_t count_ = 0;
-};
+// Outstanding work (see Route and Listener), shared with the done callbacks.
+using tp_common::InflightTracker;
 
 // One unit of an InflightTracker, released on destruction.
 class InflightToken {

@@ -201,6 +201,64 @@ TEST(TcpSource, AUnitTheHubLostIsEmittedAgain) {
   EXPECT_TRUE(t.harness.wait_for_losses(2));
 }
 
+TEST(TcpSource, AnEmitTheHubCannotTakeNowIsRetriedAndNeverDeadLettered) {
+  // A failed journal answers RETRYABLE, an exception in the host INTERNAL:
+  // neither says the records are bad, so they are kept and emitted again.
+  Tcp t;
+  t.harness.refuse_next_emits(2, TP_STATUS_RETRYABLE, "the journal failed: I/O error");
+  const Json first = send_all(t.port, lines(0, 300), 1000);
+  EXPECT_EQ(first, (Json{{"accepted", 300}, {"rejected", 0}}));
+  t.harness.refuse_next_emits(1, TP_STATUS_INTERNAL, "unexpected exception");
+  const Json second = send_all(t.port, lines(300, 100));
+  EXPECT_EQ(second, (Json{{"accepted", 100}, {"rejected", 0}}));
+  EXPECT_TRUE(t.harness.rejects().empty());
+  const auto n = count_ids(t.harness.records());
+  EXPECT_EQ(n.size(), 400u);
+  for (const auto& [id, times] : n) EXPECT_EQ(times, 1) << id;
+}
+
+TEST(TcpSource, RecordsOfAConnectionArriveInOrderWhenAUnitHasToWait) {
+  // The first unit meets backpressure and waits for its retry; the reads
+  // after it must not overtake it (a later value would lose to an older one).
+  Tcp t(Json{{"read_buffer_bytes", 4096}});
+  t.harness.refuse_next_emits(1, TP_STATUS_BACKPRESSURE, "full");
+  const Json ack = send_all(t.port, lines(0, 3000), 1000);
+  EXPECT_EQ(ack, (Json{{"accepted", 3000}, {"rejected", 0}}));
+  const auto records = t.harness.records();
+  ASSERT_EQ(records.size(), 3000u);
+  for (size_t i = 0; i < records.size(); ++i) ASSERT_EQ(records[i].id, "r" + std::to_string(i));
+}
+
+TEST(TcpSource, AFloodOfBadLinesKeepsTenThousandDeadLettersPerReadAndCountsEveryLine) {
+  // 200,000 two-byte bad lines (400 KB, sent at once, read up to 1 MiB at a
+  // time): each read keeps at most 10,000 dead letters of its own and one
+  // summary for the rest, so memory and the unit stay bounded.
+  constexpr size_t kBad = 200000;
+  Tcp t(Json{{"read_buffer_bytes", 1024 * 1024}});
+  std::string data;
+  for (size_t i = 0; i < kBad; ++i) data += "x\n";
+  data += lines(0, 1);
+  const Json ack = send_all(t.port, data);
+  EXPECT_EQ(ack, (Json{{"accepted", 1}, {"rejected", kBad}}));
+  size_t lines_counted = 0;
+  size_t summaries = 0;
+  for (const auto& r : t.harness.rejects()) {
+    if (r.reason.find("not kept one by one") != std::string::npos) {
+      ++summaries;
+      lines_counted += std::stoul(r.reason);  // "<n> more bad lines ..."
+      EXPECT_NE(r.location.find(" to tcp "), std::string::npos) << r.location;
+    } else {
+      ++lines_counted;
+      EXPECT_EQ(r.raw, "x");
+    }
+  }
+  EXPECT_EQ(lines_counted, kBad);
+  // Reads of 400 KB sent at once are far larger than 10,000 lines (20 KB).
+  EXPECT_GE(summaries, 1u);
+  EXPECT_LT(t.harness.rejects().size(), kBad / 2);
+  EXPECT_EQ(t.harness.records().size(), 1u);
+}
+
 TEST(TcpSource, ManyConnectionsAtOnceAndRecordsWithoutIdsGetDistinctOnes) {
   Tcp t(Json{{"threads", 2}});
   std::vector<std::thread> clients;
