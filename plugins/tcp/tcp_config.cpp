@@ -72,6 +72,8 @@ Config parse_config(std::string_view json) {
       c.max_units_in_flight = get_uint(key, v, 1, 1024);
     } else if (key == "max_connections") {
       c.max_connections = get_uint(key, v, 1, 100000);
+    } else if (key == "idle_timeout_ms") {
+      c.idle_timeout_ms = get_uint(key, v, 0, 86'400'000);
     } else if (key == "threads") {
       c.threads = static_cast<unsigned>(get_uint(key, v, 1, 64));
     } else if (key == "ack") {

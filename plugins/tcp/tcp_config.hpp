@@ -22,6 +22,7 @@ struct Config {
   uint64_t read_buffer_bytes = 256u * 1024u;  ///< one read; its complete lines are one unit
   uint64_t max_units_in_flight = 8;           ///< per connection; then the socket is not read (TCP backpressure)
   uint64_t max_connections = 256;             ///< more are closed at once
+  uint64_t idle_timeout_ms = 0;               ///< close a connection that sent nothing for this long (0: never)
   unsigned threads = 1;                       ///< Asio threads
   bool ack = true;                            ///< on the client's half-close, answer {"accepted":N,"rejected":M}
 };

@@ -117,6 +117,7 @@ class Session : public std::enable_shared_from_this<Session> {
       : socket_(std::move(socket)),
         shared_(std::move(shared)),
         buffer_(shared_->config.read_buffer_bytes),
+        idle_(socket_.get_executor()),
         splitter_(shared_->config.max_line_bytes) {
     error_code ec;
     const tcp::endpoint peer = socket_.remote_endpoint(ec);
@@ -128,7 +129,10 @@ class Session : public std::enable_shared_from_this<Session> {
   ~Session() { shared_->connections.fetch_sub(1); }
 
   void start() {
-    net::dispatch(socket_.get_executor(), [self = shared_from_this()] { self->read(); });
+    net::dispatch(socket_.get_executor(), [self = shared_from_this()] {
+      self->arm_idle();
+      self->read();
+    });
   }
   void close() {
     net::post(socket_.get_executor(), [self = shared_from_this()] {
@@ -157,7 +161,10 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void on_read(error_code ec, size_t n) {
     reading_ = false;
-    if (n > 0) take(std::string_view(buffer_.data(), n), false);
+    if (n > 0) {
+      arm_idle();
+      take(std::string_view(buffer_.data(), n), false);
+    }
     if (ec == net::error::eof) {
       eof_ = true;
       take({}, true);
@@ -270,6 +277,29 @@ class Session : public std::enable_shared_from_this<Session> {
     emit(id);
   }
 
+  // idle_timeout_ms: restarted by every read. The timer holds the session
+  // weakly, so a closed connection is not kept for the rest of the timeout.
+  void arm_idle() {
+    const uint64_t ms = shared_->config.idle_timeout_ms;
+    if (ms == 0 || finished_) return;
+    idle_.expires_after(std::chrono::milliseconds(ms));
+    idle_.async_wait([weak = weak_from_this()](error_code ec) {
+      if (ec) return;
+      if (auto self = weak.lock()) self->on_idle();
+    });
+  }
+
+  void on_idle() {
+    if (closed_ || eof_ || finished_) return;
+    // Waiting for the hub is not idleness: the client may be blocked by our backpressure.
+    if (!pending_.empty()) return arm_idle();
+    shared_->host.counter_add("tcp_idle_closed", "", 1);
+    closed_ = true;  // a partial last line is dropped, as on a reset
+    error_code ignored;
+    socket_.close(ignored);
+    maybe_finish();
+  }
+
   void retry_later(uint64_t id) {
     Unit& u = *pending_.at(id);
     if (!u.waiting) {
@@ -337,6 +367,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void maybe_finish() {
     if (finished_ || !(eof_ || closed_) || !pending_.empty()) return;
     finished_ = true;
+    idle_.cancel();
     if (closed_ || !shared_->config.ack) {
       error_code ignored;
       socket_.close(ignored);
@@ -354,6 +385,7 @@ class Session : public std::enable_shared_from_this<Session> {
   tcp::socket socket_;
   std::shared_ptr<Shared> shared_;
   std::vector<char> buffer_;
+  net::steady_timer idle_;
   LineSplitter splitter_;
   tp_common::BodyParser parser_;
   std::string lines_;  // the current read's complete lines, reused

@@ -259,6 +259,23 @@ TEST(TcpSource, AFloodOfBadLinesKeepsTenThousandDeadLettersPerReadAndCountsEvery
   EXPECT_EQ(t.harness.records().size(), 1u);
 }
 
+TEST(TcpSource, ASilentConnectionIsClosedAfterTheIdleTimeoutAndFreesItsSlot) {
+  Tcp t(Json{{"idle_timeout_ms", 200}, {"max_connections", 1}});
+  Client silent(t.port);
+  ASSERT_TRUE(silent.connected());
+  ASSERT_TRUE(silent.send(lines(0, 1)));  // complete lines before the silence are kept
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(silent.read_all(5s), "") << "closed without an acknowledgement";
+  const auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(waited, 150ms);
+  EXPECT_LT(waited, 4s);
+  EXPECT_EQ(t.harness.counters()["tcp_idle_closed"], 1);
+  ASSERT_TRUE(t.harness.wait_for_records(1));
+  // The slot is free again: a new connection is served.
+  const Json ack = send_all(t.port, lines(1, 10));
+  EXPECT_EQ(ack, (Json{{"accepted", 10}, {"rejected", 0}}));
+}
+
 TEST(TcpSource, ManyConnectionsAtOnceAndRecordsWithoutIdsGetDistinctOnes) {
   Tcp t(Json{{"threads", 2}});
   std::vector<std::thread> clients;
