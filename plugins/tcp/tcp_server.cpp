@@ -153,7 +153,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void read() {
     // Not while a unit waits to be emitted again: the next read's records
     // would reach the store before it, and a later value would lose to an earlier one.
-    if (reading_ || eof_ || closed_ || waiting_ > 0 || pending_.size() >= shared_->config.max_units_in_flight) return;
+    if (reading_ || eof_ || closed_ || any_waiting() || pending_.size() >= shared_->config.max_units_in_flight) return;
     reading_ = true;
     socket_.async_read_some(net::buffer(buffer_),
                             [self = shared_from_this()](error_code ec, size_t n) { self->on_read(ec, n); });
@@ -215,10 +215,7 @@ class Session : public std::enable_shared_from_this<Session> {
     auto it = pending_.find(id);
     if (it == pending_.end()) return;
     Unit& u = *it->second;
-    if (u.waiting) {
-      u.waiting = false;
-      --waiting_;
-    }
+    u.waiting = false;
     if (!shared_->outstanding->try_acquire()) return abandon();  // stopping
     u.build_rejects();
     auto* ctx = new DoneContext{shared_from_this(), id, shared_->outstanding};
@@ -277,6 +274,10 @@ class Session : public std::enable_shared_from_this<Session> {
     emit(id);
   }
 
+  bool any_waiting() const {
+    return std::any_of(pending_.begin(), pending_.end(), [](const auto& p) { return p.second->waiting; });
+  }
+
   // idle_timeout_ms: restarted by every read. The timer holds the session
   // weakly, so a closed connection is not kept for the rest of the timeout.
   void arm_idle() {
@@ -302,10 +303,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void retry_later(uint64_t id) {
     Unit& u = *pending_.at(id);
-    if (!u.waiting) {
-      u.waiting = true;
-      ++waiting_;
-    }
+    u.waiting = true;
     const auto wait = std::min<std::chrono::milliseconds>(kFirstRetry * (1u << std::min(u.attempts, 6u)), kMaxRetry);
     ++u.attempts;
     u.retry.expires_after(wait);
@@ -320,7 +318,6 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void abandon() {
     pending_.clear();
-    waiting_ = 0;
     closed_ = true;
     abandoned_ = true;
     error_code ignored;
@@ -392,7 +389,6 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string peer_, nonce_, ack_;
   std::map<uint64_t, std::unique_ptr<Unit>> pending_;
   uint64_t next_unit_ = 0;
-  size_t waiting_ = 0;  // units of pending_ with waiting set
   uint64_t accepted_ = 0, rejected_ = 0;
   bool reading_ = false, eof_ = false, closed_ = false, finished_ = false, abandoned_ = false;
 };
