@@ -46,6 +46,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench_args.hpp"
 #include "contact/contact_loop.hpp"
 #include "contact/decider.hpp"
 #include "customer/customer_store.hpp"
@@ -62,35 +63,11 @@ namespace fs = std::filesystem;
 using namespace touchpoint;
 using Clock = std::chrono::steady_clock;
 
-std::map<std::string, std::string> parse_args(int argc, char** argv) {
-  std::map<std::string, std::string> a;
-  for (int i = 2; i < argc; ++i) {
-    std::string k = argv[i];
-    if (k.rfind("--", 0) != 0) continue;
-    k = k.substr(2);
-    a[k] = i + 1 < argc && std::string(argv[i + 1]).rfind("--", 0) != 0 ? argv[++i] : "1";
-  }
-  return a;
-}
-size_t num(const std::map<std::string, std::string>& a, const char* k, size_t d) {
-  auto it = a.find(k);
-  return it == a.end() ? d : std::stoull(it->second);
-}
-std::string str(const std::map<std::string, std::string>& a, const char* k, const std::string& d) {
-  auto it = a.find(k);
-  return it == a.end() ? d : it->second;
-}
-
-double cpu_seconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
-long peak_rss_mib() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return u.ru_maxrss / 1024;
-}
+std::map<std::string, std::string> parse_args(int argc, char** argv) { return bench::parse_args(argc, argv, 2); }
+using bench::cpu_seconds;
+using bench::num;
+using bench::peak_rss_mib;
+using bench::str;
 
 std::string email_of(size_t person) {
   return touchpoint::bench::kFirst[person % 16].ascii + std::string(".") + std::to_string(person) + "@example.de";

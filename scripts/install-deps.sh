@@ -20,6 +20,8 @@ packages=(
   libgmime-3.0-dev libkainjow-mustache-dev postfix dovecot-imapd openssh-server
   # the tryton CRM connector's tests run a real Tryton server (tests/fixtures/tryton)
   tryton-server tryton-modules-party tryton-modules-sale-opportunity
+  # the dashboard draws with Debian's Chart.js; its tests open it in headless Chromium (tests/browser)
+  libjs-chart.js chromium fonts-dejavu-core
 )
 
 # The Segment client the web collect API is tested with runs on Node.js

@@ -15,6 +15,8 @@ started=$(date +%s)
 scripts/install-deps.sh
 # The real Segment client (@segment/analytics-node, pinned by its lock file) for the web collect tests.
 npm ci --prefix tests/fixtures/segment --no-audit --no-fund --loglevel=error
+# Playwright's driver (playwright-core, pinned) for the dashboard's browser test; the browser is Debian's chromium.
+npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
 export CMAKE_GENERATOR=${CMAKE_GENERATOR:-Ninja}
 
 run_suite() {  # <build dir> <extra cmake args...>

@@ -14,6 +14,7 @@
 #include <openssl/rand.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -42,6 +43,7 @@ struct Route {
   std::string path;
   bool prefix = false;
   bool readable = false;
+  bool is_public = false;  ///< no token: the dashboard's page and scripts, which hold no data
   AdminRoute handler;
 };
 
@@ -104,7 +106,10 @@ class Handler : public net::HTTPRequestHandler {
     r.remote = req.clientAddress().host().toString();
     for (const auto& [k, v] : uri.getQueryParameters()) r.query.emplace(k, v);
     const bool probe = r.path == "/health" || r.path == "/ready";
-    if (!(probe && s_.public_health)) {
+    const bool open = std::any_of(s_.routes.begin(), s_.routes.end(), [&](const Route& route) {
+      return route.is_public && route.path == r.path && route.method == r.method;
+    });
+    if (!(probe && s_.public_health) && !open) {
       const AdminToken* t = authorized(req);
       if (t == nullptr) {
         AdminResponse denied = AdminResponse::error(401, "missing or wrong bearer token");
@@ -203,14 +208,23 @@ AdminServer::~AdminServer() { stop(); }
 void AdminServer::route(const std::string& method, const std::string& path, AdminRoute handler, bool readable) {
   if (impl_->server) throw std::logic_error("admin routes must be registered before start()");
   const bool prefix = !path.empty() && path.back() == '/';
-  impl_->shared.routes.push_back(Route{method, path, prefix, readable, std::move(handler)});
+  impl_->shared.routes.push_back(Route{method, path, prefix, readable, false, std::move(handler)});
+}
+
+void AdminServer::public_route(const std::string& method, const std::string& path, AdminRoute handler) {
+  if (impl_->server) throw std::logic_error("admin routes must be registered before start()");
+  impl_->shared.routes.push_back(Route{method, path, false, true, true, std::move(handler)});
 }
 
 void AdminServer::start() {
   auto* params = new net::HTTPServerParams;
-  params->setMaxThreads(4);
+  // A thread serves one connection for as long as it is kept alive: a
+  // browser opens up to six at once (the dashboard), so four threads made
+  // its seventh request wait for an idle connection's keep-alive to end.
+  params->setMaxThreads(12);
   params->setMaxQueued(64);
   params->setKeepAlive(true);
+  params->setKeepAliveTimeout(Poco::Timespan(2, 0));
   params->setTimeout(Poco::Timespan(10, 0));
   impl_->server = std::make_unique<net::HTTPServer>(new Factory(impl_->shared), *impl_->socket, params);
   impl_->server->start();

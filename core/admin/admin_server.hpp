@@ -81,6 +81,9 @@ class AdminServer {
   /// ends in '/': "/v1/profiles/" matches "/v1/profiles/anna@example.de".
   /// `readable`: tokens with role "read" may call it too.
   void route(const std::string& method, const std::string& path, AdminRoute handler, bool readable = false);
+  /// A route anyone may call without a token (exact path): only for what
+  /// holds no data, such as the dashboard's page and scripts.
+  void public_route(const std::string& method, const std::string& path, AdminRoute handler);
 
   void start();
   void stop();

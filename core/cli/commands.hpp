@@ -21,5 +21,6 @@ int cmd_suppress(const Argv& args);
 int cmd_gdpr(const Argv& args);
 int cmd_campaign(const Argv& args);
 int cmd_contact(const Argv& args);
+int cmd_report(const Argv& args);
 
 }  // namespace touchpoint::cli

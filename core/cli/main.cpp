@@ -28,6 +28,7 @@ commands:
   gdpr erase|export <customer>   erase a person (Art. 17) or export what is held (Art. 15)
   campaign run FILE           contact requests for a campaign's audience, decided and sent
   contact show <contact_id>   one contact's life: request, decision, sending, responses
+  report <kind>               campaign funnels, attribution, control groups, data quality (--json, --csv)
   version                     print the version
 
 common options:
@@ -62,6 +63,7 @@ int main(int argc, char** argv) {
     if (cmd == "gdpr") return cmd_gdpr(rest);
     if (cmd == "campaign") return cmd_campaign(rest);
     if (cmd == "contact") return cmd_contact(rest);
+    if (cmd == "report") return cmd_report(rest);
     if (cmd == "version" || cmd == "--version") {
       std::cout << "touchpoint " << TOUCHPOINT_VERSION << " (plugin ABI " << TP_ABI_VERSION_MAJOR << "."
                 << TP_ABI_VERSION_MINOR << ")\n";

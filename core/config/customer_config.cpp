@@ -90,6 +90,46 @@ void read_contact_config(const YAML::Node& node, const ConfigSource& src, Contac
   }
 }
 
+void read_conversion_rule(const YAML::Node& node, const ConfigSource& src, const std::string& where,
+                          report::ConversionRule& r) {
+  if (const YAML::Node ev = node["events"]) {
+    if (!ev.IsSequence() || ev.size() == 0) src.fail(ev, where + ".events must be a non-empty list of event types");
+    r.events.clear();
+    for (const YAML::Node& e : ev) {
+      std::string t = get_string(e, src, where + ".events");
+      if (t.empty() || t.size() > 64) src.fail(e, where + ".events: an event type has 1 to 64 characters");
+      r.events.push_back(std::move(t));
+    }
+  }
+  if (node["product"]) r.product = get_string(node["product"], src, where + ".product");
+  if (node["category"]) r.category = get_string(node["category"], src, where + ".category");
+  if (node["window_days"])
+    r.window_ms = get_int(node["window_days"], src, where + ".window_days", 1, 3650) * report::kDayMs;
+}
+
+void read_conversion_config(const YAML::Node& node, const ConfigSource& src, report::ConversionConfig& c) {
+  require_map(node, src, "customer.conversions");
+  require_keys_known(node, {"events", "window_days", "half_life_days", "campaigns"}, src, "customer.conversions");
+  read_conversion_rule(node, src, "customer.conversions", c.defaults);
+  if (node["half_life_days"])
+    c.half_life_ms =
+        get_int(node["half_life_days"], src, "customer.conversions.half_life_days", 1, 3650) * report::kDayMs;
+  if (const YAML::Node cs = node["campaigns"]) {
+    require_map(cs, src, "customer.conversions.campaigns");
+    for (const auto& kv : cs) {
+      const std::string name = kv.first.as<std::string>();
+      const std::string where = "customer.conversions.campaigns." + name;
+      require_map(kv.second, src, where);
+      require_keys_known(kv.second, {"events", "product", "category", "window_days"}, src, where);
+      report::ConversionRule r = c.defaults;
+      r.product.clear();
+      r.category.clear();
+      read_conversion_rule(kv.second, src, where, r);
+      c.campaigns[name] = std::move(r);
+    }
+  }
+}
+
 }  // namespace
 
 CustomerConfig read_customer_config(const YAML::Node& node, const ConfigSource& src,
@@ -98,10 +138,12 @@ CustomerConfig read_customer_config(const YAML::Node& node, const ConfigSource& 
   c.tombstone_key_file = data_dir / "tombstone.key";
   if (!node.IsDefined() || node.IsNull()) return c;
   require_map(node, src, "customer");
-  require_keys_known(node,
-                     {"identities", "survivorship", "rulebook", "tombstone_key_file", "cache_profiles", "contacts"},
-                     src, "customer");
+  require_keys_known(
+      node,
+      {"identities", "survivorship", "rulebook", "tombstone_key_file", "cache_profiles", "contacts", "conversions"},
+      src, "customer");
   if (const YAML::Node ct = node["contacts"]) read_contact_config(ct, src, c.contacts);
+  if (const YAML::Node cv = node["conversions"]) read_conversion_config(cv, src, c.conversions);
   if (const YAML::Node n = node["cache_profiles"])
     c.cache_profiles = static_cast<size_t>(get_int(n, src, "customer.cache_profiles", 0, 10'000'000));
   auto resolve = [&](const std::string& p) {

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "config/config_error.hpp"
+#include "report/conversion.hpp"
 
 namespace touchpoint::core {
 
@@ -70,6 +71,8 @@ struct CustomerConfig {
   /// (bench_store apply: 4% slower than with 20,000, and 111 MiB smaller).
   size_t cache_profiles = 5'000;
   ContactConfig contacts;
+  /// What counts as a conversion after a contact, for the reports (docs/reports.md).
+  report::ConversionConfig conversions;
 };
 
 /// Reads the `customer:` section (node may be undefined: defaults).

@@ -35,7 +35,7 @@ HubConfig load_hub_config(const fs::path& file) {
   if (!root.IsDefined() || root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
   require_keys_known(root,
                      {"data_dir", "plugin_dir", "pipelines_dir", "log_level", "store", "journal", "apply", "sinks",
-                      "admin", "plugins", "customer"},
+                      "admin", "plugins", "customer", "reports"},
                      src, "hub config");
   const fs::path base = fs::absolute(file).parent_path();
   HubConfig c;
@@ -136,6 +136,11 @@ HubConfig load_hub_config(const fs::path& file) {
                                 " is not a loopback address and admin.tls is not configured: the bearer token would "
                                 "travel in clear text (set admin.tls, or admin.allow_insecure_remote: true behind a "
                                 "TLS proxy)");
+  }
+  if (const YAML::Node r = root["reports"]) {
+    require_keys_known(r, {"quality_refresh_s"}, src, "reports");
+    if (r["quality_refresh_s"])
+      c.reports_quality_refresh_s = get_int(r["quality_refresh_s"], src, "reports.quality_refresh_s", 0, 86'400);
   }
   if (const YAML::Node p = root["plugins"]) {
     require_keys_known(p, {"owner", "call_timeout_ms", "sha256", "isolate", "host"}, src, "plugins");

@@ -57,6 +57,8 @@ struct HubConfig {
     std::string role = "read";  ///< "admin" or "read"
   };
   std::vector<ExtraToken> admin_tokens;
+  /// How often the data-quality report is recomputed (reports.quality_refresh_s; 0: only on request).
+  int64_t reports_quality_refresh_s = 300;
 
   /// Besides root, the only owner a plugin file may have (the service user).
   std::string plugin_owner;

@@ -1,4 +1,5 @@
 // What a record of each type changes on its customer.
+#include "customer/conversion_credit.hpp"
 #include "customer/customer_store.hpp"
 
 namespace touchpoint::core::customer {
@@ -21,6 +22,7 @@ void CustomerStore::apply_effects(Batch& b, Cached& s, const Record& r, const Ty
     e.has_revenue = f.has_revenue;
     e.record_seq = seq;
     b.txn.add_event(e);
+    credit_conversion(b.txn, config_.conversions, e);
   } else if (r.type == "consent") {
     s.state.apply_consent(f.channel, f.purpose, Consent{f.status, f.at, seq, r.source, r.id, f.evidence});
   }

@@ -1,5 +1,7 @@
 #include "customer/record_fields.hpp"
 
+#include <cmath>
+
 #include "util/time_text.hpp"
 
 namespace touchpoint::core::customer {
@@ -71,6 +73,11 @@ TypedFields typed_fields(const Record& r, std::string* problem) {
         return f;
       }
       f.revenue = it->get<double>();
+      // Reports add revenues up: one hostile 1e308 would make every sum infinite.
+      if (!std::isfinite(f.revenue) || std::fabs(f.revenue) > 1e15) {
+        *problem = "data.revenue must be a number between -10^15 and 10^15";
+        return f;
+      }
       f.has_revenue = true;
     }
   } else if (r.type == "consent") {

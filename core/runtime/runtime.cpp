@@ -16,6 +16,7 @@
 
 #include "admin/customer_routes.hpp"
 #include "admin/hub_routes.hpp"
+#include "admin/report_routes.hpp"
 #include "admin/tap_routes.hpp"
 #include "journal/unit_codec.hpp"
 #include "pipeline/tap.hpp"
@@ -201,6 +202,33 @@ void Runtime::control_loop() {
       log::error("runtime", std::string("control thread: ") + e.what());
     }
   }
+}
+
+void Runtime::reports_loop() {
+  const auto interval = std::chrono::seconds(config_.reports_quality_refresh_s);
+  for (;;) {
+    try {
+      reports_->refresh_quality();
+    } catch (const std::exception& e) {
+      log::warn("reports", std::string("data-quality refresh failed: ") + e.what());
+    }
+    std::unique_lock<std::mutex> lk(control_mu_);
+    if (control_cv_.wait_for(lk, interval, [&] { return control_stop_; })) return;
+  }
+}
+
+Json Runtime::pipelines_report() {
+  Json status = Json::parse(status_json(), nullptr, false);
+  Json outbox = Json::object();
+  {
+    std::lock_guard<std::mutex> lk(running_mu_);
+    for (const auto& [name, r] : running_)
+      for (const SinkUse& s : r.def->sinks) outbox[s.plugin.instance] = store_->outbox_depth(s.plugin.instance);
+  }
+  publish_gauges();
+  Json metrics = Json::object();
+  for (const auto& [name, series] : metrics_.values()) metrics[name] = series;
+  return Json{{"report", "pipelines"}, {"status", status}, {"outbox", outbox}, {"metrics", metrics}};
 }
 
 void Runtime::supervise() {
@@ -418,6 +446,11 @@ int Runtime::run() {
     add_tap_routes(*admin_, std::move(taps));
     add_customer_routes(*admin_, *customers_, *decider_,
                         [this](const customer::EraseResult& e) { return erase_in_connectors(e); });
+    reports_ = std::make_unique<report::ReportService>(*store_, config_.customer.conversions);
+    ReportRouteHandlers rh;
+    rh.reports = reports_.get();
+    rh.pipelines = [this] { return pipelines_report(); };
+    add_report_routes(*admin_, std::move(rh));
     admin_->start();
   } catch (const std::exception& e) {
     std::cerr << e.what() << "\n";
@@ -437,6 +470,7 @@ int Runtime::run() {
     if (ec) log::warn("runtime", "cannot write " + addr_file.string() + ": " + ec.message());
   }
   control_ = std::thread([this] { control_loop(); });
+  if (config_.reports_quality_refresh_s > 0) reports_thread_ = std::thread([this] { reports_loop(); });
   ready_ = true;
   const std::string summary = std::to_string(v.pipelines.size()) + " pipelines running";
   systemd::ready(summary);
@@ -635,6 +669,7 @@ bool Runtime::shutdown() {
   }
   control_cv_.notify_all();
   if (control_.joinable()) control_.join();  // a reload in progress is bounded by the plugin call deadlines
+  if (reports_thread_.joinable()) reports_thread_.join();  // a quality scan in progress ends with its query
 
   std::map<std::string, Running> running;
   {

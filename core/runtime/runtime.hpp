@@ -40,6 +40,7 @@
 #include "pipeline/sink_worker.hpp"
 #include "plugin/plugin_instance.hpp"
 #include "plugin/plugin_loader.hpp"
+#include "report/report_service.hpp"
 #include "store/store.hpp"
 #include "util/metrics.hpp"
 
@@ -92,6 +93,10 @@ class Runtime {
   /// (Re)loads customer.rulebook; the old one stays when the new one is invalid.
   bool load_rulebook(bool initial);
   std::string status_json();
+  /// The "pipelines" report: status, sink backlogs and the hub's metrics.
+  Json pipelines_report();
+  /// Recomputes the data-quality report every reports.quality_refresh_s.
+  void reports_loop();
 
   HubConfig config_;
   int lock_fd_ = -1;
@@ -104,6 +109,7 @@ class Runtime {
   std::unique_ptr<PluginLoader> loader_;
   std::unique_ptr<Applier> applier_;
   std::unique_ptr<AdminServer> admin_;
+  std::unique_ptr<report::ReportService> reports_;
   boost::asio::io_context io_;
 
   std::mutex running_mu_;  // running_ is changed by the control thread only; readers lock
@@ -118,6 +124,7 @@ class Runtime {
   bool reload_requested_ = false;
   bool control_stop_ = false;
   std::thread control_;
+  std::thread reports_thread_;
 };
 
 }  // namespace touchpoint::core

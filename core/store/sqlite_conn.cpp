@@ -7,21 +7,6 @@
 namespace touchpoint::core::sqlite {
 namespace {
 
-/// A cached statement in use; reset when the scope ends, so that a query
-/// stopped early does not keep the connection's read snapshot open.
-class Query {
- public:
-  explicit Query(Statement& s) : s_(s) {}
-  ~Query() { s_.reset(); }
-  Query(const Query&) = delete;
-  Query& operator=(const Query&) = delete;
-  Statement* operator->() { return &s_; }
-  Statement& operator*() { return s_; }
-
- private:
-  Statement& s_;
-};
-
 std::string json_list(const std::vector<std::string>& v) { return Json(v).dump(); }
 
 std::vector<std::string> parse_list(const std::string& text) {

@@ -18,6 +18,21 @@
 
 namespace touchpoint::core::sqlite {
 
+/// A cached statement in use; reset when the scope ends, so that a query
+/// stopped early does not keep the connection's read snapshot open.
+class Query {
+ public:
+  explicit Query(Statement& s) : s_(s) {}
+  ~Query() { s_.reset(); }
+  Query(const Query&) = delete;
+  Query& operator=(const Query&) = delete;
+  Statement* operator->() { return &s_; }
+  Statement& operator*() { return s_; }
+
+ private:
+  Statement& s_;
+};
+
 class Conn {
  public:
   Conn(const std::filesystem::path& path, bool read_only);

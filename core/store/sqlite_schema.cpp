@@ -279,6 +279,117 @@ ALTER TABLE outbox ADD COLUMN contact_id TEXT NOT NULL DEFAULT '';
 ALTER TABLE outbox ADD COLUMN sending_ms INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX outbox_in_doubt ON outbox(sink) WHERE sending_ms != 0;
 )sql"},
+    // Reports (docs/reports.md): counters kept in the transaction that
+    // changes what they count, so a report reads a few thousand rows, never
+    // the ledger. The contact funnel is counted by triggers on the contact
+    // history (each step once per contact; a machine's open or click never);
+    // conversions and attribution are written by the customer model when a
+    // conversion event is applied; the rest is refreshed on a schedule.
+    {6, R"sql(
+CREATE TABLE report_funnel (
+  campaign TEXT    NOT NULL,
+  channel  TEXT    NOT NULL,
+  metric   TEXT    NOT NULL,  -- requested, contacted, holdout, suppressed, sent, delivered, ..., converted, revenue
+  day      INTEGER NOT NULL,  -- UTC day of the contact's creation (ms / 86400000)
+  n                NOT NULL,  -- no affinity: counts stay integers, revenue is real
+  PRIMARY KEY (campaign, channel, metric, day)
+) WITHOUT ROWID;
+CREATE TABLE report_suppressed (
+  campaign TEXT    NOT NULL,
+  channel  TEXT    NOT NULL,
+  reason   TEXT    NOT NULL,
+  day      INTEGER NOT NULL,
+  n        INTEGER NOT NULL,
+  PRIMARY KEY (campaign, channel, reason, day)
+) WITHOUT ROWID;
+CREATE TABLE report_attribution (
+  model       TEXT    NOT NULL,
+  campaign    TEXT    NOT NULL,  -- '' : unattributed (no contact before it, or none targeted it)
+  channel     TEXT    NOT NULL,
+  day         INTEGER NOT NULL,  -- UTC day of the conversion
+  conversions REAL    NOT NULL,
+  revenue     REAL    NOT NULL,
+  PRIMARY KEY (model, campaign, channel, day)
+) WITHOUT ROWID;
+CREATE TABLE report_contact_conversions (
+  contact_id         TEXT PRIMARY KEY,
+  conversions        INTEGER NOT NULL,
+  target_conversions INTEGER NOT NULL,
+  revenue            REAL    NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE report_members (
+  campaign         TEXT    NOT NULL,
+  profile_id       INTEGER NOT NULL,
+  grp              TEXT    NOT NULL,  -- 'treated' or 'control'
+  day              INTEGER NOT NULL,  -- UTC day of the contact
+  converted_target INTEGER NOT NULL,
+  PRIMARY KEY (campaign, grp, profile_id)
+) WITHOUT ROWID;
+CREATE TABLE report_sources (
+  source          TEXT    NOT NULL,
+  pipeline        TEXT    NOT NULL,
+  records         INTEGER NOT NULL,
+  last_ts_ms      INTEGER NOT NULL,
+  last_applied_ms INTEGER NOT NULL,
+  PRIMARY KEY (source, pipeline)
+) WITHOUT ROWID;
+CREATE TABLE report_state (
+  name  TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE report_snapshots (
+  kind        TEXT PRIMARY KEY,
+  computed_ms INTEGER NOT NULL,
+  body        TEXT    NOT NULL
+) WITHOUT ROWID;
+CREATE TRIGGER report_contact_requested AFTER INSERT ON contact_events WHEN new.what = 'requested'
+BEGIN
+  INSERT INTO report_funnel(campaign, channel, metric, day, n)
+    SELECT campaign, channel, 'requested', created_ms / 86400000, 1 FROM contacts WHERE id = new.contact_id
+    ON CONFLICT DO UPDATE SET n = n + 1;
+  INSERT INTO report_funnel(campaign, channel, metric, day, n)
+    SELECT campaign, channel,
+           CASE decision WHEN 'suppress' THEN 'suppressed' WHEN 'holdout' THEN 'holdout' ELSE 'contacted' END,
+           created_ms / 86400000, 1 FROM contacts WHERE id = new.contact_id
+    ON CONFLICT DO UPDATE SET n = n + 1;
+  INSERT INTO report_suppressed(campaign, channel, reason, day, n)
+    SELECT c.campaign, c.channel, COALESCE(json_extract(r.value, '$.code'), ''), c.created_ms / 86400000, 1
+      FROM contacts c, json_each(CASE WHEN json_valid(c.reasons) THEN c.reasons ELSE '[]' END) r
+     WHERE c.id = new.contact_id AND c.decision = 'suppress'
+    ON CONFLICT DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER report_contact_progress AFTER INSERT ON contact_events
+  WHEN (new.what IN ('sent', 'failed') OR new.what LIKE 'response:%')
+   AND NOT (new.what IN ('response:opened', 'response:clicked') AND json_valid(new.detail)
+            AND json_extract(new.detail, '$.detail.machine') IS 1)
+   AND NOT EXISTS (SELECT 1 FROM contact_events e
+                    WHERE e.contact_id = new.contact_id AND e.what = new.what AND e.rowid != new.rowid
+                      AND NOT (e.what IN ('response:opened', 'response:clicked') AND json_valid(e.detail)
+                               AND json_extract(e.detail, '$.detail.machine') IS 1))
+BEGIN
+  INSERT INTO report_funnel(campaign, channel, metric, day, n)
+    SELECT campaign, channel, CASE WHEN new.what LIKE 'response:%' THEN substr(new.what, 10) ELSE new.what END,
+           created_ms / 86400000, 1 FROM contacts WHERE id = new.contact_id
+    ON CONFLICT DO UPDATE SET n = n + 1;
+END;
+-- Responded: the person acted (a human click, or a call that reached them).
+CREATE TRIGGER report_contact_responded AFTER INSERT ON contact_events
+  WHEN json_valid(new.detail)
+   AND ((new.what = 'response:clicked' AND json_extract(new.detail, '$.detail.machine') IS NOT 1)
+        OR (new.what = 'response:call_outcome'
+            AND json_extract(new.detail, '$.detail.outcome') IN ('reached', 'callback', 'sale', 'not_interested')))
+   AND NOT EXISTS (SELECT 1 FROM contact_events e
+                    WHERE e.contact_id = new.contact_id AND e.rowid != new.rowid AND json_valid(e.detail)
+                      AND ((e.what = 'response:clicked' AND json_extract(e.detail, '$.detail.machine') IS NOT 1)
+                           OR (e.what = 'response:call_outcome'
+                               AND json_extract(e.detail, '$.detail.outcome')
+                                   IN ('reached', 'callback', 'sale', 'not_interested'))))
+BEGIN
+  INSERT INTO report_funnel(campaign, channel, metric, day, n)
+    SELECT campaign, channel, 'responded', created_ms / 86400000, 1 FROM contacts WHERE id = new.contact_id
+    ON CONFLICT DO UPDATE SET n = n + 1;
+END;
+)sql"},
 };
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "store/sqlite_conn.hpp"
+#include "store/sqlite_reports.hpp"
 #include "store/sqlite_schema.hpp"
 #include "util/clock.hpp"
 
@@ -180,6 +181,11 @@ class SqliteStore::Txn final : public StoreTxn {
   size_t delete_payloads_mentioning(const std::vector<std::string>& n) override {
     return w_.delete_payloads_mentioning(n);
   }
+  void add_conversion(const ConversionRows& c) override { sqlite::add_conversion(w_, c); }
+  void refresh_report_sources() override { sqlite::refresh_report_sources(w_); }
+  void put_report_snapshot(const std::string& kind, int64_t at, const std::string& body) override {
+    sqlite::put_report_snapshot(w_, kind, at, body);
+  }
   void add_dead_letter(const DeadLetter& d) override { w_.add_dead_letter(d); }
   void delete_dead_letter(int64_t id) override { w_.delete_dead_letter(id); }
   void add_outbox(const OutboxItem& o) override { w_.add_outbox(o); }
@@ -202,6 +208,7 @@ SqliteStore::SqliteStore(const std::filesystem::path& path) : path_(path) {
   configure(writer_->db());
   schema_version_ = sqlite::migrate(writer_->db());
   reads_ = std::make_unique<SharedReads>(path);
+  report_reads_ = std::make_unique<sqlite::ReportReadsConn>(path);
 }
 
 SqliteStore::~SqliteStore() = default;
@@ -214,6 +221,8 @@ uint64_t SqliteStore::journal_position() {
 std::unique_ptr<StoreTxn> SqliteStore::begin() { return std::make_unique<Txn>(*this); }
 
 StoreReads& SqliteStore::reads() { return *reads_; }
+
+ReportReads& SqliteStore::report_reads() { return *report_reads_; }
 
 std::map<std::string, std::string> SqliteStore::checkpoints() {
   std::lock_guard<std::mutex> lk(reads_->mu());

@@ -17,7 +17,8 @@ namespace touchpoint::core {
 
 namespace sqlite {
 class Conn;
-}
+class ReportReadsConn;
+}  // namespace sqlite
 
 class SqliteStore final : public Store {
  public:
@@ -27,6 +28,7 @@ class SqliteStore final : public Store {
   uint64_t journal_position() override;
   std::unique_ptr<StoreTxn> begin() override;
   StoreReads& reads() override;
+  ReportReads& report_reads() override;
   std::map<std::string, std::string> checkpoints() override;
 
   std::vector<DeadLetter> dlq_list(const DlqFilter& filter) override;
@@ -55,6 +57,7 @@ class SqliteStore final : public Store {
   std::unique_ptr<sqlite::Conn> writer_;
   int64_t data_version_ = -1;  // PRAGMA data_version seen by the last transaction
   std::unique_ptr<SharedReads> reads_;
+  std::unique_ptr<sqlite::ReportReadsConn> report_reads_;
 };
 
 }  // namespace touchpoint::core

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "record/record.hpp"
+#include "store/report_rows.hpp"
 #include "store/rows.hpp"
 
 namespace touchpoint::core {
@@ -216,6 +217,12 @@ class StoreTxn : public StoreReads {
   /// a@x.de does not hit anna@x.de. Returns how many.
   virtual size_t delete_payloads_mentioning(const std::vector<std::string>& needles) = 0;
 
+  /// Adds one conversion's credits and contact conversions to the reports.
+  virtual void add_conversion(const ConversionRows& c) = 0;
+  /// Counts the records applied since the last call into report_sources.
+  virtual void refresh_report_sources() = 0;
+  virtual void put_report_snapshot(const std::string& kind, int64_t computed_ms, const std::string& body) = 0;
+
   virtual void add_dead_letter(const DeadLetter& d) = 0;
   virtual void delete_dead_letter(int64_t id) = 0;
   virtual void add_outbox(const OutboxItem& o) = 0;
@@ -233,6 +240,8 @@ class Store {
   virtual std::unique_ptr<StoreTxn> begin() = 0;
   /// Thread-safe reads on a connection of their own, never blocked by a write.
   virtual StoreReads& reads() = 0;
+  /// Thread-safe reads of the report tables (docs/reports.md), likewise.
+  virtual ReportReads& report_reads() = 0;
 
   virtual std::map<std::string, std::string> checkpoints() = 0;
 

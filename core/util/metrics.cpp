@@ -182,6 +182,19 @@ std::string Metrics::render() const {
   return out;
 }
 
+std::map<std::string, std::map<std::string, double>> Metrics::values() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  std::map<std::string, std::map<std::string, double>> out;
+  for (const auto& [name, f] : families_) {
+    for (const auto& [labels, v] : f.values) out[name][labels] = v;
+    for (const auto& [labels, h] : f.histograms) {
+      out[name + "_count"][labels] = static_cast<double>(h.count);
+      out[name + "_sum"][labels] = h.sum;
+    }
+  }
+  return out;
+}
+
 uint64_t Metrics::dropped() const {
   std::lock_guard<std::mutex> lk(mu_);
   return dropped_;

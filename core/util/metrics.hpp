@@ -35,6 +35,8 @@ class Metrics {
   /// Updates dropped at the limits so far.
   uint64_t dropped() const;
   std::string render() const;
+  /// Every series' value by family and labels; a histogram as <name>_count and <name>_sum.
+  std::map<std::string, std::map<std::string, double>> values() const;
 
  private:
   struct Histogram {

@@ -181,6 +181,16 @@ std::string raw_exchange(const std::string& host, int port, const std::string& r
 
 // ---- processes --------------------------------------------------------------
 
+std::filesystem::path program_on_path(const std::string& name) {
+  const char* path = std::getenv("PATH");
+  std::istringstream dirs(path ? path : "/usr/bin:/bin");
+  for (std::string dir; std::getline(dirs, dir, ':');) {
+    std::filesystem::path candidate = std::filesystem::path(dir) / name;
+    if (!dir.empty() && ::access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return {};
+}
+
 CommandResult run_command(const std::vector<std::string>& argv, const fs::path& scratch_dir,
                           std::chrono::milliseconds timeout) {
   static std::atomic<int> counter{0};

@@ -56,6 +56,9 @@ struct CommandResult {
   std::string err;
 };
 
+/// A program on PATH (posix_spawn needs a path); empty when there is none.
+std::filesystem::path program_on_path(const std::string& name);
+
 /// Runs `argv` to completion (stdout/stderr captured through temp files in `scratch_dir`).
 CommandResult run_command(const std::vector<std::string>& argv, const std::filesystem::path& scratch_dir,
                           std::chrono::milliseconds timeout = std::chrono::seconds(20));

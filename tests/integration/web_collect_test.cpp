@@ -23,17 +23,6 @@ constexpr const char* kWriteKey = "wk_test_5f3a9c";
 
 std::filesystem::path fixture_dir() { return std::filesystem::path(TP_SOURCE_DIR) / "tests/fixtures/segment"; }
 
-// The node binary on PATH (posix_spawn needs a path).
-std::filesystem::path node_binary() {
-  const char* path = std::getenv("PATH");
-  std::istringstream dirs(path ? path : "/usr/bin:/bin");
-  for (std::string dir; std::getline(dirs, dir, ':');) {
-    std::filesystem::path candidate = std::filesystem::path(dir) / "node";
-    if (!dir.empty() && ::access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  return {};
-}
-
 // A loopback port nobody listens on right now, for a hub started after its client.
 int unused_port() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -110,7 +99,7 @@ std::set<std::string> identity_set(const json& p) {
 }
 
 TEST_F(WebCollectTest, TheRealSegmentClientRetriesUntilTheHubIsUpAndEveryEventLandsOnce) {
-  const std::filesystem::path node = node_binary();
+  const std::filesystem::path node = program_on_path("node");
   ASSERT_FALSE(node.empty()) << "node is not on PATH (scripts/install-deps.sh installs nodejs)";
   ASSERT_TRUE(std::filesystem::exists(fixture_dir() / "node_modules/@segment/analytics-node"))
       << "the Segment client is not installed: npm ci --prefix tests/fixtures/segment (scripts/test.sh does it)";

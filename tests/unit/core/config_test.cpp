@@ -157,7 +157,7 @@ TEST_F(ConfigTest, HubErrorsArePositioned) {
   EXPECT_EQ(hub_error("datadir: x\n"),
             at("hub.yaml", 1, 1) +
                 "unknown key 'datadir' in hub config (allowed: data_dir, plugin_dir, "
-                "pipelines_dir, log_level, store, journal, apply, sinks, admin, plugins, customer)");
+                "pipelines_dir, log_level, store, journal, apply, sinks, admin, plugins, customer, reports)");
   EXPECT_EQ(hub_error("journal:\n  fsync: maybe\n"), at("hub.yaml", 2, 10) + "journal.fsync must be true or false");
   EXPECT_EQ(hub_error("apply:\n  batch_records: many\n"),
             at("hub.yaml", 2, 18) + "apply.batch_records must be an integer, got 'many'");
