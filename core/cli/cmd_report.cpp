@@ -1,5 +1,6 @@
 // touchpoint report <kind>: the reports of docs/reports.md from the store,
 // as a table, JSON (exactly what GET /v1/reports/<kind> answers) or CSV.
+#include <cstdlib>
 #include <iomanip>
 #include <iostream>
 
@@ -98,14 +99,31 @@ Table as_table(const std::string& kind, const core::Json& r) {
   return t;
 }
 
-std::string csv_field(const std::string& s) {
+/// A campaign name is somebody's input: no terminal escape sequences on the
+/// way out, and no spreadsheet formula in a CSV cell ('=HYPERLINK(...)').
+std::string safe_text(const std::string& s) {
+  std::string out = s;
+  for (char& c : out)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  return out;
+}
+bool is_number(const std::string& s) {
+  char* end = nullptr;
+  std::strtod(s.c_str(), &end);
+  return !s.empty() && end == s.c_str() + s.size();
+}
+
+std::string csv_field(std::string s) {
+  if (!s.empty() && std::string_view("=+-@").find(s[0]) != std::string_view::npos && !is_number(s)) s = "'" + s;
   if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
   std::string out = "\"";
   for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
   return out + "\"";
 }
 
-void print(const Table& t, bool csv) {
+void print(Table t, bool csv) {
+  for (auto& row : t)
+    for (std::string& cell : row) cell = safe_text(cell);
   std::vector<size_t> width;
   for (const auto& row : t)
     for (size_t i = 0; i < row.size(); ++i) {

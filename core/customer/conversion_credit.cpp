@@ -8,8 +8,8 @@
 namespace touchpoint::core::customer {
 namespace {
 
-/// How many of a profile's newest contacts a conversion looks at: a bound,
-/// so that a customer contacted every day for years costs the same as any.
+/// How many contacts a conversion looks at, the newest in its window: a
+/// bound, so that a customer contacted every hour costs the same as any.
 constexpr size_t kMaxContacts = 500;
 
 /// A contact that reached the person: sent, and whatever came back after.
@@ -22,6 +22,7 @@ bool was_sent(const ContactRow& c) {
 ConversionRows conversion_rows(const std::vector<ContactRow>& contacts, const report::ConversionConfig& config,
                                const EventRow& event) {
   ConversionRows rows;
+  rows.record_seq = event.record_seq;
   rows.day = event.at >= 0 ? event.at / report::kDayMs : (event.at - report::kDayMs + 1) / report::kDayMs;
   rows.revenue = event.has_revenue ? event.revenue : 0;
   std::vector<report::Touch> touches;
@@ -36,6 +37,11 @@ ConversionRows conversion_rows(const std::vector<ContactRow>& contacts, const re
         ConversionRows::Contact{c.id, c.campaign, c.channel, c.profile_id, contact_day, c.decision == "send", target});
     if (was_sent(c)) touches.push_back(report::Touch{c.id, c.campaign, c.channel, c.created_ms, target});
   }
+  // A type only some campaigns count is a conversion only where such a
+  // campaign's contact was in the window: elsewhere it is just an event.
+  const auto& defaults = config.defaults.events;
+  if (rows.contacts.empty() && std::find(defaults.begin(), defaults.end(), event.event_type) == defaults.end())
+    return rows;
   std::sort(touches.begin(), touches.end(), [](const report::Touch& a, const report::Touch& b) {
     return a.at != b.at ? a.at < b.at : a.contact_id < b.contact_id;
   });
@@ -58,8 +64,13 @@ ConversionRows conversion_rows(const std::vector<ContactRow>& contacts, const re
 
 void credit_conversion(StoreTxn& txn, const report::ConversionConfig& config, const EventRow& event) {
   if (!config.counts(event.event_type)) return;
-  std::vector<ContactRow> contacts = txn.contacts_of(event.profile_id, kMaxContacts);
-  txn.add_conversion(conversion_rows(contacts, config, event));
+  // The contacts whose window can hold the event (a backfilled old purchase
+  // finds the contacts of its time, not the newest ones).
+  const std::vector<ContactRow> contacts =
+      txn.contacts_in_window(event.profile_id, event.at - config.longest_window_ms(), event.at, kMaxContacts);
+  ConversionRows rows = conversion_rows(contacts, config, event);
+  if (rows.credits.empty()) return;
+  txn.add_conversion(rows);
 }
 
 }  // namespace touchpoint::core::customer

@@ -13,8 +13,8 @@ namespace touchpoint::core::customer {
 /// Only for events of a type the config counts as a conversion.
 void credit_conversion(StoreTxn& txn, const report::ConversionConfig& config, const EventRow& event);
 
-/// Reports the credit-worthy contacts of a profile before `at` would see
-/// (the oldest first), for documentation and `report explain`.
+/// What one conversion event adds to the reports, given the contacts of its
+/// profile (any order); no credits when the event counts for nobody.
 ConversionRows conversion_rows(const std::vector<ContactRow>& contacts, const report::ConversionConfig& config,
                                const EventRow& event);
 

@@ -25,7 +25,6 @@ double ratio(double a, double b) { return b > 0 ? a / b : 0; }
 
 /// Metrics by name -> the funnel object with the rates a reader asks for.
 Json funnel_json(std::map<std::string, double> m, const std::map<std::string, int64_t>& reasons) {
-  m["bounced"] = m["bounce_hard"] + m["bounce_soft"];
   Json out = Json::object();
   for (const std::string& s : kSteps) {
     const double v = m[s];
@@ -191,34 +190,30 @@ Json ReportService::attribution(const ReportQuery& q) {
 
 Json ReportService::control(const ReportQuery& q) {
   ReportReads& r = store_.report_reads();
-  // Group sizes: contacts decided "send" (treated) and "holdout" (control),
-  // counted by the funnel over the whole time range the filter allows.
-  std::map<std::string, std::pair<int64_t, int64_t>> sizes;
-  for (const FunnelCount& f : r.funnel(q.filter)) {
-    if (f.metric == "contacted") sizes[f.campaign].first += static_cast<int64_t>(f.n);
-    if (f.metric == "holdout") sizes[f.campaign].second += static_cast<int64_t>(f.n);
-  }
-  std::map<std::string, std::map<std::string, MemberCount>> converted;
-  for (const MemberCount& m : r.members(q.filter)) converted[m.campaign][m.group] = m;
+  // Per campaign and group: its members (people decided "send" or held out,
+  // counted when decided) and how many of them converted in their window.
+  std::map<std::string, std::map<std::string, MemberCount>> groups;
+  for (const MemberCount& m : r.members(q.filter)) groups[m.campaign][m.group] = m;
   Json rows = Json::array();
-  for (const auto& [campaign, size] : sizes) {
-    if (size.second == 0) continue;  // no control group: nothing to compare
-    const MemberCount t = converted[campaign]["treated"], c = converted[campaign]["control"];
-    const uint64_t nt = static_cast<uint64_t>(size.first), nc = static_cast<uint64_t>(size.second);
+  for (auto& [campaign, g] : groups) {
+    const MemberCount t = g["treated"], c = g["control"];
+    if (c.members == 0) continue;  // no control group: nothing to compare
+    auto u = [](int64_t n) { return static_cast<uint64_t>(n); };
     rows.push_back(Json{
         {"campaign", campaign},
-        {"any", uplift_json(uplift(nt, static_cast<uint64_t>(t.converted), nc, static_cast<uint64_t>(c.converted)))},
-        {"target", uplift_json(uplift(nt, static_cast<uint64_t>(t.converted_target), nc,
-                                      static_cast<uint64_t>(c.converted_target)))}});
+        {"any", uplift_json(uplift(u(t.members), u(t.converted), u(c.members), u(c.converted)))},
+        {"target", uplift_json(uplift(u(t.members), u(t.converted_target), u(c.members), u(c.converted_target)))}});
   }
   return Json{{"report", "control"}, {"query", query_json(q)}, {"campaigns", rows}, {"computed_ms", now_ms()}};
 }
 
 Json ReportService::refresh_quality() {
-  {
+  // Freshness, in slices of 100,000 records, each its own short transaction.
+  for (;;) {
     std::unique_ptr<StoreTxn> t = store_.begin();
-    t->refresh_report_sources();
+    const size_t n = t->refresh_report_sources(100'000);
     t->commit();
+    if (n < 100'000) break;
   }
   ReportReads& r = store_.report_reads();
   const int64_t now = now_ms();

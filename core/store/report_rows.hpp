@@ -12,7 +12,8 @@ namespace touchpoint::core {
 
 /// Everything one applied conversion adds to the reports.
 struct ConversionRows {
-  int64_t day = 0;  ///< UTC day of the conversion
+  int64_t record_seq = 0;  ///< the conversion event's record: credited once, however often it is applied
+  int64_t day = 0;         ///< UTC day of the conversion
   double revenue = 0;
   struct Credit {
     std::string model, campaign, channel;  ///< campaign "" : unattributed
@@ -53,10 +54,10 @@ struct AttributionTotal {
   double conversions = 0, revenue = 0;
 };
 
-/// Converted members of a campaign's group (group sizes come from the funnel).
+/// A campaign's group: its members (people, not contacts) and how many converted.
 struct MemberCount {
   std::string campaign, group;
-  int64_t converted = 0, converted_target = 0;
+  int64_t members = 0, converted = 0, converted_target = 0;
 };
 
 struct SourceFreshness {
@@ -87,6 +88,7 @@ class ReportReads {
   virtual std::vector<FunnelCount> funnel(const ReportFilter& f) = 0;
   virtual std::vector<ReasonCount> suppressed(const ReportFilter& f) = 0;
   virtual std::vector<AttributionTotal> attribution(const ReportFilter& f, const std::string& model) = 0;
+  /// The groups of each campaign (the channel filter does not apply: a group is per campaign).
   virtual std::vector<MemberCount> members(const ReportFilter& f) = 0;
   virtual std::vector<SourceFreshness> sources() = 0;
   /// Scans the live profiles (seconds on a million: run on a schedule).

@@ -703,6 +703,16 @@ void Conn::move_contacts(int64_t from, int64_t to) {
 }
 
 size_t Conn::delete_contacts_of(int64_t profile) {
+  // The reports keep counts, but nothing that still names the person.
+  {
+    Query q(
+        st("DELETE FROM report_contact_conversions WHERE contact_id IN (SELECT id FROM contacts WHERE profile_id=?)"));
+    q->bind(1, profile).run();
+  }
+  {
+    Query q(st("DELETE FROM report_members WHERE profile_id=?"));
+    q->bind(1, profile).run();
+  }
   {
     Query q(st("DELETE FROM contact_events WHERE contact_id IN (SELECT id FROM contacts WHERE profile_id=?)"));
     q->bind(1, profile).run();
@@ -745,6 +755,17 @@ std::vector<ContactRow> Conn::contacts_of(int64_t profile, size_t limit) {
                                  " FROM contacts WHERE profile_id=? ORDER BY created_ms DESC, id LIMIT ?";
   Query q(st(sql.c_str()));
   q->bind(1, profile).bind(2, static_cast<int64_t>(limit));
+  std::vector<ContactRow> out;
+  while (q->step()) out.push_back(contact_row(*q));
+  return out;
+}
+
+std::vector<ContactRow> Conn::contacts_in_window(int64_t profile, int64_t from_ms, int64_t to_ms, size_t limit) {
+  static const std::string sql =
+      std::string("SELECT ") + kContactColumns +
+      " FROM contacts WHERE profile_id=? AND created_ms BETWEEN ? AND ? ORDER BY created_ms DESC, id LIMIT ?";
+  Query q(st(sql.c_str()));
+  q->bind(1, profile).bind(2, from_ms).bind(3, to_ms).bind(4, static_cast<int64_t>(limit));
   std::vector<ContactRow> out;
   while (q->step()) out.push_back(contact_row(*q));
   return out;

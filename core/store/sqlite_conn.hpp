@@ -63,6 +63,7 @@ class Conn {
   std::optional<ContactRow> contact_by_provider(std::string_view provider_id);
   std::vector<ContactEventRow> contact_events(std::string_view id);
   std::vector<ContactRow> contacts_of(int64_t profile, size_t limit);
+  std::vector<ContactRow> contacts_in_window(int64_t profile, int64_t from_ms, int64_t to_ms, size_t limit);
   bool tombstoned(std::string_view hash);
   bool has_tombstones();
   void each_profile(const std::function<bool(const ProfileRow&)>& fn);

@@ -26,6 +26,11 @@ constexpr const char* kFilter = "day BETWEEN ?1 AND ?2 AND (?3 = '' OR campaign 
 }  // namespace
 
 void add_conversion(Conn& c, const ConversionRows& rows) {
+  {
+    Query q(c.st("INSERT OR IGNORE INTO report_credited(record_seq) VALUES(?)"));
+    q->bind(1, rows.record_seq).run();
+    if (c.db().changes() == 0) return;  // applied again (a profile rebuilt after an unmerge): counted once
+  }
   for (const ConversionRows::Credit& k : rows.credits) {
     if (k.share == 0) continue;
     Query q(
@@ -37,10 +42,12 @@ void add_conversion(Conn& c, const ConversionRows& rows) {
   }
   for (const ConversionRows::Contact& t : rows.contacts) {
     {
+      // The row exists since the contact was decided (trigger report_contact_requested).
       Query q(
-          c.st("INSERT INTO report_members(campaign, profile_id, grp, day, converted_target) VALUES(?,?,?,?,?) "
-               "ON CONFLICT DO UPDATE SET converted_target = max(converted_target, excluded.converted_target)"));
-      q->bind_static(1, t.campaign).bind(2, t.profile_id).bind_static(3, t.treated ? "treated" : "control");
+          c.st("INSERT INTO report_members(campaign, grp, profile_id, day, converted, converted_target) "
+               "VALUES(?,?,?,?,1,?) ON CONFLICT DO UPDATE SET converted = 1, "
+               "converted_target = max(converted_target, excluded.converted_target)"));
+      q->bind_static(1, t.campaign).bind_static(2, t.treated ? "treated" : "control").bind(3, t.profile_id);
       q->bind(4, t.contact_day).bind(5, int64_t{t.target}).run();
     }
     if (!t.treated) continue;
@@ -64,32 +71,41 @@ void add_conversion(Conn& c, const ConversionRows& rows) {
   }
 }
 
-void refresh_report_sources(Conn& c) {
+size_t refresh_report_sources(Conn& c, size_t max_records) {
   int64_t after = 0;
   {
     Query q(c.st("SELECT value FROM report_state WHERE name = 'sources_seq'"));
     if (q->step()) after = q->column_int(0);
   }
+  // The next records applied since the last refresh: a range of the primary
+  // key at most max_records long, so that one refresh never holds the writer
+  // for long (NOT INDEXED: grouping along the (source, id) index would read them all).
   int64_t last = after;
+  size_t counted = 0;
   {
-    // The records applied since the last refresh: a range of the primary key
-    // (NOT INDEXED: grouping along the (source, id) index would read them all).
+    Query q(
+        c.st("SELECT MAX(seq), COUNT(*) FROM /* scan */ (SELECT seq FROM records WHERE seq > ? ORDER BY seq LIMIT ?)"));
+    q->bind(1, after).bind(2, static_cast<int64_t>(max_records));
+    if (q->step() && !q->column_is_null(0)) {
+      last = q->column_int(0);
+      counted = static_cast<size_t>(q->column_int(1));
+    }
+  }
+  if (counted == 0) return 0;
+  {
     Query q(
         c.st("INSERT INTO report_sources(source, pipeline, records, last_ts_ms, last_applied_ms) "
-             "SELECT source, pipeline, COUNT(*), MAX(ts_ms), MAX(applied_ms) FROM records NOT INDEXED WHERE seq > ? "
-             "GROUP BY source, pipeline ON CONFLICT DO UPDATE SET records = records + excluded.records, "
-             "last_ts_ms = max(last_ts_ms, excluded.last_ts_ms), "
+             "SELECT source, pipeline, COUNT(*), MAX(ts_ms), MAX(applied_ms) FROM records NOT INDEXED "
+             "WHERE seq > ? AND seq <= ? GROUP BY source, pipeline ON CONFLICT DO UPDATE SET "
+             "records = records + excluded.records, last_ts_ms = max(last_ts_ms, excluded.last_ts_ms), "
              "last_applied_ms = max(last_applied_ms, excluded.last_applied_ms)"));
-    q->bind(1, after).run();
-  }
-  {
-    Query q(c.st("SELECT COALESCE(MAX(seq), 0) FROM records"));
-    if (q->step()) last = std::max(last, q->column_int(0));
+    q->bind(1, after).bind(2, last).run();
   }
   Query q(
       c.st("INSERT INTO report_state(name, value) VALUES('sources_seq', ?) ON CONFLICT DO UPDATE SET value = "
            "excluded.value"));
   q->bind(1, last).run();
+  return counted;
 }
 
 void put_report_snapshot(Conn& c, const std::string& kind, int64_t computed_ms, const std::string& body) {
@@ -144,13 +160,14 @@ std::vector<AttributionTotal> ReportReadsConn::attribution(const ReportFilter& f
 
 std::vector<MemberCount> ReportReadsConn::members(const ReportFilter& f) {
   std::lock_guard<std::mutex> lk(mu_);
-  Query q(
-      conn_.st("SELECT campaign, grp, COUNT(*), SUM(converted_target) FROM report_members /* scan */ "
-               "WHERE day BETWEEN ?1 AND ?2 AND (?3 = '' OR campaign = ?3) GROUP BY campaign, grp"));
+  Query q(conn_.st(
+      "SELECT campaign, grp, SUM(members), SUM(converted), SUM(converted_target) FROM report_groups /* scan */ "
+      "WHERE day BETWEEN ?1 AND ?2 AND (?3 = '' OR campaign = ?3) GROUP BY campaign, grp"));
   q->bind(1, f.from_day).bind(2, f.to_day).bind(3, f.campaign);
   std::vector<MemberCount> out;
   while (q->step())
-    out.push_back(MemberCount{q->column_text(0), q->column_text(1), q->column_int(2), q->column_int(3)});
+    out.push_back(
+        MemberCount{q->column_text(0), q->column_text(1), q->column_int(2), q->column_int(3), q->column_int(4)});
   return out;
 }
 

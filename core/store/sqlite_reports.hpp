@@ -11,7 +11,7 @@
 namespace touchpoint::core::sqlite {
 
 void add_conversion(Conn& c, const ConversionRows& rows);
-void refresh_report_sources(Conn& c);
+size_t refresh_report_sources(Conn& c, size_t max_records);
 void put_report_snapshot(Conn& c, const std::string& kind, int64_t computed_ms, const std::string& body);
 
 class ReportReadsConn final : public ReportReads {

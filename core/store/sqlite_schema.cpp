@@ -311,20 +311,59 @@ CREATE TABLE report_attribution (
   revenue     REAL    NOT NULL,
   PRIMARY KEY (model, campaign, channel, day)
 ) WITHOUT ROWID;
+-- The conversion events already credited (by the seq of their record): a
+-- profile rebuilt after an unmerge applies its records again.
+CREATE TABLE report_credited (
+  record_seq INTEGER PRIMARY KEY
+);
 CREATE TABLE report_contact_conversions (
   contact_id         TEXT PRIMARY KEY,
   conversions        INTEGER NOT NULL,
   target_conversions INTEGER NOT NULL,
   revenue            REAL    NOT NULL
 ) WITHOUT ROWID;
+-- The members of each campaign's groups, one row per person, added when the
+-- contact is decided: both the size and the converted count of a group.
 CREATE TABLE report_members (
   campaign         TEXT    NOT NULL,
+  grp              TEXT    NOT NULL,  -- 'treated' (decided send) or 'control' (held out)
   profile_id       INTEGER NOT NULL,
-  grp              TEXT    NOT NULL,  -- 'treated' or 'control'
-  day              INTEGER NOT NULL,  -- UTC day of the contact
-  converted_target INTEGER NOT NULL,
+  day              INTEGER NOT NULL,  -- UTC day of the first contact
+  converted        INTEGER NOT NULL DEFAULT 0,
+  converted_target INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (campaign, grp, profile_id)
 ) WITHOUT ROWID;
+CREATE INDEX report_members_by_profile ON report_members(profile_id);
+-- The groups' sizes and conversions per campaign and day, kept by triggers
+-- on the members: the control report reads these, not the members.
+CREATE TABLE report_groups (
+  campaign         TEXT    NOT NULL,
+  grp              TEXT    NOT NULL,
+  day              INTEGER NOT NULL,
+  members          INTEGER NOT NULL,
+  converted        INTEGER NOT NULL,
+  converted_target INTEGER NOT NULL,
+  PRIMARY KEY (campaign, grp, day)
+) WITHOUT ROWID;
+CREATE TRIGGER report_member_added AFTER INSERT ON report_members
+BEGIN
+  INSERT INTO report_groups(campaign, grp, day, members, converted, converted_target)
+    VALUES (new.campaign, new.grp, new.day, 1, new.converted, new.converted_target)
+    ON CONFLICT DO UPDATE SET members = members + 1, converted = converted + excluded.converted,
+                              converted_target = converted_target + excluded.converted_target;
+END;
+CREATE TRIGGER report_member_converted AFTER UPDATE OF converted, converted_target ON report_members
+BEGIN
+  UPDATE report_groups SET converted = converted + new.converted - old.converted,
+                           converted_target = converted_target + new.converted_target - old.converted_target
+   WHERE campaign = old.campaign AND grp = old.grp AND day = old.day;
+END;
+CREATE TRIGGER report_member_removed AFTER DELETE ON report_members
+BEGIN
+  UPDATE report_groups SET members = members - 1, converted = converted - old.converted,
+                           converted_target = converted_target - old.converted_target
+   WHERE campaign = old.campaign AND grp = old.grp AND day = old.day;
+END;
 CREATE TABLE report_sources (
   source          TEXT    NOT NULL,
   pipeline        TEXT    NOT NULL,
@@ -342,6 +381,11 @@ CREATE TABLE report_snapshots (
   computed_ms INTEGER NOT NULL,
   body        TEXT    NOT NULL
 ) WITHOUT ROWID;
+-- Freshness starts from what is stored, once, here: a refresh then reads
+-- only what was applied since.
+INSERT INTO report_sources(source, pipeline, records, last_ts_ms, last_applied_ms)
+  SELECT source, pipeline, COUNT(*), MAX(ts_ms), MAX(applied_ms) FROM records GROUP BY source, pipeline;
+INSERT INTO report_state(name, value) VALUES ('sources_seq', (SELECT COALESCE(MAX(seq), 0) FROM records));
 CREATE TRIGGER report_contact_requested AFTER INSERT ON contact_events WHEN new.what = 'requested'
 BEGIN
   INSERT INTO report_funnel(campaign, channel, metric, day, n)
@@ -357,30 +401,49 @@ BEGIN
       FROM contacts c, json_each(CASE WHEN json_valid(c.reasons) THEN c.reasons ELSE '[]' END) r
      WHERE c.id = new.contact_id AND c.decision = 'suppress'
     ON CONFLICT DO UPDATE SET n = n + 1;
+  INSERT INTO report_members(campaign, grp, profile_id, day)
+    SELECT campaign, CASE decision WHEN 'holdout' THEN 'control' ELSE 'treated' END, profile_id,
+           created_ms / 86400000 FROM contacts
+     WHERE id = new.contact_id AND decision IN ('send', 'holdout') AND profile_id != 0
+    ON CONFLICT DO NOTHING;
 END;
+-- A machine's open or click (a link scanner, a proxy's prefetch) carries
+-- "machine": true in its detail and is never counted.
 CREATE TRIGGER report_contact_progress AFTER INSERT ON contact_events
   WHEN (new.what IN ('sent', 'failed') OR new.what LIKE 'response:%')
    AND NOT (new.what IN ('response:opened', 'response:clicked') AND json_valid(new.detail)
-            AND json_extract(new.detail, '$.detail.machine') IS 1)
+            AND COALESCE(json_type(new.detail, '$.detail.machine'), '') = 'true')
    AND NOT EXISTS (SELECT 1 FROM contact_events e
                     WHERE e.contact_id = new.contact_id AND e.what = new.what AND e.rowid != new.rowid
                       AND NOT (e.what IN ('response:opened', 'response:clicked') AND json_valid(e.detail)
-                               AND json_extract(e.detail, '$.detail.machine') IS 1))
+                               AND COALESCE(json_type(e.detail, '$.detail.machine'), '') = 'true'))
 BEGIN
   INSERT INTO report_funnel(campaign, channel, metric, day, n)
     SELECT campaign, channel, CASE WHEN new.what LIKE 'response:%' THEN substr(new.what, 10) ELSE new.what END,
            created_ms / 86400000, 1 FROM contacts WHERE id = new.contact_id
     ON CONFLICT DO UPDATE SET n = n + 1;
 END;
+-- Bounced: hard or soft, once per contact (a soft bounce is often followed by a hard one).
+CREATE TRIGGER report_contact_bounced AFTER INSERT ON contact_events
+  WHEN new.what IN ('response:bounce_hard', 'response:bounce_soft')
+   AND NOT EXISTS (SELECT 1 FROM contact_events e
+                    WHERE e.contact_id = new.contact_id AND e.rowid != new.rowid
+                      AND e.what IN ('response:bounce_hard', 'response:bounce_soft'))
+BEGIN
+  INSERT INTO report_funnel(campaign, channel, metric, day, n)
+    SELECT campaign, channel, 'bounced', created_ms / 86400000, 1 FROM contacts WHERE id = new.contact_id
+    ON CONFLICT DO UPDATE SET n = n + 1;
+END;
 -- Responded: the person acted (a human click, or a call that reached them).
 CREATE TRIGGER report_contact_responded AFTER INSERT ON contact_events
   WHEN json_valid(new.detail)
-   AND ((new.what = 'response:clicked' AND json_extract(new.detail, '$.detail.machine') IS NOT 1)
+   AND ((new.what = 'response:clicked' AND COALESCE(json_type(new.detail, '$.detail.machine'), '') != 'true')
         OR (new.what = 'response:call_outcome'
             AND json_extract(new.detail, '$.detail.outcome') IN ('reached', 'callback', 'sale', 'not_interested')))
    AND NOT EXISTS (SELECT 1 FROM contact_events e
                     WHERE e.contact_id = new.contact_id AND e.rowid != new.rowid AND json_valid(e.detail)
-                      AND ((e.what = 'response:clicked' AND json_extract(e.detail, '$.detail.machine') IS NOT 1)
+                      AND ((e.what = 'response:clicked'
+                            AND COALESCE(json_type(e.detail, '$.detail.machine'), '') != 'true')
                            OR (e.what = 'response:call_outcome'
                                AND json_extract(e.detail, '$.detail.outcome')
                                    IN ('reached', 'callback', 'sale', 'not_interested'))))

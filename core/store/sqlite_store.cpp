@@ -181,8 +181,11 @@ class SqliteStore::Txn final : public StoreTxn {
   size_t delete_payloads_mentioning(const std::vector<std::string>& n) override {
     return w_.delete_payloads_mentioning(n);
   }
+  std::vector<ContactRow> contacts_in_window(int64_t p, int64_t from, int64_t to, size_t limit) override {
+    return w_.contacts_in_window(p, from, to, limit);
+  }
   void add_conversion(const ConversionRows& c) override { sqlite::add_conversion(w_, c); }
-  void refresh_report_sources() override { sqlite::refresh_report_sources(w_); }
+  size_t refresh_report_sources(size_t max) override { return sqlite::refresh_report_sources(w_, max); }
   void put_report_snapshot(const std::string& kind, int64_t at, const std::string& body) override {
     sqlite::put_report_snapshot(w_, kind, at, body);
   }

@@ -217,10 +217,14 @@ class StoreTxn : public StoreReads {
   /// a@x.de does not hit anna@x.de. Returns how many.
   virtual size_t delete_payloads_mentioning(const std::vector<std::string>& needles) = 0;
 
-  /// Adds one conversion's credits and contact conversions to the reports.
+  /// A profile's contacts created in [from_ms, to_ms], newest first, at most `limit`.
+  virtual std::vector<ContactRow> contacts_in_window(int64_t profile, int64_t from_ms, int64_t to_ms, size_t limit) = 0;
+  /// Adds one conversion's credits and contact conversions to the reports;
+  /// nothing when its record_seq was credited before.
   virtual void add_conversion(const ConversionRows& c) = 0;
-  /// Counts the records applied since the last call into report_sources.
-  virtual void refresh_report_sources() = 0;
+  /// Counts up to `max_records` of the records applied since the last call
+  /// into report_sources; returns how many (fewer than max: caught up).
+  virtual size_t refresh_report_sources(size_t max_records) = 0;
   virtual void put_report_snapshot(const std::string& kind, int64_t computed_ms, const std::string& body) = 0;
 
   virtual void add_dead_letter(const DeadLetter& d) = 0;

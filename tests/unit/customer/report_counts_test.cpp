@@ -240,6 +240,71 @@ TEST_P(ReportCountsTest, TheControlGroupConvertsToo) {
   EXPECT_DOUBLE_EQ(credit("last_touch").at("/"), 2.0);
 }
 
+TEST_P(ReportCountsTest, AnErasedPersonLeavesCountsButNothingThatNamesThem) {
+  person("anna@example.de");
+  person("dora@example.de");
+  sent(request("r1", "anna@example.de", "email", "spring", "savings"), "mail.smtp");
+  request("r2", "dora@example.de", "email", "spring", "savings", true);
+  purchase("b1", "anna@example.de", "savings", 10);
+  purchase("b2", "dora@example.de", "savings", 10);
+  ASSERT_EQ(campaign("spring")["control"]["any"]["control_converted"], 1);
+  cs().erase("dora@example.de", customer::Actor{});
+  // Group membership was a row per person: gone with her, and with it the
+  // control group, which had only her.
+  const Json after = campaign("spring");
+  EXPECT_FALSE(after.contains("control")) << after.dump();
+  EXPECT_TRUE(reports_->control(report::ReportQuery{})["campaigns"].empty());
+  // The funnel's counts name nobody and stay.
+  EXPECT_EQ(after["funnel"]["requested"], 2);
+  EXPECT_EQ(after["funnel"]["holdout"], 1);
+}
+
+TEST_P(ReportCountsTest, AnUnmergeThatAppliesARecordAgainDoesNotCountItsConversionTwice) {
+  apply({rec("c1", "crm", "K-1", {{"email", "anna@example.de"}}, "profile", 1000),
+         rec("c-e", "crm", "K-1", {{"event_type", "contract_signed"}, {"product", "mortgage"}, {"revenue", 5}}, "event",
+             1100),
+         rec("w1", "web", "W-2", {{"phone", "+4930123456"}}, "profile", 2000)});
+  ASSERT_EQ(
+      apply1(rec("bridge", "shop", "", {{"external_ids", {{"crm", "K-1"}, {"web", "W-2"}}}}, "profile", 3000)).merges,
+      1u);
+  cs().unmerge(store().reads().merges_of(1).at(0).id, customer::Actor{});
+  report::ReportQuery q;
+  for (const char* model : {"last_touch", "linear"}) {
+    q.model = model;
+    const Json a = reports_->attribution(q);
+    EXPECT_DOUBLE_EQ(a["total"]["conversions"].get<double>(), 1.0) << model << " " << a.dump();
+    EXPECT_DOUBLE_EQ(a["total"]["revenue"].get<double>(), 5.0) << model;
+  }
+}
+
+TEST_P(ReportCountsTest, ASoftThenAHardBounceIsOneBouncedContact) {
+  person("anna@example.de");
+  const std::string mail = request("r1", "anna@example.de", "email", "spring", "savings");
+  sent(mail, "mail.smtp");
+  respond("s1", mail, "email", "bounce_soft");
+  respond("h1", mail, "email", "bounce_hard");
+  const Json f = campaign("spring")["funnel"];
+  EXPECT_EQ(f["bounced"], 1);
+  EXPECT_EQ(f["bounce_soft"], 1);
+  EXPECT_EQ(f["bounce_hard"], 1);
+  EXPECT_DOUBLE_EQ(f["rates"]["bounce"].get<double>(), 1.0);
+}
+
+TEST_P(ReportCountsTest, AnEventTypeOnlyOneCampaignCountsIsNoConversionForAnyoneElse) {
+  configure("conversions: { campaigns: { webinar: { events: [webinar_signup] } } }");
+  cs().set_loop_handler(loop_.get());
+  reports_ = std::make_unique<report::ReportService>(store(), config_.conversions);
+  person("anna@example.de");
+  person("bea@example.de");
+  sent(request("r1", "anna@example.de", "email", "webinar", "webinar-dec"), "mail.smtp");
+  for (const char* who : {"anna@example.de", "bea@example.de"})
+    apply1(rec(std::string("w-") + who, "web", "", {{"customer", who}, {"event_type", "webinar_signup"}}, "event",
+               now_ms() + 1000));
+  // Anna's sign-up followed the webinar campaign's e-mail; Bea's followed nothing that counts it.
+  EXPECT_EQ(credit("last_touch"), (std::map<std::string, double>{{"webinar/email", 1.0}}));
+  EXPECT_EQ(campaign("webinar")["funnel"]["converted"], 1);
+}
+
 TEST_P(ReportCountsTest, ConversionsOutsideTheWindowOrBeforeTheContactCountForNobody) {
   configure("conversions: { window_days: 1 }");
   cs().set_loop_handler(loop_.get());
