@@ -12,7 +12,7 @@
 #include <set>
 
 #include "contact/contact_view.hpp"
-#include "customer_test_util.hpp"
+#include "loop_test_util.hpp"
 
 namespace touchpoint::core::test {
 namespace {
@@ -38,29 +38,12 @@ rules:
     purposes: [marketing]
 )";
 
-class ContactLoopTest : public CustomerTest {
+class ContactLoopTest : public LoopTest {
  protected:
   void SetUp() override {
-    CustomerTest::SetUp();
+    LoopTest::SetUp();
     if (IsSkipped()) return;
-    file_ = std::filesystem::temp_directory_path() /
-            ("tp-contact-rulebook-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++) + ".yaml");
-    std::ofstream(file_) << kRulebook;
-    decider_ =
-        std::make_unique<contact::Decider>(cs(), std::make_shared<const rules::Rulebook>(rules::Rulebook::load(file_)));
-    make_loop(ContactConfig{});
-  }
-  void TearDown() override {
-    if (customers_) customers_->set_loop_handler(nullptr);
-    loop_.reset();
-    decider_.reset();
-    std::filesystem::remove(file_);
-    CustomerTest::TearDown();
-  }
-  void make_loop(ContactConfig config) {
-    loop_ = std::make_unique<contact::ContactLoop>(*decider_, std::move(config));
-    loop_->set_channel_sinks({{"email", "mail.smtp"}, {"post", "letters.shop"}});
-    cs().set_loop_handler(loop_.get());
+    start_loop(kRulebook, {{"email", "mail.smtp"}, {"post", "letters.shop"}});
   }
 
   /// Anna: an e-mail address and a postal address, marketing consent on both.
@@ -103,11 +86,6 @@ class ContactLoopTest : public CustomerTest {
     for (const rules::Reason& r : d.reasons) out.push_back(r.code);
     return out;
   }
-
-  static inline int counter_ = 0;
-  std::filesystem::path file_;
-  std::unique_ptr<contact::Decider> decider_;
-  std::unique_ptr<contact::ContactLoop> loop_;
 };
 
 TEST_P(ContactLoopTest, AnAllowedRequestBecomesAContactADecisionATimelineEventAndOneOutboxMessage) {

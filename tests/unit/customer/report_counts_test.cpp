@@ -5,12 +5,8 @@
 // group, and the data-quality snapshot.
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <fstream>
-
 #include "contact/contact_loop.hpp"
-#include "contact/decider.hpp"
-#include "customer_test_util.hpp"
+#include "loop_test_util.hpp"
 #include "report/report_service.hpp"
 #include "util/clock.hpp"
 
@@ -31,28 +27,22 @@ rules:
     purposes: [marketing]
 )";
 
-class ReportCountsTest : public CustomerTest {
+class ReportCountsTest : public LoopTest {
  protected:
   void SetUp() override {
-    CustomerTest::SetUp();
+    LoopTest::SetUp();
     if (IsSkipped()) return;
-    file_ = std::filesystem::temp_directory_path() /
-            ("tp-report-rulebook-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++) + ".yaml");
-    std::ofstream(file_) << kRulebook;
-    decider_ =
-        std::make_unique<contact::Decider>(cs(), std::make_shared<const rules::Rulebook>(rules::Rulebook::load(file_)));
-    loop_ = std::make_unique<contact::ContactLoop>(*decider_, ContactConfig{});
-    loop_->set_channel_sinks({{"email", "mail.smtp"}, {"phone", "calls.dialer"}});
-    cs().set_loop_handler(loop_.get());
+    start_loop(kRulebook, {{"email", "mail.smtp"}, {"phone", "calls.dialer"}});
     reports_ = std::make_unique<report::ReportService>(store(), config_.conversions);
   }
   void TearDown() override {
-    if (customers_) customers_->set_loop_handler(nullptr);
     reports_.reset();
-    loop_.reset();
-    decider_.reset();
-    std::filesystem::remove(file_);
-    CustomerTest::TearDown();
+    LoopTest::TearDown();
+  }
+  /// The configuration's `customer:` section, with the loop and the reports over it.
+  void reconfigure(const std::string& yaml) {
+    configure_with_loop(yaml);
+    reports_ = std::make_unique<report::ReportService>(store(), config_.conversions);
   }
 
   /// A customer with an e-mail address and a phone, marketing consent on both.
@@ -124,11 +114,7 @@ class ReportCountsTest : public CustomerTest {
     return out;
   }
 
-  static inline int counter_ = 0;
   int people_ = 0;
-  std::filesystem::path file_;
-  std::unique_ptr<contact::Decider> decider_;
-  std::unique_ptr<contact::ContactLoop> loop_;
   std::unique_ptr<report::ReportService> reports_;
 };
 
@@ -291,9 +277,7 @@ TEST_P(ReportCountsTest, ASoftThenAHardBounceIsOneBouncedContact) {
 }
 
 TEST_P(ReportCountsTest, AnEventTypeOnlyOneCampaignCountsIsNoConversionForAnyoneElse) {
-  configure("conversions: { campaigns: { webinar: { events: [webinar_signup] } } }");
-  cs().set_loop_handler(loop_.get());
-  reports_ = std::make_unique<report::ReportService>(store(), config_.conversions);
+  reconfigure("conversions: { campaigns: { webinar: { events: [webinar_signup] } } }");
   person("anna@example.de");
   person("bea@example.de");
   sent(request("r1", "anna@example.de", "email", "webinar", "webinar-dec"), "mail.smtp");
@@ -306,9 +290,7 @@ TEST_P(ReportCountsTest, AnEventTypeOnlyOneCampaignCountsIsNoConversionForAnyone
 }
 
 TEST_P(ReportCountsTest, ConversionsOutsideTheWindowOrBeforeTheContactCountForNobody) {
-  configure("conversions: { window_days: 1 }");
-  cs().set_loop_handler(loop_.get());
-  reports_ = std::make_unique<report::ReportService>(store(), config_.conversions);
+  reconfigure("conversions: { window_days: 1 }");
   person("anna@example.de");
   const std::string mail = request("r1", "anna@example.de", "email", "spring", "savings");
   sent(mail, "mail.smtp");
