@@ -80,6 +80,9 @@ class Handler : public net::HTTPRequestHandler {
       r.stream(res.send());
       return;
     }
+    // Says how long an idle connection stays open (setKeepAliveTimeout in
+    // start()), so a client stops reusing it before the hub closes it.
+    if (res.getKeepAlive()) res.set("Keep-Alive", "timeout=2");
     res.setContentLength(static_cast<std::streamsize>(r.body.size()));
     res.send() << r.body;
   }

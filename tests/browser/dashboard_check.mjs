@@ -57,7 +57,7 @@ async function apiGet(opts, report, params = {}, token = opts.token) {
   const headers = token === null ? {} : { Authorization: `Bearer ${token}` };
   let res;
   try {
-    res = await fetch(url, { headers, signal: AbortSignal.timeout(opts.timeout) });
+    res = await getting(url, { headers }, opts);
   } catch (e) {
     fail(`GET ${url}: ${e.message}`);
   }
@@ -69,6 +69,22 @@ async function apiGet(opts, report, params = {}, token = opts.token) {
     fail(`GET ${url}: HTTP ${res.status}, body is not JSON: ${text.slice(0, 200)}`);
   }
   return { status: res.status, body };
+}
+
+/**
+ * A GET, tried again (twice at most) when the connection fails rather than
+ * the server answering: Node reuses an idle keep-alive connection that the
+ * hub may be closing at that moment (its keep-alive timeout is 2 s), and a
+ * browser would retry such a GET too. A timeout is not retried.
+ */
+async function getting(url, init, opts) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fetch(url, { ...init, signal: AbortSignal.timeout(opts.timeout) });
+    } catch (e) {
+      if (attempt >= 3 || e.name === 'TimeoutError' || e.name === 'AbortError') throw e;
+    }
+  }
 }
 
 async function fetchReport(opts, report, params) {
@@ -444,7 +460,7 @@ async function main() {
     const url = `${opts.url}/dashboard${file}`;
     let res;
     try {
-      res = await fetch(url, { signal: AbortSignal.timeout(opts.timeout) });
+      res = await getting(url, {}, opts);
     } catch (e) {
       fail(`GET ${url}: ${e.message}`);
     }
