@@ -218,7 +218,6 @@ void Runtime::reports_loop() {
 }
 
 Json Runtime::pipelines_report() {
-  Json status = Json::parse(status_json(), nullptr, false);
   Json outbox = Json::object();
   {
     std::lock_guard<std::mutex> lk(running_mu_);
@@ -228,7 +227,7 @@ Json Runtime::pipelines_report() {
   publish_gauges();
   Json metrics = Json::object();
   for (const auto& [name, series] : metrics_.values()) metrics[name] = series;
-  return Json{{"report", "pipelines"}, {"status", status}, {"outbox", outbox}, {"metrics", metrics}};
+  return Json{{"report", "pipelines"}, {"status", status()}, {"outbox", outbox}, {"metrics", metrics}};
 }
 
 void Runtime::supervise() {
@@ -733,7 +732,9 @@ void Runtime::publish_gauges() {
   metrics_.gauge_set("touchpoint_store_profiles", "", double(s.profiles));
 }
 
-std::string Runtime::status_json() {
+std::string Runtime::status_json() { return status().dump(-1, ' ', false, Json::error_handler_t::replace); }
+
+Json Runtime::status() {
   Json pipelines = Json::array();
   {
     std::lock_guard<std::mutex> lk(running_mu_);
@@ -792,8 +793,7 @@ std::string Runtime::status_json() {
                 {"profiles", s.profiles},
                 {"records", s.records},
                 {"dead_letters", s.dead_letters},
-                {"outbox", s.outbox}}}}
-      .dump(-1, ' ', false, Json::error_handler_t::replace);
+                {"outbox", s.outbox}}}};
 }
 
 }  // namespace touchpoint::core

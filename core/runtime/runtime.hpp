@@ -92,6 +92,8 @@ class Runtime {
   Json erase_in_connectors(const customer::EraseResult& e);
   /// (Re)loads customer.rulebook; the old one stays when the new one is invalid.
   bool load_rulebook(bool initial);
+  /// GET /status: pipelines, journal, applier, store.
+  Json status();
   std::string status_json();
   /// The "pipelines" report: status, sink backlogs and the hub's metrics.
   Json pipelines_report();

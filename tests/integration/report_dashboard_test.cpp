@@ -17,6 +17,7 @@ using nlohmann::json;
 namespace fs = std::filesystem;
 
 constexpr int kPeople = 60;
+const std::string kHostileCampaign = "<img src=x onerror=alert(1)> \"Ünïcødé\" & 'Ω' \u202e\u200d";
 
 class ReportDashboardTest : public HubTest {
  protected:
@@ -69,7 +70,23 @@ class ReportDashboardTest : public HubTest {
     ASSERT_EQ(run.exit_code, 0) << run.err;
     campaign_run_ = json::parse(run.out);
     const int queued = campaign_run_["contacts_by_state"].value("queued", 0);
-    ASSERT_TRUE(wait_count("SELECT COUNT(*) FROM contacts WHERE state='sent'", queued, 20s)) << hub_->log();
+    // A campaign name is anybody's input: markup and odd Unicode must reach
+    // the page as text (the browser check fails on any script error or CSP
+    // violation), and one of 10 KB is refused with its reason.
+    json hostile = json::array();
+    for (const std::string& name : {kHostileCampaign, std::string(10'000, 'c')})
+      hostile.push_back({{"type", "contact_request"},
+                         {"id", "odd-" + std::to_string(name.size())},
+                         {"data",
+                          {{"customer", "p3@example.de"},
+                           {"channel", "post"},
+                           {"campaign", name},
+                           {"purpose", "marketing"},
+                           {"offer", "savings"}}}});
+    r = http_request("POST", url, hostile.dump(), {"Content-Type: application/json"});
+    ASSERT_EQ(r.status, 202) << r.error << r.body;
+    ASSERT_TRUE(wait_count("SELECT COUNT(*) FROM contacts WHERE state='sent'", queued + 1, 20s)) << hub_->log();
+    ASSERT_TRUE(wait_count("SELECT COUNT(*) FROM dead_letters", 1)) << hub_->log();
 
     // Every third person buys savings (the offer), every seventh a credit card.
     json buys = json::array();
@@ -119,8 +136,12 @@ class ReportDashboardTest : public HubTest {
 
 TEST_F(ReportDashboardTest, TheApiCountsTheCampaignItsControlGroupAndItsConversions) {
   const json c = report("/v1/reports/campaigns");
-  ASSERT_EQ(c["campaigns"].size(), 1u) << c.dump();
-  const json& f = c["campaigns"][0]["funnel"];
+  ASSERT_EQ(c["campaigns"].size(), 2u) << c.dump();
+  json f, odd;
+  for (const json& row : c["campaigns"]) (row["campaign"] == "spring" ? f : odd) = row["funnel"];
+  EXPECT_EQ(odd["requested"], 1) << c.dump();  // the hostile name, intact
+  EXPECT_EQ(odd["sent"], 1);
+  EXPECT_EQ(store().scalar("SELECT COUNT(*) FROM dead_letters WHERE reason LIKE '%campaign%'"), 1);
   const json& states = campaign_run_["contacts_by_state"];
   EXPECT_EQ(f["requested"], kPeople);
   EXPECT_EQ(f["suppressed"], kPeople / 10);
@@ -131,11 +152,11 @@ TEST_F(ReportDashboardTest, TheApiCountsTheCampaignItsControlGroupAndItsConversi
   // Converted: the contacted people among every third or every seventh.
   const int64_t converted = store().scalar(
       "SELECT COUNT(DISTINCT c.id) FROM contacts c JOIN timeline t ON t.profile_id = c.profile_id "
-      "WHERE c.decision = 'send' AND t.event_type = 'purchase'");
+      "WHERE c.campaign = 'spring' AND c.decision = 'send' AND t.event_type = 'purchase'");
   EXPECT_EQ(f["converted"], converted);
   const int64_t target = store().scalar(
       "SELECT COUNT(DISTINCT c.id) FROM contacts c JOIN timeline t ON t.profile_id = c.profile_id "
-      "WHERE c.decision = 'send' AND t.event_type = 'purchase' AND t.category = 'savings'");
+      "WHERE c.campaign = 'spring' AND c.decision = 'send' AND t.event_type = 'purchase' AND t.category = 'savings'");
   EXPECT_EQ(f["converted_target"], target);
   EXPECT_LT(target, converted);  // the credit cards were not the offer
 
@@ -193,6 +214,8 @@ TEST_F(ReportDashboardTest, TheCliPrintsWhatTheApiAnswers) {
   ASSERT_EQ(csv.exit_code, 0) << csv.err;
   EXPECT_EQ(csv.out.rfind("model,campaign,channel,conversions,revenue\n", 0), 0u) << csv.out;
   EXPECT_NE(csv.out.find("linear,spring,post,"), std::string::npos) << csv.out;
+  // The hostile name is quoted as CSV, and starts no formula.
+  EXPECT_NE(csv.out.find("linear,\"<img src=x onerror=alert(1)> \"\"Ünïcødé\"\""), std::string::npos) << csv.out;
   CommandResult text = cli({"report", "control"});
   ASSERT_EQ(text.exit_code, 0) << text.err;
   EXPECT_NE(text.out.find("too_small"), std::string::npos) << text.out;

@@ -184,6 +184,37 @@ TEST_F(ConfigTest, HubErrorsArePositioned) {
   EXPECT_EQ(hub_error("- just\n- a list\n"), at("hub.yaml", 1, 1) + "hub config must be a mapping");
 }
 
+TEST_F(ConfigTest, ConversionsAndReportsKeysAreReadAndCheckedWithTheirPosition) {
+  const HubConfig h = load_hub_config(file("hub.yaml",
+                                           "reports: { quality_refresh_s: 0 }\n"
+                                           "customer:\n  conversions:\n    events: [purchase]\n    window_days: 14\n"
+                                           "    half_life_days: 3\n"
+                                           "    campaigns: { cars: { events: [test_drive], category: cars } }\n"));
+  EXPECT_EQ(h.reports_quality_refresh_s, 0);
+  const report::ConversionConfig& c = h.customer.conversions;
+  EXPECT_EQ(c.defaults.events, std::vector<std::string>{"purchase"});
+  EXPECT_EQ(c.defaults.window_ms, 14 * report::kDayMs);
+  EXPECT_EQ(c.half_life_ms, 3 * report::kDayMs);
+  EXPECT_EQ(c.rule_for("cars").events, std::vector<std::string>{"test_drive"});
+  EXPECT_EQ(c.rule_for("cars").category, "cars");
+  EXPECT_EQ(c.rule_for("cars").window_ms, 14 * report::kDayMs);  // inherited from the default
+
+  auto err = [&](const std::string& conversions) {
+    return hub_error("customer:\n  conversions: " + conversions + "\n");
+  };
+  EXPECT_NE(err("{ window_days: 0 }").find("window_days"), std::string::npos) << err("{ window_days: 0 }");
+  EXPECT_NE(err("{ events: [] }").find("non-empty list"), std::string::npos);
+  EXPECT_NE(err("{ events: purchase }").find("non-empty list"), std::string::npos);
+  EXPECT_NE(err("{ events: [\"" + std::string(65, 'x') + "\"] }").find("1 to 64 characters"), std::string::npos);
+  EXPECT_NE(err("{ half_life_days: -1 }").find("half_life_days"), std::string::npos);
+  EXPECT_NE(err("{ windw_days: 3 }").find("unknown key 'windw_days'"), std::string::npos);
+  EXPECT_NE(err("{ campaigns: { x: { product: [a] } } }").find("product"), std::string::npos);
+  EXPECT_NE(err("{ campaigns: [x] }").find("must be a mapping"), std::string::npos);
+  EXPECT_EQ(err("{ window_days: 0 }").rfind(at("hub.yaml", 2, 31), 0), 0u) << err("{ window_days: 0 }");
+  EXPECT_NE(hub_error("reports: { quality_refresh_s: 86401 }\n").find("quality_refresh_s"), std::string::npos);
+  EXPECT_NE(hub_error("reports: { refresh: 1 }\n").find("unknown key 'refresh'"), std::string::npos);
+}
+
 TEST_F(ConfigTest, SizeOverflowIsAnError) {
   EXPECT_EQ(hub_error("journal:\n  max_size: 17179869184GiB\n"),
             at("hub.yaml", 2, 13) + "journal.max_size is too large");
